@@ -1,0 +1,169 @@
+"""Secrets in the OS keychain through `keyring`, and nowhere else.
+
+Where no keychain backend exists the store says so (`available` is False) and keeps secrets in
+memory for this run only, unless the user explicitly opted into an owner-only file
+(`allow_file_fallback`). Large values (the msal token cache) are written as a Fernet-encrypted
+file whose key lives in the keychain, because some keychains cap entry sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import keyring.errors
+from cryptography.fernet import Fernet, InvalidToken
+
+from core import APP_ID
+from core.errors import SecretStoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def keychain_available(backend: keyring.backend.KeyringBackend | None = None) -> bool:
+    backend = backend or keyring.get_keyring()
+    # The "fail" backend and the null backend have priority 0 or below.
+    try:
+        return float(backend.priority) > 0  # type: ignore[arg-type]
+    except Exception:
+        return False
+
+
+def connection_secret_key(connection_id: int, name: str) -> str:
+    return f"connection/{connection_id}/{name}"
+
+
+class SecretStore:
+    def __init__(
+        self,
+        *,
+        service: str = APP_ID,
+        backend: keyring.backend.KeyringBackend | None = None,
+        blob_dir: Path | None = None,
+        fallback_file: Path | None = None,
+    ) -> None:
+        self._service = service
+        self._backend = backend or keyring.get_keyring()
+        self._available = keychain_available(self._backend)
+        self._memory: dict[str, str] = {}
+        self._blob_dir = blob_dir
+        self._fallback_file = fallback_file
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        return self._available
+
+    @property
+    def uses_file_fallback(self) -> bool:
+        return not self._available and self._fallback_file is not None
+
+    def describe(self) -> str:
+        if self._available:
+            return f"OS keychain ({type(self._backend).__name__})"
+        if self._fallback_file is not None:
+            return f"owner-only file {self._fallback_file}"
+        return "memory only (no keychain found: secrets are forgotten when the app closes)"
+
+    def set(self, key: str, value: str) -> None:
+        if not value:
+            self.delete(key)
+            return
+        with self._lock:
+            if self._available:
+                try:
+                    self._backend.set_password(self._service, key, value)
+                    return
+                except keyring.errors.KeyringError as exc:
+                    # Never chain the exception: some backends echo the value.
+                    raise SecretStoreUnavailable(
+                        f"The keychain refused to store a secret ({type(exc).__name__})."
+                    ) from None
+            self._memory[key] = value
+            self._write_fallback()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            if self._available:
+                try:
+                    return self._backend.get_password(self._service, key)
+                except keyring.errors.KeyringError:
+                    log.warning("keychain read failed for an entry of %s", self._service)
+                    return None
+            self._read_fallback()
+            return self._memory.get(key)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            if self._available:
+                try:
+                    self._backend.delete_password(self._service, key)
+                except keyring.errors.PasswordDeleteError:
+                    pass
+                except keyring.errors.KeyringError:
+                    log.warning("keychain delete failed for an entry of %s", self._service)
+                return
+            self._read_fallback()
+            self._memory.pop(key, None)
+            self._write_fallback()
+
+    # Large values: encrypted file, key in the keychain.
+
+    def set_blob(self, key: str, data: bytes) -> None:
+        path = self._blob_path(key)
+        fernet_key = self.get(f"{key}#key")
+        if not fernet_key:
+            fernet_key = Fernet.generate_key().decode()
+            self.set(f"{key}#key", fernet_key)
+        token = Fernet(fernet_key.encode()).encrypt(data)
+        _write_owner_only(path, token)
+
+    def get_blob(self, key: str) -> bytes | None:
+        path = self._blob_path(key)
+        fernet_key = self.get(f"{key}#key")
+        if not fernet_key or not path.exists():
+            return None
+        try:
+            return Fernet(fernet_key.encode()).decrypt(path.read_bytes())
+        except InvalidToken:
+            log.warning("an encrypted cache could not be decrypted; it is ignored")
+            return None
+
+    def delete_blob(self, key: str) -> None:
+        self.delete(f"{key}#key")
+        path = self._blob_path(key)
+        if path.exists():
+            path.unlink()
+
+    def _blob_path(self, key: str) -> Path:
+        if self._blob_dir is None:
+            raise SecretStoreUnavailable("No folder configured for encrypted caches.")
+        safe = "".join(c if c.isalnum() else "_" for c in key)
+        return self._blob_dir / "secure" / f"{safe}.bin"
+
+    def _read_fallback(self) -> None:
+        if self._fallback_file is None or not self._fallback_file.exists():
+            return
+        try:
+            self._memory.update(json.loads(self._fallback_file.read_text("utf-8")))
+        except (OSError, ValueError):
+            log.warning("the secrets file could not be read")
+
+    def _write_fallback(self) -> None:
+        if self._fallback_file is None:
+            return
+        _write_owner_only(self._fallback_file, json.dumps(self._memory).encode("utf-8"))
+
+
+def _write_owner_only(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)

@@ -1,0 +1,263 @@
+"""Repositories for connections, settings and import history. Each method takes the sqlite3
+connection it runs on, so callers decide the thread and the transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, fields, replace
+from datetime import date
+from typing import Any
+
+from core.domain import (
+    AuthMethod,
+    Cloud,
+    Connection,
+    ConnectionDraft,
+    ConnectionSecrets,
+    CredentialKind,
+    ImportCounts,
+    ImportRun,
+    ImportStatus,
+    ProxyMode,
+    Schedule,
+    ScheduleKind,
+    SourceType,
+    UsagePeriod,
+)
+from core.storage.db import from_iso, iso, utc_now
+
+_DRAFT_FIELDS = [f.name for f in fields(ConnectionDraft) if f.name != "secrets"]
+
+
+def draft_to_json(draft: ConnectionDraft) -> str:
+    data: dict[str, Any] = {}
+    for name in _DRAFT_FIELDS:
+        value = getattr(draft, name)
+        if name == "schedule":
+            value = asdict(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        data[name] = value
+    return json.dumps(data, sort_keys=True)
+
+
+def draft_kwargs_from_json(text: str) -> dict[str, Any]:
+    data = json.loads(text)
+    out: dict[str, Any] = {k: v for k, v in data.items() if k in _DRAFT_FIELDS}
+    enums = {
+        "source_type": SourceType,
+        "method": AuthMethod,
+        "credential_kind": CredentialKind,
+        "cloud": Cloud,
+        "proxy_mode": ProxyMode,
+        "usage_period": UsagePeriod,
+    }
+    for key, enum in enums.items():
+        if key in out:
+            out[key] = enum(out[key])
+    if "schedule" in out:
+        sched = dict(out["schedule"])
+        sched["kind"] = ScheduleKind(sched.get("kind", "manual"))
+        out["schedule"] = Schedule(**sched)
+    if out.get("secret_expires_on"):
+        out["secret_expires_on"] = date.fromisoformat(out["secret_expires_on"])
+    return out
+
+
+def tenant_key(tenant: str) -> str | None:
+    return tenant.strip().lower() or None
+
+
+class ConnectionRepository:
+    def list(self, conn: sqlite3.Connection) -> list[Connection]:
+        rows = conn.execute(
+            """
+            SELECT c.*, r.started_at AS last_started, r.status AS last_status
+            FROM connections c
+            LEFT JOIN import_runs r ON r.id = (
+                SELECT id FROM import_runs WHERE connection_id = c.id
+                ORDER BY started_at DESC, id DESC LIMIT 1)
+            ORDER BY c.name COLLATE NOCASE
+            """
+        ).fetchall()
+        return [self._from_row(r) for r in rows]
+
+    def get(self, conn: sqlite3.Connection, connection_id: int) -> Connection | None:
+        return next((c for c in self.list(conn) if c.id == connection_id), None)
+
+    def find_by_name(self, conn: sqlite3.Connection, name: str) -> Connection | None:
+        key = name.strip().lower()
+        return next((c for c in self.list(conn) if c.name.lower() == key), None)
+
+    def find_by_tenant(
+        self, conn: sqlite3.Connection, tenant: str, *, exclude_id: int | None = None
+    ) -> Connection | None:
+        """The connection already bound to this tenant (typed value or resolved GUID)."""
+        key = tenant_key(tenant)
+        if key is None:
+            return None
+        row = conn.execute(
+            "SELECT id FROM connections WHERE (tenant_key = ? OR tenant_id = ?) AND id IS NOT ?",
+            (key, key, exclude_id),
+        ).fetchone()
+        return self.get(conn, row["id"]) if row else None
+
+    def insert(self, conn: sqlite3.Connection, draft: ConnectionDraft) -> int:
+        now = iso(utc_now())
+        cur = conn.execute(
+            "INSERT INTO connections (name, source_type, tenant_key, config, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                draft.name.strip(),
+                draft.source_type.value,
+                tenant_key(draft.tenant),
+                draft_to_json(draft),
+                now,
+                now,
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def update(self, conn: sqlite3.Connection, connection_id: int, draft: ConnectionDraft) -> None:
+        conn.execute(
+            "UPDATE connections SET name = ?, source_type = ?, tenant_key = ?, config = ?, "
+            "updated_at = ? WHERE id = ?",
+            (
+                draft.name.strip(),
+                draft.source_type.value,
+                tenant_key(draft.tenant),
+                draft_to_json(draft),
+                iso(utc_now()),
+                connection_id,
+            ),
+        )
+
+    def set_tenant(
+        self, conn: sqlite3.Connection, connection_id: int, tenant_id: str, tenant_name: str
+    ) -> None:
+        conn.execute(
+            "UPDATE connections SET tenant_id = ?, tenant_name = ? WHERE id = ?",
+            (tenant_id.lower(), tenant_name, connection_id),
+        )
+
+    def delete(self, conn: sqlite3.Connection, connection_id: int) -> None:
+        conn.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
+
+    @staticmethod
+    def _from_row(row: sqlite3.Row) -> Connection:
+        kwargs = draft_kwargs_from_json(row["config"])
+        kwargs["name"] = row["name"]
+        last_status = row["last_status"]
+        return Connection(
+            **kwargs,
+            secrets=ConnectionSecrets(),
+            id=row["id"],
+            tenant_id=row["tenant_id"] or "",
+            tenant_name=row["tenant_name"] or "",
+            last_import_at=from_iso(row["last_started"]),
+            last_import_status=ImportStatus(last_status) if last_status else None,
+        )
+
+
+def connection_as_draft(connection: Connection, secrets: ConnectionSecrets) -> ConnectionDraft:
+    """The draft behind a saved connection, with its secrets put back (for Edit and Test)."""
+    kwargs = {name: getattr(connection, name) for name in _DRAFT_FIELDS}
+    return replace(ConnectionDraft(**kwargs), secrets=secrets)
+
+
+class SettingsRepository:
+    def get_all(self, conn: sqlite3.Connection) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM settings")}
+
+    def get(self, conn: sqlite3.Connection, key: str) -> str | None:
+        row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def set(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+class ImportRunRepository:
+    def start(self, conn: sqlite3.Connection, connection: Connection) -> int:
+        cur = conn.execute(
+            "INSERT INTO import_runs (connection_id, connection_name, started_at, status) "
+            "VALUES (?, ?, ?, ?)",
+            (connection.id, connection.name, iso(utc_now()), ImportStatus.RUNNING.value),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish(
+        self,
+        conn: sqlite3.Connection,
+        run_id: int,
+        *,
+        status: ImportStatus,
+        counts: ImportCounts,
+        warnings: list[str],
+        error: str | None = None,
+        error_detail: str | None = None,
+        snapshot_id: int | None = None,
+    ) -> None:
+        conn.execute(
+            """UPDATE import_runs SET ended_at = ?, status = ?, sku_count = ?,
+               subscription_count = ?, user_count = ?, licensed_user_count = ?,
+               report_row_count = ?, warnings = ?, error = ?, error_detail = ?, snapshot_id = ?
+               WHERE id = ?""",
+            (
+                iso(utc_now()),
+                status.value,
+                counts.skus,
+                counts.subscriptions,
+                counts.users,
+                counts.licensed_users,
+                counts.report_rows,
+                json.dumps(warnings),
+                error,
+                error_detail,
+                snapshot_id,
+                run_id,
+            ),
+        )
+
+    def list(
+        self, conn: sqlite3.Connection, *, connection_id: int | None = None, limit: int = 1000
+    ) -> list[ImportRun]:
+        sql = "SELECT * FROM import_runs"
+        args: tuple[Any, ...] = ()
+        if connection_id is not None:
+            sql += " WHERE connection_id = ?"
+            args = (connection_id,)
+        sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
+        return [self._from_row(r) for r in conn.execute(sql, (*args, limit))]
+
+    def get(self, conn: sqlite3.Connection, run_id: int) -> ImportRun | None:
+        row = conn.execute("SELECT * FROM import_runs WHERE id = ?", (run_id,)).fetchone()
+        return self._from_row(row) if row else None
+
+    @staticmethod
+    def _from_row(row: sqlite3.Row) -> ImportRun:
+        started = from_iso(row["started_at"])
+        assert started is not None
+        return ImportRun(
+            id=row["id"],
+            connection_id=row["connection_id"],
+            connection_name=row["connection_name"],
+            started_at=started,
+            ended_at=from_iso(row["ended_at"]),
+            status=ImportStatus(row["status"]),
+            counts=ImportCounts(
+                skus=row["sku_count"],
+                subscriptions=row["subscription_count"],
+                users=row["user_count"],
+                licensed_users=row["licensed_user_count"],
+                report_rows=row["report_row_count"],
+            ),
+            warnings=tuple(json.loads(row["warnings"] or "[]")),
+            error=row["error"],
+            error_detail=row["error_detail"],
+        )

@@ -1,0 +1,200 @@
+"""Schema, as an ordered list of migrations. Migration N brings the database to version N.
+
+Snapshots (§4 step 8): an import writes its rows under a new snapshot in state 'building',
+page by page in short transactions, so imports of other tenants can write in between; one final
+transaction flips it to 'current' (the previous current becomes 'previous'). Readers only ever
+look at 'current' snapshots, so a failed or cancelled import is invisible and its rows are
+deleted. Leftover 'building' snapshots (a crash) are deleted at start.
+"""
+
+from __future__ import annotations
+
+CORE_V1 = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE connections (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    source_type TEXT NOT NULL,
+    tenant_key TEXT,            -- lower-cased tenant as typed (GUID or domain)
+    tenant_id TEXT,             -- resolved tenant GUID, lower case
+    tenant_name TEXT,
+    config TEXT NOT NULL,       -- JSON of the ConnectionDraft without secrets
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE import_runs (
+    id INTEGER PRIMARY KEY,
+    connection_id INTEGER REFERENCES connections(id) ON DELETE SET NULL,
+    connection_name TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    status TEXT NOT NULL,
+    sku_count INTEGER NOT NULL DEFAULT 0,
+    subscription_count INTEGER NOT NULL DEFAULT 0,
+    user_count INTEGER NOT NULL DEFAULT 0,
+    licensed_user_count INTEGER NOT NULL DEFAULT 0,
+    report_row_count INTEGER NOT NULL DEFAULT 0,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    error TEXT,
+    error_detail TEXT,
+    snapshot_id INTEGER
+);
+CREATE INDEX import_runs_connection ON import_runs(connection_id, started_at);
+
+CREATE TABLE snapshots (
+    id INTEGER PRIMARY KEY,
+    connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    run_id INTEGER,
+    state TEXT NOT NULL CHECK (state IN ('building', 'current', 'previous')),
+    created_at TEXT NOT NULL,
+    tenant_id TEXT,
+    tenant_name TEXT,
+    domains TEXT NOT NULL DEFAULT '[]',
+    as_of TEXT,                       -- report refresh date, else import time (ISO)
+    report_refresh_date TEXT,
+    usage_period TEXT,
+    sign_in_imported INTEGER NOT NULL DEFAULT 0,
+    reports_imported INTEGER NOT NULL DEFAULT 0,
+    concealed_names INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL              -- LicenseSource of the connector that imported it
+);
+CREATE UNIQUE INDEX snapshots_one_current ON snapshots(connection_id) WHERE state = 'current';
+
+CREATE TABLE skus (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+    sku_id TEXT NOT NULL,             -- lower case
+    sku_part_number TEXT NOT NULL,
+    applies_to TEXT,
+    capability_status TEXT,
+    enabled INTEGER NOT NULL DEFAULT 0,
+    warning INTEGER NOT NULL DEFAULT 0,
+    suspended INTEGER NOT NULL DEFAULT 0,
+    locked_out INTEGER NOT NULL DEFAULT 0,
+    consumed_units INTEGER NOT NULL DEFAULT 0,
+    service_plans TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (snapshot_id, sku_id)
+) WITHOUT ROWID;
+
+CREATE TABLE subscriptions (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    commerce_subscription_id TEXT,
+    sku_id TEXT,
+    sku_part_number TEXT,
+    status TEXT,
+    total_licenses INTEGER NOT NULL DEFAULT 0,
+    is_trial INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT,
+    next_lifecycle_at TEXT,
+    PRIMARY KEY (snapshot_id, id)
+) WITHOUT ROWID;
+
+CREATE TABLE users (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    user_principal_name TEXT NOT NULL,
+    upn_lower TEXT NOT NULL,
+    display_name TEXT,
+    mail TEXT,
+    account_enabled INTEGER NOT NULL DEFAULT 1,
+    user_type TEXT,
+    created_at TEXT,
+    last_sign_in TEXT,               -- last successful sign-in (ISO), NULL = never / unknown
+    PRIMARY KEY (snapshot_id, id)
+) WITHOUT ROWID;
+CREATE INDEX users_upn ON users(snapshot_id, upn_lower);
+
+-- One row per (user, SKU): the assignment paths folded (direct flag + group ids).
+CREATE TABLE user_skus (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+    sku_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    direct INTEGER NOT NULL DEFAULT 0,
+    group_ids TEXT NOT NULL DEFAULT '',   -- comma-separated group object ids
+    group_count INTEGER NOT NULL DEFAULT 0,
+    state TEXT,                           -- worst licenseAssignmentStates state
+    assigned_at TEXT,                     -- earliest lastUpdatedDateTime of its paths
+    PRIMARY KEY (snapshot_id, sku_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX user_skus_user ON user_skus(snapshot_id, user_id);
+
+-- Usage from the three reports, folded per user (by lower-cased UPN; concealed rows skipped).
+CREATE TABLE report_usage (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+    upn_lower TEXT NOT NULL,
+    last_activity TEXT,                   -- latest activity date over all reports (YYYY-MM-DD)
+    has_workload_license INTEGER NOT NULL DEFAULT 0,
+    last_activation TEXT,
+    PRIMARY KEY (snapshot_id, upn_lower)
+) WITHOUT ROWID;
+
+CREATE TABLE delta_links (
+    connection_id INTEGER PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+    delta_link TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+"""
+
+# The license model (spec §5–§7). Owned by core.licensing / core.saas.
+LICENSING_V1 = """
+CREATE TABLE licenses (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,                  -- LicenseSource
+    connection_id INTEGER REFERENCES connections(id) ON DELETE CASCADE,
+    tenant_id TEXT,
+    sku_id TEXT,                           -- lower case; NULL for SaaS Management licenses
+    sku_part_number TEXT,
+    saas_license_id TEXT UNIQUE,           -- SaaS Management license id
+    saas_app_id TEXT,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'Active',
+    -- Set while the SaaS Management connector holds this license Retired: the status to give
+    -- back on disable. Cleared when a user changes the status by hand.
+    status_before_saas TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (connection_id, sku_id, source)
+);
+
+CREATE TABLE license_status_changes (
+    id INTEGER PRIMARY KEY,
+    license_id INTEGER NOT NULL REFERENCES licenses(id) ON DELETE CASCADE,
+    changed_at TEXT NOT NULL,
+    old_status TEXT,
+    new_status TEXT NOT NULL,
+    changed_by TEXT NOT NULL,              -- 'user', 'saas-management', 'import'
+    reason TEXT NOT NULL
+);
+CREATE INDEX license_status_changes_license ON license_status_changes(license_id, changed_at);
+
+CREATE TABLE prices (
+    product_key TEXT PRIMARY KEY,          -- sku part number (upper case) or saas:<name>
+    unit_price REAL NOT NULL               -- per unit per month, settings currency
+);
+
+CREATE TABLE saas_terms (
+    license_id INTEGER NOT NULL REFERENCES licenses(id) ON DELETE CASCADE,
+    term_id TEXT NOT NULL,
+    term_type TEXT,
+    total_active INTEGER NOT NULL DEFAULT 0,
+    annual_cost REAL,
+    ends_at TEXT,
+    PRIMARY KEY (license_id, term_id)
+);
+
+CREATE TABLE saas_app_users (
+    saas_app_id TEXT NOT NULL,
+    email_lower TEXT NOT NULL,
+    unique_id TEXT,
+    activated_at TEXT,
+    deactivated_at TEXT,
+    PRIMARY KEY (saas_app_id, email_lower)
+);
+"""
+
+MIGRATIONS: list[str] = [CORE_V1 + LICENSING_V1]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+from core.domain import Cloud, ConnectionDraft, ConnectionSecrets, Schedule, ScheduleKind
+from core.storage.db import Database
+from core.storage.repositories import ConnectionRepository, connection_as_draft
+from core.storage.schema import SCHEMA_VERSION
+
+
+def test_migrate_sets_schema_version_and_wal(database: Database) -> None:
+    conn = database.thread_connection()
+    assert database.schema_version() == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrate_backs_up_before_upgrading_an_existing_database(app_paths, monkeypatch) -> None:
+    from core.storage import db as db_module
+
+    db = Database(app_paths.database, backups_dir=app_paths.backups_dir)
+    db.migrate()
+    db.thread_connection().execute("INSERT INTO settings VALUES ('currency', 'EUR')")
+    monkeypatch.setattr(db_module, "MIGRATIONS", [*db_module.MIGRATIONS, "CREATE TABLE x (a);"])
+    assert db.migrate() == SCHEMA_VERSION + 1
+    backups = list(app_paths.backups_dir.glob("*.sqlite3"))
+    assert len(backups) == 1
+    old = sqlite3.connect(backups[0])
+    assert old.execute("SELECT value FROM settings").fetchone()[0] == "EUR"
+    assert old.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_connection_round_trips_without_secrets(database: Database) -> None:
+    repo = ConnectionRepository()
+    conn = database.thread_connection()
+    draft = ConnectionDraft(
+        name="Contoso HQ",
+        tenant="contoso.onmicrosoft.com",
+        client_id="11111111-1111-1111-1111-111111111111",
+        cloud=Cloud.GCC_HIGH,
+        schedule=Schedule(ScheduleKind.DAILY, daily_at="03:30"),
+        secret_expires_on=date(2027, 1, 31),
+        secrets=ConnectionSecrets(client_secret="s3cr3t-value"),
+    )
+    new_id = repo.insert(conn, draft)
+    stored = conn.execute("SELECT config FROM connections").fetchone()[0]
+    assert "s3cr3t-value" not in stored
+    saved = repo.get(conn, new_id)
+    assert saved is not None
+    assert saved.name == "Contoso HQ"
+    assert saved.cloud is Cloud.GCC_HIGH
+    assert saved.schedule.daily_at == "03:30"
+    assert saved.secret_expires_on == date(2027, 1, 31)
+    assert saved.secrets.client_secret == ""
+    assert repo.find_by_tenant(conn, "CONTOSO.onmicrosoft.com") == saved
+    back = connection_as_draft(saved, ConnectionSecrets(client_secret="x"))
+    assert back.tenant == draft.tenant and back.secrets.client_secret == "x"
