@@ -1,0 +1,91 @@
+"""licensedesk-cli (spec §9): connections, imports, licenses, users, history, settings, SaaS
+Management. Exit status 0 on success, non-zero with a one-line reason on stderr. Secrets are
+never taken as arguments: they come from an environment variable named by an option, or a
+prompt."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from core import APP_NAME, __version__
+from core.errors import LicenseDeskError, ValidationError
+
+Handler = Callable[[argparse.Namespace, Any], int]
+
+# Each module adds its sub-commands; a sub-command sets `handler` with set_defaults.
+COMMAND_MODULES = (
+    "core.cli.connections",
+    "core.cli.imports",
+    "core.cli.history",
+    "core.cli.demo",
+    "core.cli.licenses",
+    "core.cli.users",
+    "core.cli.settings",
+    "core.cli.saas",
+)
+
+
+class CliError(LicenseDeskError):
+    """A problem with the command line itself (bad option combination, missing env var)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="licensedesk-cli", description=f"{APP_NAME}: Microsoft 365 licenses from the shell."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, controller_factory: Callable[[], Any] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
+    controller = None
+    try:
+        if controller_factory is not None:
+            controller = controller_factory()
+        else:
+            from core.controller import Controller
+
+            controller = Controller.open()
+        return int(args.handler(args, controller))
+    except ValidationError as exc:
+        reason = "; ".join(f"{field}: {msg}" for field, msg in exc.errors.items())
+        print(f"error: {reason}", file=sys.stderr)
+        return 2
+    except LicenseDeskError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if controller is not None and controller_factory is None:
+            controller.close()
+
+
+def secret_from_env(var: str | None, what: str) -> str:
+    """Read a secret from the environment variable the user named (never from argv)."""
+    import os
+
+    if not var:
+        return ""
+    value = os.environ.get(var)
+    if not value:
+        raise CliError(f"{what}: environment variable {var} is not set or empty.")
+    return value
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

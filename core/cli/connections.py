@@ -1,0 +1,193 @@
+"""`licensedesk-cli connections list|add|test|remove` (spec §9)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from core.cancel import CancelToken
+from core.cli import CliError, secret_from_env
+from core.cli.output import add_format_option, emit
+from core.domain import (
+    AuthMethod,
+    Cloud,
+    ConnectionDraft,
+    ConnectionSecrets,
+    CredentialKind,
+    PermissionState,
+    ProxyMode,
+    SourceType,
+    UsagePeriod,
+)
+
+SOURCE_TYPES = {s.value.lower(): s for s in SourceType}
+SOURCE_TYPES["microsoft office 365"] = SourceType.OFFICE_365
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("connections", help="list, add, test or remove connections")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = sub.add_parser("list", help="list the connections")
+    add_format_option(listing)
+    listing.set_defaults(handler=list_connections)
+
+    add = sub.add_parser("add", help="add a connection (secrets from environment variables)")
+    add.add_argument("--name", required=True)
+    add.add_argument("--source-type", default="Microsoft 365",
+                     help='"Microsoft 365" or "Microsoft Office 365 (deprecated)"')
+    add.add_argument("--method", choices=["own-app", "multi-tenant"], default=None)
+    add.add_argument("--tenant", default="", help="tenant GUID or verified domain")
+    add.add_argument("--client-id", default="")
+    add.add_argument("--client-secret-env", metavar="VAR")
+    add.add_argument("--certificate", metavar="FILE", help="PEM or PFX file")
+    add.add_argument("--certificate-password-env", metavar="VAR")
+    add.add_argument("--cloud", choices=[c.value for c in Cloud], default="global")
+    add.add_argument("--authority-host", default="", metavar="URL")
+    add.add_argument("--graph-endpoint", default="", metavar="URL",
+                     help="Graph root without the version, e.g. https://graph.microsoft.com")
+    add.add_argument("--usage-period", choices=[p.value for p in UsagePeriod], default="D30")
+    add.add_argument("--proxy", default="", metavar="URL")
+    add.add_argument("--device-code", action="store_true",
+                     help="multi-tenant: sign in with a device code instead of a browser")
+    add.add_argument("--username", default="", metavar="UPN")
+    add.add_argument("--password-env", metavar="VAR")
+    add.set_defaults(handler=add_connection)
+
+    test = sub.add_parser("test", help="get a token and check each permission; saves nothing")
+    test.add_argument("name")
+    test.set_defaults(handler=test_connection)
+
+    remove = sub.add_parser("remove", help="remove a connection and its keychain entries")
+    remove.add_argument("name")
+    remove.set_defaults(handler=remove_connection)
+
+
+def list_connections(args: argparse.Namespace, controller: Any) -> int:
+    records = (
+        {
+            "id": c.id,
+            "name": c.display_name,
+            "source_type": c.source_type,
+            "tenant": c.tenant_id or c.tenant,
+            "tenant_name": c.tenant_name,
+            "method": c.method,
+            "cloud": c.cloud,
+            "schedule": c.schedule.describe(),
+            "last_import": c.last_import_at,
+            "status": c.last_import_status,
+            "simulated": c.is_simulated,
+        }
+        for c in controller.list_connections()
+    )
+    emit(records, args.format)
+    return 0
+
+
+def draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
+    source_type = SOURCE_TYPES.get(args.source_type.strip().lower())
+    if source_type is None:
+        raise CliError(
+            f"Unknown source type {args.source_type!r}; use \"Microsoft 365\" or "
+            "\"Microsoft Office 365 (deprecated)\"."
+        )
+    if source_type is SourceType.OFFICE_365:
+        method = AuthMethod.PASSWORD
+    else:
+        method = AuthMethod(args.method or "own-app")
+    kind = CredentialKind.SECRET
+    if args.certificate:
+        suffix = Path(args.certificate).suffix.lower()
+        kind = CredentialKind.PFX if suffix in (".pfx", ".p12") else CredentialKind.PEM
+    proxy_url, proxy_user, proxy_password = _split_proxy(args.proxy)
+    secrets = ConnectionSecrets(
+        client_secret=secret_from_env(args.client_secret_env, "--client-secret-env"),
+        certificate_password=secret_from_env(
+            args.certificate_password_env, "--certificate-password-env"
+        ),
+        password=secret_from_env(args.password_env, "--password-env"),
+        proxy_password=proxy_password,
+    )
+    return ConnectionDraft(
+        name=args.name,
+        source_type=source_type,
+        method=method,
+        tenant=args.tenant,
+        client_id=args.client_id,
+        credential_kind=kind,
+        certificate_path=str(Path(args.certificate).resolve()) if args.certificate else "",
+        cloud=Cloud(args.cloud),
+        authority_host=args.authority_host,
+        graph_endpoint=args.graph_endpoint,
+        use_device_code=bool(args.device_code),
+        username=args.username,
+        proxy_mode=ProxyMode.URL if proxy_url else ProxyMode.NONE,
+        proxy_url=proxy_url,
+        proxy_username=proxy_user,
+        usage_period=UsagePeriod(args.usage_period),
+        secrets=secrets,
+    )
+
+
+def _split_proxy(url: str) -> tuple[str, str, str]:
+    """Move credentials out of a proxy URL: the password goes to the keychain only."""
+    if not url:
+        return "", "", ""
+    parts = urlsplit(url)
+    if not parts.username:
+        return url, "", ""
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, parts.username, parts.password or ""
+
+
+def add_connection(args: argparse.Namespace, controller: Any) -> int:
+    draft = draft_from_args(args)
+    if draft.method is AuthMethod.MULTI_TENANT:
+        result = controller.sign_in(
+            draft, show_code=lambda message: print(message, file=sys.stderr), cancel=CancelToken()
+        )
+        from dataclasses import replace
+
+        draft = replace(draft, tenant=draft.tenant or result.tenant_id)
+        print(f"Signed in as {result.username} (tenant {result.tenant_id}).", file=sys.stderr)
+    connection = controller.create_connection(draft)
+    print(f"Added connection “{connection.name}” (id {connection.id}).")
+    return 0
+
+
+def test_connection(args: argparse.Namespace, controller: Any) -> int:
+    connection = controller.find_connection(args.name)
+    report = controller.test_connection(
+        controller.draft_for_edit(connection.id), editing_id=connection.id
+    )
+    if report.error:
+        where = f" [{report.error_field}]" if report.error_field else ""
+        print(f"error{where}: {report.error}", file=sys.stderr)
+        if report.consent_url:
+            print(f"Admin consent: {report.consent_url}", file=sys.stderr)
+        return 1
+    print(f"Tenant: {report.tenant_name} ({report.tenant_id})")
+    for check in report.checks:
+        need = "required" if check.required else "optional"
+        print(f"  {check.area:<18} {check.permission:<26} {check.state.value:<15} ({need}) "
+              f"{check.message}")
+    missing_required = [
+        c for c in report.checks if c.required and c.state is PermissionState.MISSING
+    ]
+    if missing_required:
+        names = ", ".join(sorted({c.permission for c in missing_required}))
+        print(f"error: required permissions missing: {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def remove_connection(args: argparse.Namespace, controller: Any) -> int:
+    connection = controller.find_connection(args.name)
+    controller.delete_connection(connection.id)
+    print(f"Removed connection “{connection.name}”.")
+    return 0

@@ -1,0 +1,23 @@
+"""`licensedesk-cli demo`: add the simulated demo tenants and import them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from core.cli.imports import _summary
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "demo", help="add the simulated demo tenants (Contoso, Fabrikam) and import them"
+    )
+    parser.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace, controller: Any) -> int:
+    connections = controller.add_demo_connections(start_imports=False)
+    handles = [controller.start_import(c.id) for c in connections]
+    for handle in handles:
+        print(_summary(handle.future.result()) + "  [simulated]")
+    return 0

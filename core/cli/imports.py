@@ -1,0 +1,73 @@
+"""`licensedesk-cli import NAME|--all`: runs imports to the end, progress on stderr. Serves the
+operating system's scheduler for unattended runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from typing import Any
+
+from core.cli import CliError
+from core.domain import ImportProgress, ImportRun, ImportStatus
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("import", help="import one connection's tenant, or all")
+    parser.add_argument("name", nargs="?", help="connection name")
+    parser.add_argument("--all", action="store_true", help="import every connection")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(handler=run_imports)
+
+
+class _ProgressPrinter:
+    """Prints at most a few progress lines per second per connection to stderr."""
+
+    def __init__(self, names: dict[int, str], quiet: bool) -> None:
+        self._names = names
+        self._quiet = quiet
+        self._last: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, event: ImportProgress) -> None:
+        if self._quiet:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if event.step == "users" and now - self._last.get(event.connection_id, 0) < 0.5:
+                return
+            self._last[event.connection_id] = now
+            print(f"[{self._names.get(event.connection_id, '?')}] {event.message}",
+                  file=sys.stderr)
+
+
+def run_imports(args: argparse.Namespace, controller: Any) -> int:
+    if bool(args.name) == bool(args.all):
+        raise CliError("Name one connection, or use --all.")
+    connections = (
+        controller.list_connections() if args.all else [controller.find_connection(args.name)]
+    )
+    if not connections:
+        raise CliError("There are no connections to import.")
+    printer = _ProgressPrinter({c.id: c.name for c in connections}, args.quiet)
+    handles = [controller.start_import(c.id, on_progress=printer) for c in connections]
+    failed = 0
+    for handle in handles:
+        run: ImportRun = handle.future.result()
+        print(_summary(run))
+        for warning in run.warnings:
+            print(f"  warning: {warning}", file=sys.stderr)
+        if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
+            failed += 1
+            print(f"error: {run.connection_name}: {run.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _summary(run: ImportRun) -> str:
+    c = run.counts
+    duration = f"{run.duration_s:.1f} s" if run.duration_s is not None else "-"
+    return (
+        f"{run.connection_name}: {run.status.value} in {duration} — {c.skus} SKUs, "
+        f"{c.users:,} users ({c.licensed_users:,} licensed), {c.report_rows:,} report rows"
+    )

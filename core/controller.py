@@ -1,0 +1,458 @@
+"""The controller: the only door from the desktop (and the CLI) into core.
+
+It owns the executor that runs imports of different tenants in parallel (bounded) and never
+the same connection twice, and it composes the licensing and SaaS Management services.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from core.auth import MemoryTokenCacheStore, sign_in_device_code, sign_in_interactive
+from core.cancel import CancelToken
+from core.catalogue import BeaconVersion, parse_beacon_version, validate
+from core.connection_test import run_connection_test
+from core.domain import (
+    AuthMethod,
+    Connection,
+    ConnectionDraft,
+    ConnectionTestReport,
+    ImportProgress,
+    ImportRun,
+    ScheduleKind,
+)
+from core.errors import ConnectionInUse, LicenseDeskError, ValidationError
+from core.imports.engine import ImportRequest, run_import
+from core.licensing.service import LicensingService
+from core.paths import AppPaths
+from core.saas.service import SaasManagementService
+from core.secrets import SecretStore
+from core.settings import AppSettings, parse_setting, settings_from_rows
+from core.storage.db import Database, iso, utc_now
+from core.storage.repositories import (
+    ConnectionRepository,
+    ImportRunRepository,
+    SettingsRepository,
+    connection_as_draft,
+)
+from core.wiring import (
+    build_graph,
+    build_session,
+    build_tokens,
+    cache_store_for,
+    delete_secrets,
+    load_secrets,
+    reports_available,
+    save_secrets,
+    with_simulated_secrets,
+)
+
+log = logging.getLogger(__name__)
+
+ProgressListener = Callable[[ImportProgress], None]
+# Secrets and certificates expiring within this many days are flagged.
+EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass
+class ImportHandle:
+    connection_id: int
+    connection_name: str
+    cancel_token: CancelToken
+    future: Future[ImportRun]
+    latest: ImportProgress | None = field(default=None)
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    @property
+    def done(self) -> bool:
+        return self.future.done()
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    tenant_id: str
+    username: str
+
+
+class Controller:
+    def __init__(
+        self,
+        *,
+        paths: AppPaths,
+        database: Database,
+        secret_store: SecretStore,
+        executor: Executor | None = None,
+        max_parallel_imports: int = 4,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.paths = paths
+        self.database = database
+        self.secrets = secret_store
+        self._executor = executor or ThreadPoolExecutor(
+            max_workers=max_parallel_imports, thread_name_prefix="import"
+        )
+        self._owns_executor = executor is None
+        self._clock = clock
+        self._connections = ConnectionRepository()
+        self._settings = SettingsRepository()
+        self._runs = ImportRunRepository()
+        self._lock = threading.Lock()
+        self._running: dict[int, ImportHandle] = {}
+        # Multi-tenant sign-ins done in the dialog before the connection exists.
+        self._pending_caches: dict[str, MemoryTokenCacheStore] = {}
+        self.licensing = LicensingService(database, settings=self.settings, clock=clock)
+        self.saas = SaasManagementService(
+            database, secret_store, licensing=self.licensing, clock=clock
+        )
+
+    @classmethod
+    def open(cls, paths: AppPaths | None = None, **kwargs: object) -> Controller:
+        """Resolve paths, migrate the database and build a controller (app and CLI start)."""
+        paths = (paths or AppPaths.resolve()).ensure()
+        database = Database(paths.database, backups_dir=paths.backups_dir)
+        database.migrate()
+        store = SecretStore(blob_dir=paths.data_dir)
+        return cls(paths=paths, database=database, secret_store=store, **kwargs)  # type: ignore[arg-type]
+
+    def close(self, timeout: float = 10.0) -> None:
+        self.cancel_all()
+        self.wait_all(timeout)
+        if self._owns_executor and isinstance(self._executor, ThreadPoolExecutor):
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # Settings
+
+    def settings(self) -> AppSettings:
+        return settings_from_rows(self._settings.get_all(self._db()))
+
+    def beacon_version(self) -> BeaconVersion:
+        return parse_beacon_version(self.settings().effective_beacon_version())
+
+    def update_setting(self, key: str, value: str) -> AppSettings:
+        """Validate and store one setting; raises ValidationError naming the key."""
+        parsed = parse_setting(key, value)
+        with self.database.transaction(self._db()) as conn:
+            self._settings.set(conn, key, str(parsed))
+        return self.settings()
+
+    # Connections
+
+    def list_connections(self) -> list[Connection]:
+        return self._connections.list(self._db())
+
+    def get_connection(self, connection_id: int) -> Connection:
+        found = self._connections.get(self._db(), connection_id)
+        if found is None:
+            raise LicenseDeskError(f"There is no connection with id {connection_id}.")
+        return found
+
+    def find_connection(self, name: str) -> Connection:
+        found = self._connections.find_by_name(self._db(), name)
+        if found is None:
+            raise LicenseDeskError(f"There is no connection named “{name}”.")
+        return found
+
+    def draft_for_edit(self, connection_id: int) -> ConnectionDraft:
+        """The saved connection as a draft; secrets stay empty (empty = keep the stored one)."""
+        return connection_as_draft(self.get_connection(connection_id), self._no_secrets())
+
+    def validate_draft(
+        self, draft: ConnectionDraft, *, editing_id: int | None = None
+    ) -> dict[str, str]:
+        return validate(
+            draft,
+            version=self.beacon_version(),
+            existing=self.list_connections(),
+            editing_id=editing_id,
+            require_secrets=editing_id is None and not draft.is_simulated,
+        )
+
+    def create_connection(self, draft: ConnectionDraft) -> Connection:
+        errors = self.validate_draft(draft)
+        if errors:
+            raise ValidationError(errors)
+        with self.database.transaction(self._db()) as conn:
+            new_id = self._connections.insert(conn, draft)
+        try:
+            save_secrets(self.secrets, new_id, draft.secrets)
+            pending = self._pending_caches.pop(draft.name.strip().lower(), None)
+            store = cache_store_for(draft, self.secrets, new_id)
+            if pending is not None and store is not None and pending.load():
+                store.save(pending.load() or "")
+        except LicenseDeskError:
+            with self.database.transaction(self._db()) as conn:
+                self._connections.delete(conn, new_id)
+            raise
+        return self.get_connection(new_id)
+
+    def update_connection(self, connection_id: int, draft: ConnectionDraft) -> Connection:
+        errors = self.validate_draft(draft, editing_id=connection_id)
+        if errors:
+            raise ValidationError(errors)
+        with self.database.transaction(self._db()) as conn:
+            self._connections.update(conn, connection_id, draft)
+        save_secrets(self.secrets, connection_id, draft.secrets)
+        return self.get_connection(connection_id)
+
+    def delete_connection(self, connection_id: int) -> None:
+        if connection_id in self._running_ids():
+            raise ConnectionInUse("This connection is importing; cancel the import first.")
+        with self.database.transaction(self._db()) as conn:
+            self._connections.delete(conn, connection_id)
+        delete_secrets(self.secrets, connection_id)
+
+    def expiring_secrets(self, today: datetime | None = None) -> list[tuple[Connection, int]]:
+        """Connections whose secret or certificate expires within 30 days: (connection, days)."""
+        day = (today or self._clock()).date()
+        out = []
+        for connection in self.list_connections():
+            if connection.secret_expires_on is None:
+                continue
+            days = (connection.secret_expires_on - day).days
+            if days <= EXPIRY_WARNING_DAYS:
+                out.append((connection, days))
+        return out
+
+    # Test and sign-in (blocking: the desktop runs them as jobs)
+
+    def test_connection(
+        self, draft: ConnectionDraft, *, editing_id: int | None = None
+    ) -> ConnectionTestReport:
+        draft = self._with_stored_secrets(draft, editing_id)
+        version = self.beacon_version()
+        session = build_session(draft)
+        try:
+            cache = self._pending_caches.get(draft.name.strip().lower()) or cache_store_for(
+                draft, self.secrets, editing_id
+            )
+            tokens = build_tokens(draft, session=session, cache_store=cache, version=version)
+            graph = build_graph(
+                draft, session=session, tokens=tokens, version=version, max_retries=2
+            )
+            return run_connection_test(graph, reports_available=reports_available(draft))
+        finally:
+            session.close()
+
+    def sign_in(
+        self,
+        draft: ConnectionDraft,
+        *,
+        show_code: Callable[[str], None],
+        cancel: CancelToken,
+        editing_id: int | None = None,
+    ) -> SignInResult:
+        """Multi-tenant sign-in (device code or system browser); keeps the token cache for the
+        connection being created, or writes it to the edited connection's keychain entry."""
+        if draft.method is not AuthMethod.MULTI_TENANT:
+            raise LicenseDeskError("Only multi-tenant connections sign in interactively.")
+        session = build_session(draft)
+        store = (
+            cache_store_for(draft, self.secrets, editing_id)
+            if editing_id is not None
+            else self._pending_caches.setdefault(draft.name.strip().lower(), MemoryTokenCacheStore())
+        )
+        try:
+            if draft.use_device_code:
+                result = sign_in_device_code(
+                    draft, session=session, cache_store=store, show_code=show_code, cancel=cancel
+                )
+            else:
+                result = sign_in_interactive(draft, session=session, cache_store=store, cancel=cancel)
+        finally:
+            session.close()
+        return SignInResult(tenant_id=result.tenant_id, username=result.username)
+
+    # Imports
+
+    def start_import(
+        self, connection_id: int, *, on_progress: ProgressListener | None = None
+    ) -> ImportHandle:
+        connection = self.get_connection(connection_id)
+        with self._lock:
+            running = self._running.get(connection_id)
+            if running is not None and not running.done:
+                raise ConnectionInUse(f"“{connection.name}” is already importing.")
+            cancel = CancelToken()
+            future: Future[ImportRun] = Future()
+            handle = ImportHandle(connection_id, connection.name, cancel, future)
+            self._running[connection_id] = handle
+
+        def progress(event: ImportProgress) -> None:
+            handle.latest = event
+            if on_progress is not None:
+                on_progress(event)
+
+        def job() -> ImportRun:
+            try:
+                return self._run_import(connection, progress, cancel)
+            finally:
+                self.database.close_thread_connection()
+
+        inner = self._executor.submit(job)
+        inner.add_done_callback(lambda f: self._finish(handle, f))
+        return handle
+
+    def start_all_imports(self, *, on_progress: ProgressListener | None = None) -> list[ImportHandle]:
+        handles = []
+        for connection in self.list_connections():
+            if connection.id not in self._running_ids():
+                handles.append(self.start_import(connection.id, on_progress=on_progress))
+        return handles
+
+    def import_now(self, connection_id: int) -> ImportRun:
+        """Run one import to the end (CLI)."""
+        return self.start_import(connection_id).future.result()
+
+    def running_imports(self) -> list[ImportHandle]:
+        with self._lock:
+            return [h for h in self._running.values() if not h.done]
+
+    def cancel_import(self, connection_id: int) -> None:
+        with self._lock:
+            handle = self._running.get(connection_id)
+        if handle is not None:
+            handle.cancel()
+
+    def cancel_all(self) -> None:
+        for handle in self.running_imports():
+            handle.cancel()
+
+    def wait_all(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else self._clock() + timedelta(seconds=timeout)
+        for handle in self.running_imports():
+            remaining = None
+            if deadline is not None:
+                remaining = max(0.0, (deadline - self._clock()).total_seconds())
+            try:
+                handle.future.result(timeout=remaining)
+            except Exception:
+                if not handle.done:
+                    return False
+        return True
+
+    def import_history(
+        self, connection_id: int | None = None, limit: int = 1000
+    ) -> list[ImportRun]:
+        return self._runs.list(self._db(), connection_id=connection_id, limit=limit)
+
+    def due_connections(self, now: datetime | None = None) -> list[Connection]:
+        """Connections whose schedule says an import is due (the app checks every minute)."""
+        now = now or self._clock()
+        due = []
+        for connection in self.list_connections():
+            if connection.id in self._running_ids():
+                continue
+            if _is_due(connection, now):
+                due.append(connection)
+        return due
+
+    def run_due_imports(self, *, on_progress: ProgressListener | None = None) -> list[ImportHandle]:
+        return [self.start_import(c.id, on_progress=on_progress) for c in self.due_connections()]
+
+    # Demo
+
+    def add_demo_connections(self, *, start_imports: bool = True) -> list[Connection]:
+        """Create the demo tenants' connections (once) and import them."""
+        from core.simulator.demo import demo_drafts
+
+        created = []
+        for draft in demo_drafts():
+            existing = self._connections.find_by_name(self._db(), draft.name)
+            connection = existing or self.create_connection(draft)
+            created.append(connection)
+        if start_imports:
+            for connection in created:
+                if connection.id not in self._running_ids():
+                    self.start_import(connection.id)
+        return created
+
+    # Internals
+
+    def _run_import(
+        self, connection: Connection, progress: ProgressListener, cancel: CancelToken
+    ) -> ImportRun:
+        draft = with_simulated_secrets(
+            connection_as_draft(connection, load_secrets(self.secrets, connection.id))
+        )
+        version = self.beacon_version()
+        settings = self.settings()
+        session = build_session(draft)
+        try:
+            tokens = build_tokens(
+                draft,
+                session=session,
+                cache_store=cache_store_for(draft, self.secrets, connection.id),
+                version=version,
+            )
+            graph = build_graph(draft, session=session, tokens=tokens, version=version,
+                                cancel=cancel)
+            request = ImportRequest(
+                connection=connection,
+                graph=graph,
+                database=self.database,
+                reports_available=reports_available(draft),
+                snapshots_kept=settings.snapshots_kept,
+                commit_hooks=[self.licensing.sync_after_import],
+                now=self._clock,
+            )
+            return run_import(request, progress=progress, cancel=cancel)
+        finally:
+            session.close()
+
+    def _finish(self, handle: ImportHandle, inner: Future[ImportRun]) -> None:
+        exc = inner.exception()
+        if exc is not None:
+            log.error("import job of %s raised: %r", handle.connection_name, exc)
+            handle.future.set_exception(exc)
+        else:
+            handle.future.set_result(inner.result())
+
+    def _running_ids(self) -> set[int]:
+        return {h.connection_id for h in self.running_imports()}
+
+    def _with_stored_secrets(
+        self, draft: ConnectionDraft, editing_id: int | None
+    ) -> ConnectionDraft:
+        if draft.is_simulated:
+            return with_simulated_secrets(draft)
+        if editing_id is None:
+            return draft
+        stored = load_secrets(self.secrets, editing_id)
+        merged = {
+            name: value or getattr(stored, name) for name, value in draft.secrets.items()
+        }
+        return replace(draft, secrets=type(draft.secrets)(**merged))
+
+    @staticmethod
+    def _no_secrets():  # type: ignore[no-untyped-def]
+        from core.domain import ConnectionSecrets
+
+        return ConnectionSecrets()
+
+    def _db(self):  # type: ignore[no-untyped-def]
+        return self.database.thread_connection()
+
+
+def _is_due(connection: Connection, now: datetime) -> bool:
+    schedule = connection.schedule
+    last = connection.last_import_at
+    if schedule.kind is ScheduleKind.MANUAL:
+        return False
+    if schedule.kind is ScheduleKind.EVERY_N_HOURS:
+        return last is None or now - last >= timedelta(hours=schedule.every_hours)
+    hour, minute = (int(p) for p in schedule.daily_at.split(":"))
+    local_now = now.astimezone()
+    slot = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if local_now < slot:
+        slot -= timedelta(days=1)
+    return last is None or last.astimezone() < slot
+
+
+__all__ = ["Controller", "ImportHandle", "SignInResult", "iso"]

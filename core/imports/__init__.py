@@ -1,0 +1,1 @@
+"""The import engine: one connection's tenant into one atomic snapshot."""

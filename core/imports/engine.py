@@ -1,0 +1,332 @@
+"""run_import: one connection's tenant into one atomic snapshot (spec §4).
+
+The engine receives a ready GraphClient (token provider, session, retries inside) and writes
+through a SnapshotWriter. Progress is reported per step and per page; the cancel token is
+checked between pages and before the commit. Whatever happens, the history row is finished and
+a snapshot that did not become current is discarded, so the previous data stays intact.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.cancel import CancelToken
+from core.domain import Connection, ImportCounts, ImportProgress, ImportRun, ImportStatus
+from core.errors import (
+    AuthError,
+    GraphError,
+    ImportCancelled,
+    LicenseDeskError,
+    MalformedResponseError,
+    PermissionMissingError,
+    PremiumRequiredError,
+    ThrottledError,
+)
+from core.graph import GraphClient
+from core.imports.parse import (
+    SIGN_IN_FIELD,
+    USER_FIELDS,
+    USERS_TOP,
+    USERS_TOP_WITH_SIGN_IN,
+    fold_users,
+    is_concealed_upn,
+    sku_row,
+    subscription_row,
+    usage_row,
+)
+from core.storage.db import Database, iso, utc_now
+from core.storage.repositories import ConnectionRepository, ImportRunRepository
+from core.storage.snapshots import CommitHook, SnapshotWriter
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[ImportProgress], None]
+
+CONCEALED_HELP = (
+    "Usage reports of {tenant} conceal user names, so usage is unknown for its users (they "
+    "are never counted inactive). To fix it, in the Microsoft 365 admin center go to Settings > "
+    "Org settings > Reports and clear “Display concealed user, group, and site names in all "
+    "reports”; it takes effect at the next report refresh."
+)
+REPORTS = (
+    ("active", "getOffice365ActiveUserDetail(period='{period}')"),
+    ("apps", "getM365AppUserDetail(period='{period}')"),
+    ("activations", "getOffice365ActivationsUserDetail"),
+)
+
+
+@dataclass
+class ImportRequest:
+    connection: Connection
+    graph: GraphClient
+    database: Database
+    reports_available: bool = True  # v1.0 reports exist in Global only, or /beta when opted in
+    snapshots_kept: int = 30
+    commit_hooks: Sequence[CommitHook] = ()
+    now: Callable[[], datetime] = utc_now
+
+
+@dataclass
+class _State:
+    run_id: int
+    warnings: list[str] = field(default_factory=list)
+    skus: int = 0
+    subscriptions: int = 0
+    users: int = 0
+    licensed_users: int = 0
+    report_rows: int = 0
+
+    def counts(self) -> ImportCounts:
+        return ImportCounts(
+            self.skus, self.subscriptions, self.users, self.licensed_users, self.report_rows
+        )
+
+
+def run_import(
+    request: ImportRequest, *, progress: ProgressCallback, cancel: CancelToken
+) -> ImportRun:
+    runs = ImportRunRepository()
+    db = request.database
+    with db.transaction(db.thread_connection()) as conn:
+        run_id = runs.start(conn, request.connection)
+    state = _State(run_id)
+    writer = SnapshotWriter(db, request.connection, run_id)
+    status, error, detail = ImportStatus.FAILED, None, None
+    try:
+        _Importer(request, writer, state, progress, cancel).run()
+        status = (
+            ImportStatus.SUCCEEDED_WITH_WARNINGS if state.warnings else ImportStatus.SUCCEEDED
+        )
+    except ImportCancelled:
+        status, error = ImportStatus.CANCELLED, "Cancelled by the user."
+    except LicenseDeskError as exc:
+        error, detail = exc.message, exc.detail or None
+        log.warning("import of %s failed: %s", request.connection.name, exc.message)
+    except Exception as exc:  # a bug: record it, keep the previous data
+        log.exception("import of %s crashed", request.connection.name)
+        error, detail = "The import stopped on an unexpected error.", repr(exc)
+    finally:
+        if status not in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS):
+            try:
+                writer.discard()
+            except Exception:
+                log.exception("could not discard the unfinished snapshot")
+        writer.close()
+    committed = status in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS)
+    with db.transaction(db.thread_connection()) as conn:
+        runs.finish(
+            conn,
+            run_id,
+            status=status,
+            counts=state.counts(),
+            warnings=state.warnings,
+            error=error,
+            error_detail=detail,
+            snapshot_id=writer.snapshot_id if committed else None,
+        )
+        run = runs.get(conn, run_id)
+    assert run is not None
+    return run
+
+
+class _Importer:
+    def __init__(
+        self,
+        request: ImportRequest,
+        writer: SnapshotWriter,
+        state: _State,
+        progress: ProgressCallback,
+        cancel: CancelToken,
+    ) -> None:
+        self.req = request
+        self.graph = request.graph
+        self.writer = writer
+        self.state = state
+        self.cancel = cancel
+        self._progress = progress
+        self.connection = request.connection
+
+    def report(self, step: str, done: int, total: int | None, message: str) -> None:
+        self._progress(ImportProgress(self.connection.id, step, done, total, message))
+
+    def run(self) -> None:
+        self.report("token", 0, None, "Signing in")
+        self.graph.tokens.get_token()
+        self.cancel.raise_if_cancelled()
+        tenant_id, tenant_name = self.organization()
+        self.skus()
+        self.subscriptions()
+        sign_in = self.users()
+        reports_imported, concealed, refresh_date = self.usage()
+        self.cancel.raise_if_cancelled()
+        self.writer.set_usage_meta(
+            as_of=refresh_date or iso(self.req.now()) or "",
+            report_refresh_date=refresh_date,
+            sign_in_imported=sign_in,
+            reports_imported=reports_imported,
+            concealed_names=concealed,
+        )
+        self.report("commit", 0, None, "Saving the snapshot")
+        self.cancel.raise_if_cancelled()
+
+        def record_tenant(conn, _sid: int) -> None:  # type: ignore[no-untyped-def]
+            ConnectionRepository().set_tenant(conn, self.connection.id, tenant_id, tenant_name)
+
+        self.writer.commit(
+            snapshots_kept=self.req.snapshots_kept,
+            hooks=[record_tenant, *self.req.commit_hooks],
+        )
+        self.report("done", 1, 1, "Import finished")
+
+    def organization(self) -> tuple[str, str]:
+        self.report("organization", 0, None, "Reading the organization")
+        body = self.graph.get_json("/organization")
+        items = body.get("value") or []
+        if not items or "id" not in items[0]:
+            raise MalformedResponseError(
+                "Microsoft Graph returned no organization.", url=self.graph.url("/organization")
+            )
+        org = items[0]
+        tenant_id = str(org["id"]).lower()
+        domains = [d.get("name", "") for d in org.get("verifiedDomains") or []]
+        expected = (self.connection.tenant_id or self.connection.tenant).strip().lower()
+        if expected and expected != tenant_id and expected not in {d.lower() for d in domains}:
+            raise AuthError(
+                f"This connection is for tenant {expected}, but the credentials opened tenant "
+                f"{org.get('displayName') or tenant_id} ({tenant_id}). Check the tenant and the "
+                "app registration.",
+                field="tenant",
+            )
+        name = str(org.get("displayName") or tenant_id)
+        self.writer.begin(tenant_id=tenant_id, tenant_name=name, domains=domains, now=self.req.now())
+        return tenant_id, name
+
+    def skus(self) -> None:
+        self.report("skus", 0, None, "Reading subscribed SKUs")
+        items = self.graph.get_json("/subscribedSkus").get("value") or []
+        self.writer.write_skus(sku_row(item) for item in items)
+        self.state.skus = len(items)
+        self.cancel.raise_if_cancelled()
+
+    def subscriptions(self) -> None:
+        self.report("subscriptions", 0, None, "Reading subscriptions")
+        count = 0
+        try:
+            for page in self.graph.iter_pages("/directory/subscriptions"):
+                self.writer.write_subscriptions(subscription_row(i) for i in page.items)
+                count += len(page.items)
+        except PermissionMissingError as exc:
+            self.state.warnings.append(
+                f"Subscriptions (trials, renewal dates) were not read: {exc.message}"
+            )
+        except GraphError as exc:
+            if isinstance(exc, (ThrottledError, MalformedResponseError)):
+                raise
+            self.state.warnings.append(f"Subscriptions were not read: {exc.message}")
+        self.state.subscriptions = count
+
+    def users(self) -> bool:
+        """Read every user page by page; returns whether signInActivity was imported."""
+        try:
+            self._read_users(with_sign_in=True)
+            return True
+        except (PremiumRequiredError, PermissionMissingError) as exc:
+            if isinstance(exc, PermissionMissingError) and exc.permission != "AuditLog.Read.All":
+                raise
+            reason = (
+                "the tenant has no Microsoft Entra ID P1/P2 license"
+                if isinstance(exc, PremiumRequiredError)
+                else "the AuditLog.Read.All permission is missing"
+            )
+            self.state.warnings.append(
+                f"Sign-in activity was not imported because {reason}; last activity comes "
+                "from the usage reports only."
+            )
+            self.writer.clear_users()
+            self._read_users(with_sign_in=False)
+            return False
+
+    def _read_users(self, *, with_sign_in: bool) -> None:
+        select = f"{USER_FIELDS},{SIGN_IN_FIELD}" if with_sign_in else USER_FIELDS
+        top = USERS_TOP_WITH_SIGN_IN if with_sign_in else USERS_TOP
+        self.state.users = 0
+        self.report("users", 0, None, "Reading users")
+        for page in self.graph.iter_pages("/users", {"$select": select, "$top": str(top)}):
+            users, user_skus = fold_users(page.items, page.url)
+            self.writer.write_users(users, user_skus)
+            self.state.users += len(users)
+            self.report("users", self.state.users, None, f"Read {self.state.users:,} users")
+            self.cancel.raise_if_cancelled()
+        self.state.licensed_users = self.writer.licensed_user_count()
+
+    def usage(self) -> tuple[bool, bool, str | None]:
+        """Report settings and the three reports -> (imported, concealed, refresh date)."""
+        if not self.req.reports_available:
+            self.state.warnings.append(
+                "Usage reports are not available in this cloud through Microsoft Graph v1.0; "
+                "turn on beta reports in the connection to read them. Usage is unknown."
+            )
+            return False, False, None
+        concealed = self._report_settings_concealed()
+        refresh_date: str | None = None
+        all_concealed = True
+        try:
+            for index, (kind, template) in enumerate(REPORTS):
+                self.report("reports", index, len(REPORTS), f"Reading usage report {index + 1}/3")
+                function = template.format(period=self.connection.usage_period.value)
+                rows, hidden, date = self._read_report(kind, function)
+                refresh_date = max(filter(None, (refresh_date, date)), default=None)
+                all_concealed = all_concealed and hidden > 0 and rows == hidden
+                self.cancel.raise_if_cancelled()
+        except (PermissionMissingError, ThrottledError) as exc:
+            if isinstance(exc, ThrottledError) and not _is_report_budget(exc):
+                raise
+            self.writer.clear_usage()
+            self.state.report_rows = 0
+            self.state.warnings.append(f"Usage reports were not read: {exc.message}")
+            return False, concealed, None
+        concealed = concealed or all_concealed
+        if concealed:
+            self.writer.clear_usage()
+            self.state.warnings.append(
+                CONCEALED_HELP.format(tenant=self.connection.tenant_name or self.connection.name)
+            )
+        return True, concealed, refresh_date
+
+    def _report_settings_concealed(self) -> bool:
+        try:
+            body = self.graph.get_json("/admin/reportSettings")
+        except PermissionMissingError:
+            # Without ReportSettings.Read.All concealment is detected from the report rows.
+            return False
+        settings = body.get("value", body) if isinstance(body.get("value"), dict) else body
+        return bool(settings.get("displayConcealedNames"))
+
+    def _read_report(self, kind: str, function: str) -> tuple[int, int, str | None]:
+        report = self.graph.get_report_csv(function)
+        batch: list[tuple[object, ...]] = []
+        rows = hidden = 0
+        refresh_date: str | None = None
+        for row in report.rows():
+            rows += 1
+            refresh_date = refresh_date or row.get("Report Refresh Date") or None
+            if is_concealed_upn(row.get("User Principal Name") or ""):
+                hidden += 1
+                continue
+            folded = usage_row(kind, row)
+            if folded is not None:
+                batch.append(folded)
+            if len(batch) >= 5000:
+                self.writer.write_usage(batch)
+                batch = []
+        if batch:
+            self.writer.write_usage(batch)
+        self.state.report_rows += rows
+        return rows, hidden, refresh_date
+
+
+def _is_report_budget(exc: ThrottledError) -> bool:
+    return type(exc).__name__ == "ReportBudgetExceeded"

@@ -1,0 +1,186 @@
+"""Writing one import's snapshot: rows go in page by page under a 'building' snapshot on the
+import's own SQLite connection; `commit` flips it to 'current' in one transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from core.domain import Connection, LicenseSource
+from core.storage.db import Database, iso
+
+UserRow = tuple[Any, ...]  # (id, upn, upn_lower, display, mail, enabled, type, created, sign-in)
+UserSkuRow = tuple[Any, ...]  # (sku_id, user_id, direct, group_ids, group_count, state, at)
+ReportRow = tuple[Any, ...]  # (upn_lower, last_activity, has_workload_license, last_activation)
+
+_INSERT_USER = (
+    "INSERT OR REPLACE INTO users (snapshot_id, id, user_principal_name, upn_lower, "
+    "display_name, mail, account_enabled, user_type, created_at, last_sign_in) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_USER_SKU = (
+    "INSERT OR REPLACE INTO user_skus (snapshot_id, sku_id, user_id, direct, group_ids, "
+    "group_count, state, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_USAGE = """
+INSERT INTO report_usage (snapshot_id, upn_lower, last_activity, has_workload_license,
+                          last_activation)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (snapshot_id, upn_lower) DO UPDATE SET
+    last_activity = CASE WHEN IFNULL(excluded.last_activity, '') > IFNULL(last_activity, '')
+                         THEN excluded.last_activity ELSE last_activity END,
+    has_workload_license = MAX(has_workload_license, excluded.has_workload_license),
+    last_activation = CASE WHEN IFNULL(excluded.last_activation, '') > IFNULL(last_activation, '')
+                           THEN excluded.last_activation ELSE last_activation END
+"""
+
+# Called inside the commit transaction with (sqlite connection, snapshot id), so licenses are
+# created or updated atomically with the snapshot they describe.
+CommitHook = Callable[[sqlite3.Connection, int], None]
+
+
+class SnapshotWriter:
+    def __init__(self, database: Database, connection: Connection, run_id: int) -> None:
+        self._db = database
+        self._connection = connection
+        self._run_id = run_id
+        self._conn = database.connect()
+        self.snapshot_id: int | None = None
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def begin(
+        self, *, tenant_id: str, tenant_name: str, domains: Sequence[str], now: datetime
+    ) -> int:
+        source = LicenseSource.for_source_type(self._connection.source_type)
+        with self._db.transaction(self._conn) as conn:
+            cur = conn.execute(
+                "INSERT INTO snapshots (connection_id, run_id, state, created_at, tenant_id, "
+                "tenant_name, domains, usage_period, source) VALUES (?, ?, 'building', ?, ?, ?, "
+                "?, ?, ?)",
+                (
+                    self._connection.id,
+                    self._run_id,
+                    iso(now),
+                    tenant_id.lower(),
+                    tenant_name,
+                    json.dumps(list(domains)),
+                    self._connection.usage_period.value,
+                    source.value,
+                ),
+            )
+            self.snapshot_id = int(cur.lastrowid or 0)
+        return self.snapshot_id
+
+    def write_skus(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        self._executemany(
+            "INSERT OR REPLACE INTO skus (snapshot_id, sku_id, sku_part_number, applies_to, "
+            "capability_status, enabled, warning, suspended, locked_out, consumed_units, "
+            "service_plans) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def write_subscriptions(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        self._executemany(
+            "INSERT OR REPLACE INTO subscriptions (snapshot_id, id, commerce_subscription_id, "
+            "sku_id, sku_part_number, status, total_licenses, is_trial, created_at, "
+            "next_lifecycle_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def write_users(self, users: list[UserRow], user_skus: list[UserSkuRow]) -> None:
+        sid = self._require_snapshot()
+        with self._db.transaction(self._conn) as conn:
+            conn.executemany(_INSERT_USER, [(sid, *u) for u in users])
+            conn.executemany(_INSERT_USER_SKU, [(sid, *s) for s in user_skus])
+
+    def clear_users(self) -> None:
+        """Drop the users written so far (the listing restarts without signInActivity)."""
+        sid = self._require_snapshot()
+        with self._db.transaction(self._conn) as conn:
+            conn.execute("DELETE FROM user_skus WHERE snapshot_id = ?", (sid,))
+            conn.execute("DELETE FROM users WHERE snapshot_id = ?", (sid,))
+
+    def write_usage(self, rows: list[ReportRow]) -> None:
+        sid = self._require_snapshot()
+        with self._db.transaction(self._conn) as conn:
+            conn.executemany(_UPSERT_USAGE, [(sid, *r) for r in rows])
+
+    def clear_usage(self) -> None:
+        sid = self._require_snapshot()
+        with self._db.transaction(self._conn) as conn:
+            conn.execute("DELETE FROM report_usage WHERE snapshot_id = ?", (sid,))
+
+    def set_usage_meta(
+        self,
+        *,
+        as_of: str,
+        report_refresh_date: str | None,
+        sign_in_imported: bool,
+        reports_imported: bool,
+        concealed_names: bool,
+    ) -> None:
+        sid = self._require_snapshot()
+        with self._db.transaction(self._conn) as conn:
+            conn.execute(
+                "UPDATE snapshots SET as_of = ?, report_refresh_date = ?, sign_in_imported = ?, "
+                "reports_imported = ?, concealed_names = ? WHERE id = ?",
+                (
+                    as_of,
+                    report_refresh_date,
+                    int(sign_in_imported),
+                    int(reports_imported),
+                    int(concealed_names),
+                    sid,
+                ),
+            )
+
+    def licensed_user_count(self) -> int:
+        sid = self._require_snapshot()
+        row = self._conn.execute(
+            "SELECT COUNT(DISTINCT user_id) FROM user_skus WHERE snapshot_id = ?", (sid,)
+        ).fetchone()
+        return int(row[0])
+
+    def commit(self, *, snapshots_kept: int, hooks: Sequence[CommitHook] = ()) -> None:
+        """Make this snapshot current, demote the previous one, prune old ones: one transaction."""
+        sid = self._require_snapshot()
+        cid = self._connection.id
+        with self._db.transaction(self._conn) as conn:
+            conn.execute(
+                "UPDATE snapshots SET state = 'previous' WHERE connection_id = ? "
+                "AND state = 'current'",
+                (cid,),
+            )
+            conn.execute("UPDATE snapshots SET state = 'current' WHERE id = ?", (sid,))
+            for hook in hooks:
+                hook(conn, sid)
+            conn.execute(
+                "DELETE FROM snapshots WHERE connection_id = ? AND state = 'previous' AND id NOT "
+                "IN (SELECT id FROM snapshots WHERE connection_id = ? AND state != 'building' "
+                "ORDER BY id DESC LIMIT ?)",
+                (cid, cid, max(1, snapshots_kept)),
+            )
+
+    def discard(self) -> None:
+        """Drop a snapshot that never became current (failed or cancelled import)."""
+        if self.snapshot_id is None:
+            return
+        with self._db.transaction(self._conn) as conn:
+            conn.execute(
+                "DELETE FROM snapshots WHERE id = ? AND state = 'building'", (self.snapshot_id,)
+            )
+
+    def _executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        sid = self._require_snapshot()
+        with self._db.transaction(self._conn) as conn:
+            conn.executemany(sql, [(sid, *r) for r in rows])
+
+    def _require_snapshot(self) -> int:
+        if self.snapshot_id is None:
+            raise RuntimeError("begin() first")
+        return self.snapshot_id
