@@ -1,0 +1,294 @@
+"""GraphClient: paging, retries and usage reports over one requests.Session (spec §4)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urljoin
+
+import requests
+
+from core.cancel import CancelToken
+from core.errors import AuthError, GraphError, MalformedResponseError
+from core.graph.faults import describe_url, error_for_response, exhausted_error, tls_error
+from core.graph.reports import (
+    DEFAULT_REPORT_BUDGET,
+    REQUIRED_REPORT_COLUMNS,
+    ReportBudget,
+    ReportCsv,
+)
+from core.graph.retry import NETWORK_ERRORS, RETRY_STATUSES, RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+Params = Mapping[str, Any] | None
+Headers = dict[str, str | None]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_DOWNLOAD_HOPS = 3
+
+
+class TokenSource(Protocol):
+    """Anything that hands out Graph access tokens (core.auth providers satisfy it)."""
+
+    def get_token(self, *, force_refresh: bool = False) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a Graph collection; `items` is the page's `value`, not a copy."""
+
+    items: list[JsonObject]
+    next_link: str | None
+    delta_link: str | None
+    url: str
+
+
+class GraphClient:
+    """Read Microsoft Graph for one connection, retrying what is transient and typing the rest.
+
+    Every request carries a timeout, a fresh `client-request-id` and `x-ms-throttle-priority:
+    low`. Waits between retries go through `sleep`, or `cancel.wait` so Cancel cuts them short.
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        tokens: TokenSource,
+        graph_endpoint: str,
+        *,
+        version: str = "v1.0",
+        timeout: tuple[float, float] = (10.0, 120.0),
+        max_retries: int = 5,
+        max_backoff: float = 60.0,
+        sleep: Callable[[float], None] | None = None,
+        cancel: CancelToken | None = None,
+        report_budget: ReportBudget | None = None,
+        tenant_key: str = "",
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._session = session
+        self._tokens = tokens
+        self._root = graph_endpoint.rstrip("/")
+        self._version = version.strip("/")
+        self._timeout = timeout
+        self._policy = RetryPolicy(max_retries=max_retries, max_backoff=max_backoff, rng=rng)
+        self._sleep = sleep
+        self._cancel = cancel
+        self._budget = report_budget if report_budget is not None else DEFAULT_REPORT_BUDGET
+        self._tenant_key = tenant_key
+
+    def url(self, path: str) -> str:
+        """Return the absolute URL for a Graph path; absolute URLs come back verbatim."""
+        if path.startswith(("https://", "http://")):
+            return path
+        return f"{self._root}/{self._version}/{path.lstrip('/')}"
+
+    def get_json(self, path_or_url: str, params: Params = None) -> JsonObject:
+        """GET one JSON object (e.g. `/admin/reportSettings`)."""
+        url = self.url(path_or_url)
+        return self._json_object(self._send(url, params), url)
+
+    def iter_pages(self, path_or_url: str, params: Params = None) -> Iterator[Page]:
+        """Yield each page of a collection, following `@odata.nextLink` verbatim to the end."""
+        url: str | None = self.url(path_or_url)
+        while url is not None:
+            response = self._send(url, params)
+            data = self._json_object(response, url)
+            items = data.get("value")
+            if not isinstance(items, list):
+                raise _malformed(url, "a page without a 'value' list")
+            next_link = _link(data, "@odata.nextLink", url)
+            yield Page(items, next_link, _link(data, "@odata.deltaLink", url), response.url or url)
+            url, params = next_link, None
+
+    def get_report_csv(
+        self,
+        function_call: str,
+        *,
+        required_columns: tuple[str, ...] = REQUIRED_REPORT_COLUMNS,
+    ) -> ReportCsv:
+        """Download a CSV usage report, e.g. `getOffice365ActiveUserDetail(period='D30')`.
+
+        Graph answers 302 to a pre-authenticated download URL on another host; that one is
+        fetched without the Authorization header. Each Graph report request takes a slot from
+        the report budget first.
+        """
+        url = self.url(f"/reports/{function_call.lstrip('/')}")
+
+        def take_slot() -> None:
+            self._budget.acquire(self._tenant_key)
+
+        response = self._send(url, None, accept=None, before_attempt=take_slot)
+        hops = 0
+        while response.status_code in _REDIRECTS:
+            location = response.headers.get("Location")
+            if not location or hops >= _MAX_DOWNLOAD_HOPS:
+                raise GraphError(
+                    f"Microsoft Graph sent an unusable report redirect for {describe_url(url)}.",
+                    url=url,
+                    status=response.status_code,
+                )
+            target = urljoin(response.url or url, location)
+            response = self._send(target, None, auth=False)
+            hops += 1
+        if response.status_code != 200:
+            raise _malformed(url, f"an unexpected {response.status_code} answer")
+        try:
+            text = response.content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _malformed(url, f"a report that is not UTF-8 ({exc.reason})") from exc
+        return ReportCsv(url, text, required_columns)
+
+    # -- one request under the retry policy -------------------------------------------------
+
+    def _send(
+        self,
+        url: str,
+        params: Params,
+        *,
+        auth: bool = True,
+        accept: str | None = "application/json",
+        before_attempt: Callable[[], None] | None = None,
+    ) -> requests.Response:
+        """GET `url`, retrying per the policy; return the first answer below 400."""
+        retries = 0
+        fresh_token: str | None = None  # set once after a 401; a second 401 is final
+        while True:
+            self._check_cancel()
+            if before_attempt is not None:
+                before_attempt()
+            failure: requests.Response | BaseException
+            try:
+                response = self._session.get(
+                    url,
+                    params=params,
+                    # None values remove session headers at runtime; the stubs omit that.
+                    headers=self._headers(auth, accept, fresh_token),  # type: ignore[arg-type]
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.SSLError as exc:  # a bad certificate does not heal
+                raise tls_error(url, graph=auth) from exc
+            except NETWORK_ERRORS as exc:
+                failure = exc
+            else:
+                if logger.isEnabledFor(logging.DEBUG):
+                    where = describe_url(url, graph=auth)
+                    logger.debug("GET %s -> %d", where, response.status_code)
+                if response.status_code < 400:
+                    return response
+                if response.status_code not in RETRY_STATUSES:
+                    fresh_token = self._refresh_or_raise(response, url, params, auth, fresh_token)
+                    continue
+                failure = response
+            retries = self._back_off(failure, url, retries, graph=auth)
+
+    def _headers(self, auth: bool, accept: str | None, fresh_token: str | None) -> Headers:
+        if not auth:
+            # A fresh dict; None also drops an Authorization the session itself might carry.
+            return {"Authorization": None}
+        token = fresh_token if fresh_token is not None else self._tokens.get_token()
+        headers: Headers = {
+            "Authorization": f"Bearer {token}",
+            "x-ms-throttle-priority": "low",
+            "client-request-id": str(uuid.uuid4()),
+        }
+        if accept is not None:
+            headers["Accept"] = accept
+        return headers
+
+    def _refresh_or_raise(
+        self,
+        response: requests.Response,
+        url: str,
+        params: Params,
+        auth: bool,
+        fresh_token: str | None,
+    ) -> str:
+        error = error_for_response(response, url, params, graph=auth)
+        if isinstance(error, AuthError) and auth and fresh_token is None:
+            logger.info("Graph rejected the token for %s; getting a new one", describe_url(url))
+            return self._tokens.get_token(force_refresh=True)
+        raise error
+
+    def _back_off(
+        self, failure: requests.Response | BaseException, url: str, retries: int, *, graph: bool
+    ) -> int:
+        """Wait before retry number `retries + 1`, or raise once the policy is used up."""
+        if not self._policy.can_retry(retries):
+            raise exhausted_error(failure, url, graph=graph)
+        if isinstance(failure, requests.Response):
+            reason = str(failure.status_code)
+            delay = self._policy.delay(retries, failure.headers.get("Retry-After"))
+        else:
+            reason = type(failure).__name__
+            delay = self._policy.delay(retries)
+        logger.info(
+            "Graph %s for %s; retry %d of %d in %.1f s",
+            reason,
+            describe_url(url, graph=graph),
+            retries + 1,
+            self._policy.max_retries,
+            delay,
+        )
+        self._wait(delay)
+        return retries + 1
+
+    def _wait(self, seconds: float) -> None:
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif self._cancel is not None:
+            self._cancel.wait(seconds)
+        else:
+            time.sleep(seconds)
+        self._check_cancel()
+
+    def _check_cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.raise_if_cancelled()
+
+    def _json_object(self, response: requests.Response, url: str) -> JsonObject:
+        if not 200 <= response.status_code < 300:
+            raise GraphError(
+                f"Microsoft Graph answered {response.status_code} instead of data for "
+                f"{describe_url(url)}.",
+                url=url,
+                status=response.status_code,
+            )
+        content = response.content
+        if not content:
+            raise _malformed(url, "an empty answer")
+        try:
+            data = json.loads(content)
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno} column {exc.colno}"
+            raise _malformed(url, "something that is not JSON", where) from exc
+        except ValueError as exc:  # bytes that are not UTF-8/16/32
+            raise _malformed(url, "something that is not JSON", str(exc)) from exc
+        if not isinstance(data, dict):
+            raise _malformed(url, f"JSON that is not an object ({type(data).__name__})")
+        return data
+
+
+def _link(data: JsonObject, key: str, url: str) -> str | None:
+    link = data.get(key)
+    if link is None or isinstance(link, str):
+        return link
+    raise _malformed(url, f"a page whose {key} is not a string")
+
+
+def _malformed(url: str, what: str, why: str = "") -> MalformedResponseError:
+    because = f" ({why})" if why else ""
+    return MalformedResponseError(
+        f"Microsoft Graph sent {what} for {describe_url(url)}{because}.",
+        url=url,
+        detail=f"GET {url}",
+    )
