@@ -19,9 +19,9 @@ from core.errors import AuthError, GraphError, MalformedResponseError
 from core.graph.faults import describe_url, error_for_response, exhausted_error, tls_error
 from core.graph.reports import (
     DEFAULT_REPORT_BUDGET,
-    REQUIRED_REPORT_COLUMNS,
     ReportBudget,
     ReportCsv,
+    required_columns_for,
 )
 from core.graph.retry import NETWORK_ERRORS, RETRY_STATUSES, RetryPolicy
 
@@ -85,6 +85,11 @@ class GraphClient:
         self._budget = report_budget if report_budget is not None else DEFAULT_REPORT_BUDGET
         self._tenant_key = tenant_key
 
+    @property
+    def tokens(self) -> TokenSource:
+        """The token source, e.g. to check that a token can be had before reading."""
+        return self._tokens
+
     def url(self, path: str) -> str:
         """Return the absolute URL for a Graph path; absolute URLs come back verbatim."""
         if path.startswith(("https://", "http://")):
@@ -113,13 +118,14 @@ class GraphClient:
         self,
         function_call: str,
         *,
-        required_columns: tuple[str, ...] = REQUIRED_REPORT_COLUMNS,
+        required_columns: tuple[str, ...] | None = None,
     ) -> ReportCsv:
         """Download a CSV usage report, e.g. `getOffice365ActiveUserDetail(period='D30')`.
 
         Graph answers 302 to a pre-authenticated download URL on another host; that one is
         fetched without the Authorization header. Each Graph report request takes a slot from
-        the report budget first.
+        the report budget first. `required_columns` defaults to `Report Refresh Date` plus,
+        for per-user reports (`…UserDetail`), `User Principal Name`.
         """
         url = self.url(f"/reports/{function_call.lstrip('/')}")
 
@@ -145,6 +151,8 @@ class GraphClient:
             text = response.content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _malformed(url, f"a report that is not UTF-8 ({exc.reason})") from exc
+        if required_columns is None:
+            required_columns = required_columns_for(function_call)
         return ReportCsv(url, text, required_columns)
 
     # -- one request under the retry policy -------------------------------------------------

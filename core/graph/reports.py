@@ -17,6 +17,12 @@ from core.graph.faults import relative_path
 REQUIRED_REPORT_COLUMNS: tuple[str, ...] = ("Report Refresh Date", "User Principal Name")
 
 
+def required_columns_for(function_call: str) -> tuple[str, ...]:
+    """Return the columns a report must have: counts reports have no User Principal Name."""
+    name = function_call.split("(", 1)[0]
+    return REQUIRED_REPORT_COLUMNS if name.endswith("UserDetail") else REQUIRED_REPORT_COLUMNS[:1]
+
+
 class ReportBudgetExceeded(ThrottledError):
     """The tenant used up its usage-report requests for the current window."""
 

@@ -127,6 +127,10 @@ def test_requests_carry_graph_headers_and_bearer_token(harness: Harness) -> None
     assert len(headers["client-request-id"]) == 36
 
 
+def test_tokens_are_exposed_for_an_early_sign_in_check(harness: Harness) -> None:
+    assert harness.client.tokens.get_token() == "secret-token-1"
+
+
 def test_url_joins_paths_and_keeps_absolute_urls(harness: Harness) -> None:
     beta = GraphClient(requests.Session(), FakeTokens(), f"{ROOT}/", version="beta")
     assert harness.client.url("/users") == USERS

@@ -198,3 +198,19 @@ def test_budget_is_thread_safe() -> None:
     for thread in threads:
         thread.join(timeout=5)
     assert len(granted) == 50
+
+
+@responses.activate
+def test_counts_report_needs_no_user_principal_name() -> None:
+    function = "getOffice365ActiveUserCounts(period='D7')"
+    responses.get(f"{ROOT}/v1.0/reports/{function}", body=b"Report Refresh Date,Office 365\r\n")
+    report = make_client().get_report_csv(function)
+    assert report.header == ["Report Refresh Date", "Office 365"]
+
+
+@responses.activate
+def test_user_detail_reports_require_user_principal_name() -> None:
+    function = "getM365AppUserDetail(period='D30')"
+    responses.get(f"{ROOT}/v1.0/reports/{function}", body=b"Report Refresh Date,Windows\r\n")
+    with pytest.raises(MalformedResponseError, match="User Principal Name"):
+        make_client().get_report_csv(function)
