@@ -68,6 +68,14 @@ class ReportBudget:
         with self._lock:
             return self._limit - len(self._prune(tenant_key, self._clock()))
 
+    def reset(self, tenant_key: str | None = None) -> None:
+        """Forget the requests of one tenant, or of all (tests share the process-wide budget)."""
+        with self._lock:
+            if tenant_key is None:
+                self._used.clear()
+            else:
+                self._used.pop(tenant_key, None)
+
     def _prune(self, tenant_key: str, now: float) -> deque[float]:
         used = self._used.setdefault(tenant_key, deque())
         while used and used[0] <= now - self._window:

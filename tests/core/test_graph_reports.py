@@ -178,6 +178,16 @@ def test_client_takes_a_budget_slot_per_report_request() -> None:
     assert len(responses.calls) == 15
 
 
+def test_budget_reset_frees_one_tenant_or_all() -> None:
+    budget = ReportBudget(limit=1)
+    budget.acquire("contoso")
+    budget.acquire("fabrikam")
+    budget.reset("contoso")
+    assert (budget.remaining("contoso"), budget.remaining("fabrikam")) == (1, 0)
+    budget.reset()
+    assert budget.remaining("fabrikam") == 1
+
+
 def test_budget_is_thread_safe() -> None:
     budget = ReportBudget(limit=50, window=600)
     granted: list[int] = []
