@@ -76,8 +76,13 @@ def _probe(
         body = graph.get_json(path, params)
     except PremiumRequiredError:
         return (
-            _na(area, permission, required, "The tenant has no Entra ID P1/P2 license, so "
-                "sign-in activity does not exist; usage comes from the reports."),
+            _na(
+                area,
+                permission,
+                required,
+                "The tenant has no Entra ID P1/P2 license, so "
+                "sign-in activity does not exist; usage comes from the reports.",
+            ),
             None,
         )
     except PermissionMissingError as exc:
@@ -109,7 +114,10 @@ def _report_check(graph: GraphClient, reports_available: bool) -> PermissionChec
         graph.get_report_csv("getOffice365ActiveUserCounts(period='D7')")
     except PermissionMissingError as exc:
         return PermissionCheck(
-            area, exc.permission, required, PermissionState.MISSING,
+            area,
+            exc.permission,
+            required,
+            PermissionState.MISSING,
             f"Add the required permission {exc.permission} and grant admin consent.",
         )
     except GraphError as exc:

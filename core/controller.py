@@ -256,7 +256,9 @@ class Controller:
         store = (
             cache_store_for(draft, self.secrets, editing_id)
             if editing_id is not None
-            else self._pending_caches.setdefault(draft.name.strip().lower(), MemoryTokenCacheStore())
+            else self._pending_caches.setdefault(
+                draft.name.strip().lower(), MemoryTokenCacheStore()
+            )
         )
         try:
             if draft.use_device_code:
@@ -264,7 +266,9 @@ class Controller:
                     draft, session=session, cache_store=store, show_code=show_code, cancel=cancel
                 )
             else:
-                result = sign_in_interactive(draft, session=session, cache_store=store, cancel=cancel)
+                result = sign_in_interactive(
+                    draft, session=session, cache_store=store, cancel=cancel
+                )
         finally:
             session.close()
         return SignInResult(tenant_id=result.tenant_id, username=result.username)
@@ -299,7 +303,9 @@ class Controller:
         inner.add_done_callback(lambda f: self._finish(handle, f))
         return handle
 
-    def start_all_imports(self, *, on_progress: ProgressListener | None = None) -> list[ImportHandle]:
+    def start_all_imports(
+        self, *, on_progress: ProgressListener | None = None
+    ) -> list[ImportHandle]:
         handles = []
         for connection in self.list_connections():
             if connection.id not in self._running_ids():
@@ -391,8 +397,9 @@ class Controller:
                 cache_store=cache_store_for(draft, self.secrets, connection.id),
                 version=version,
             )
-            graph = build_graph(draft, session=session, tokens=tokens, version=version,
-                                cancel=cancel)
+            graph = build_graph(
+                draft, session=session, tokens=tokens, version=version, cancel=cancel
+            )
             request = ImportRequest(
                 connection=connection,
                 graph=graph,
@@ -425,9 +432,7 @@ class Controller:
         if editing_id is None:
             return draft
         stored = load_secrets(self.secrets, editing_id)
-        merged = {
-            name: value or getattr(stored, name) for name, value in draft.secrets.items()
-        }
+        merged = {name: value or getattr(stored, name) for name, value in draft.secrets.items()}
         return replace(draft, secrets=type(draft.secrets)(**merged))
 
     @staticmethod

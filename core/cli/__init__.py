@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, controller_factory: Callable[[], Any] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, controller_factory: Callable[[], Any] | None = None
+) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)

@@ -37,8 +37,11 @@ def register(commands: Any) -> None:
 
     add = sub.add_parser("add", help="add a connection (secrets from environment variables)")
     add.add_argument("--name", required=True)
-    add.add_argument("--source-type", default="Microsoft 365",
-                     help='"Microsoft 365" or "Microsoft Office 365 (deprecated)"')
+    add.add_argument(
+        "--source-type",
+        default="Microsoft 365",
+        help='"Microsoft 365" or "Microsoft Office 365 (deprecated)"',
+    )
     add.add_argument("--method", choices=["own-app", "multi-tenant"], default=None)
     add.add_argument("--tenant", default="", help="tenant GUID or verified domain")
     add.add_argument("--client-id", default="")
@@ -47,12 +50,19 @@ def register(commands: Any) -> None:
     add.add_argument("--certificate-password-env", metavar="VAR")
     add.add_argument("--cloud", choices=[c.value for c in Cloud], default="global")
     add.add_argument("--authority-host", default="", metavar="URL")
-    add.add_argument("--graph-endpoint", default="", metavar="URL",
-                     help="Graph root without the version, e.g. https://graph.microsoft.com")
+    add.add_argument(
+        "--graph-endpoint",
+        default="",
+        metavar="URL",
+        help="Graph root without the version, e.g. https://graph.microsoft.com",
+    )
     add.add_argument("--usage-period", choices=[p.value for p in UsagePeriod], default="D30")
     add.add_argument("--proxy", default="", metavar="URL")
-    add.add_argument("--device-code", action="store_true",
-                     help="multi-tenant: sign in with a device code instead of a browser")
+    add.add_argument(
+        "--device-code",
+        action="store_true",
+        help="multi-tenant: sign in with a device code instead of a browser",
+    )
     add.add_argument("--username", default="", metavar="UPN")
     add.add_argument("--password-env", metavar="VAR")
     add.set_defaults(handler=add_connection)
@@ -91,8 +101,8 @@ def draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
     source_type = SOURCE_TYPES.get(args.source_type.strip().lower())
     if source_type is None:
         raise CliError(
-            f"Unknown source type {args.source_type!r}; use \"Microsoft 365\" or "
-            "\"Microsoft Office 365 (deprecated)\"."
+            f'Unknown source type {args.source_type!r}; use "Microsoft 365" or '
+            '"Microsoft Office 365 (deprecated)".'
         )
     if source_type is SourceType.OFFICE_365:
         method = AuthMethod.PASSWORD
@@ -174,8 +184,10 @@ def test_connection(args: argparse.Namespace, controller: Any) -> int:
     print(f"Tenant: {report.tenant_name} ({report.tenant_id})")
     for check in report.checks:
         need = "required" if check.required else "optional"
-        print(f"  {check.area:<18} {check.permission:<26} {check.state.value:<15} ({need}) "
-              f"{check.message}")
+        print(
+            f"  {check.area:<18} {check.permission:<26} {check.state.value:<15} ({need}) "
+            f"{check.message}"
+        )
     missing_required = [
         c for c in report.checks if c.required and c.state is PermissionState.MISSING
     ]

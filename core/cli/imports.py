@@ -38,8 +38,7 @@ class _ProgressPrinter:
             if event.step == "users" and now - self._last.get(event.connection_id, 0) < 0.5:
                 return
             self._last[event.connection_id] = now
-            print(f"[{self._names.get(event.connection_id, '?')}] {event.message}",
-                  file=sys.stderr)
+            print(f"[{self._names.get(event.connection_id, '?')}] {event.message}", file=sys.stderr)
 
 
 def run_imports(args: argparse.Namespace, controller: Any) -> int:

@@ -34,9 +34,11 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, list | dict):
-        return json.dumps(value) if not isinstance(value, list) or any(
-            isinstance(v, dict) for v in value
-        ) else ", ".join(str(v) for v in value)
+        return (
+            json.dumps(value)
+            if not isinstance(value, list) or any(isinstance(v, dict) for v in value)
+            else ", ".join(str(v) for v in value)
+        )
     return str(value)
 
 
@@ -82,7 +84,9 @@ def emit(
     return len(rows)
 
 
-def _chain(first: Mapping[str, Any], rest: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+def _chain(
+    first: Mapping[str, Any], rest: Iterable[Mapping[str, Any]]
+) -> Iterable[Mapping[str, Any]]:
     yield first
     yield from rest
 

@@ -25,7 +25,7 @@ from core.errors import (
     PremiumRequiredError,
     ThrottledError,
 )
-from core.graph import GraphClient
+from core.graph import GraphClient, ReportBudgetExceeded
 from core.imports.parse import (
     SIGN_IN_FIELD,
     USER_FIELDS,
@@ -97,9 +97,7 @@ def run_import(
     status, error, detail = ImportStatus.FAILED, None, None
     try:
         _Importer(request, writer, state, progress, cancel).run()
-        status = (
-            ImportStatus.SUCCEEDED_WITH_WARNINGS if state.warnings else ImportStatus.SUCCEEDED
-        )
+        status = ImportStatus.SUCCEEDED_WITH_WARNINGS if state.warnings else ImportStatus.SUCCEEDED
     except ImportCancelled:
         status, error = ImportStatus.CANCELLED, "Cancelled by the user."
     except LicenseDeskError as exc:
@@ -201,7 +199,9 @@ class _Importer:
                 field="tenant",
             )
         name = str(org.get("displayName") or tenant_id)
-        self.writer.begin(tenant_id=tenant_id, tenant_name=name, domains=domains, now=self.req.now())
+        self.writer.begin(
+            tenant_id=tenant_id, tenant_name=name, domains=domains, now=self.req.now()
+        )
         return tenant_id, name
 
     def skus(self) -> None:
@@ -282,7 +282,7 @@ class _Importer:
                 all_concealed = all_concealed and hidden > 0 and rows == hidden
                 self.cancel.raise_if_cancelled()
         except (PermissionMissingError, ThrottledError) as exc:
-            if isinstance(exc, ThrottledError) and not _is_report_budget(exc):
+            if isinstance(exc, ThrottledError) and not isinstance(exc, ReportBudgetExceeded):
                 raise
             self.writer.clear_usage()
             self.state.report_rows = 0
@@ -326,7 +326,3 @@ class _Importer:
             self.writer.write_usage(batch)
         self.state.report_rows += rows
         return rows, hidden, refresh_date
-
-
-def _is_report_budget(exc: ThrottledError) -> bool:
-    return type(exc).__name__ == "ReportBudgetExceeded"

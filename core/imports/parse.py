@@ -130,7 +130,9 @@ def fold_user(user: Mapping[str, Any]) -> tuple[UserRow, list[UserSkuRow]]:
     return user_row, sku_rows
 
 
-def fold_users(items: Iterable[Mapping[str, Any]], url: str) -> tuple[list[UserRow], list[UserSkuRow]]:
+def fold_users(
+    items: Iterable[Mapping[str, Any]], url: str
+) -> tuple[list[UserRow], list[UserSkuRow]]:
     users: list[UserRow] = []
     skus: list[UserSkuRow] = []
     try:
@@ -181,9 +183,7 @@ def usage_row(report: str, row: Mapping[str, str]) -> ReportRow | None:
     if not upn or (row.get("Is Deleted") or "").lower() == "true":
         return None
     if report == "active":
-        has_license = any(
-            (row.get(c) or "").lower() == "true" for c in ACTIVE_USER_LICENSE_COLUMNS
-        )
+        has_license = any((row.get(c) or "").lower() == "true" for c in ACTIVE_USER_LICENSE_COLUMNS)
         return (upn.lower(), _latest(row, ACTIVE_USER_ACTIVITY_COLUMNS), int(has_license), None)
     if report == "apps":
         return (upn.lower(), row.get("Last Activity Date") or None, 0, None)
