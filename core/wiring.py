@@ -107,6 +107,7 @@ def build_graph(
         session,
         tokens,
         endpoints.graph_endpoint,
+        report_version="beta" if draft.use_beta_reports else None,
         cancel=cancel,
         max_retries=max_retries,
         report_budget=DEFAULT_REPORT_BUDGET,

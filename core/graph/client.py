@@ -65,6 +65,7 @@ class GraphClient:
         graph_endpoint: str,
         *,
         version: str = "v1.0",
+        report_version: str | None = None,
         timeout: tuple[float, float] = (10.0, 120.0),
         max_retries: int = 5,
         max_backoff: float = 60.0,
@@ -78,6 +79,8 @@ class GraphClient:
         self._tokens = tokens
         self._root = graph_endpoint.rstrip("/")
         self._version = version.strip("/")
+        # Outside the Global cloud the usage reports exist only under /beta (opt-in).
+        self._report_version = (report_version or version).strip("/")
         self._timeout = timeout
         self._policy = RetryPolicy(max_retries=max_retries, max_backoff=max_backoff, rng=rng)
         self._sleep = sleep
@@ -127,7 +130,7 @@ class GraphClient:
         the report budget first. `required_columns` defaults to `Report Refresh Date` plus,
         for per-user reports (`…UserDetail`), `User Principal Name`.
         """
-        url = self.url(f"/reports/{function_call.lstrip('/')}")
+        url = f"{self._root}/{self._report_version}/reports/{function_call.lstrip('/')}"
 
         def take_slot() -> None:
             self._budget.acquire(self._tenant_key)

@@ -224,3 +224,13 @@ def test_user_detail_reports_require_user_principal_name() -> None:
     responses.get(f"{ROOT}/v1.0/reports/{function}", body=b"Report Refresh Date,Windows\r\n")
     with pytest.raises(MalformedResponseError, match="User Principal Name"):
         make_client().get_report_csv(function)
+
+
+@responses.activate
+def test_beta_reports_use_beta_while_other_calls_stay_on_v1() -> None:
+    client = make_client(report_version="beta")
+    responses.get(f"{ROOT}/beta/reports/{FUNCTION}", body=CSV.encode("utf-8"))
+    responses.get(f"{ROOT}/v1.0/organization", json={"value": []})
+    client.get_report_csv(FUNCTION)
+    client.get_json("/organization")
+    assert [c.request.url.split("/")[3] for c in responses.calls] == ["beta", "v1.0"]
