@@ -278,3 +278,301 @@ class ConnectionTestReport:
     error: str | None = None  # user-facing message when no token could be had
     error_field: str | None = None  # the draft field the error belongs to
     consent_url: str | None = None
+
+
+# Licensing (core.licensing, core.saas): rows of the Licenses, Users and Overview screens and
+# of the SaaS Management connector. Dates from Graph stay ISO text where they are shown as is.
+
+
+class SaasZone(StrEnum):
+    NAM = "nam"
+    EU = "eu"
+    APAC = "apac"
+    CUSTOM = "custom"
+
+
+class UserFlag(StrEnum):
+    """Filters of the Users screen."""
+
+    INACTIVE = "inactive"
+    NEVER_ACTIVE = "never-active"
+    DISABLED_WITH_LICENSE = "disabled-with-license"
+    DUPLICATE_PATH = "duplicate-path"
+    USAGE_UNKNOWN = "usage-unknown"
+    LICENSED = "licensed"
+    UNLICENSED = "unlicensed"
+
+
+class UserSort(StrEnum):
+    DISPLAY_NAME = "display_name"
+    USER_PRINCIPAL_NAME = "user_principal_name"
+    TENANT = "tenant"
+    ACCOUNT_ENABLED = "account_enabled"
+    USER_TYPE = "user_type"
+    LAST_ACTIVITY = "last_activity"
+    LICENSES = "licenses"
+
+
+@dataclass(frozen=True)
+class LicenseRow:
+    """One license with its reconciliation, usage and cost (spec §5–§7).
+
+    Retired licenses keep their raw numbers but have no position, waste or cost
+    (`in_reconciliation` False). Money is per month in the settings currency; None = no price.
+    """
+
+    id: int
+    tenant_id: str  # "" for SaaS Management licenses
+    tenant_name: str
+    connection_id: int | None
+    connection: str  # connection name; "" for SaaS Management licenses
+    source: LicenseSource
+    sku_id: str
+    sku_part_number: str
+    product: str
+    product_key: str  # key of the price table
+    status: LicenseStatus
+    in_reconciliation: bool
+    enabled: int = 0
+    warning: int = 0
+    suspended: int = 0
+    locked_out: int = 0
+    consumed_units: int = 0
+    assigned_users: int = 0
+    entitlement: int = 0
+    compliance_position: int | None = None
+    available: int = 0
+    active_users: int = 0
+    inactive_users: int = 0  # includes never-active holders past the new-hire window
+    never_active_users: int = 0
+    disabled_users: int = 0
+    usage_unknown_users: int = 0
+    duplicate_paths: int = 0
+    overlap_users: int = 0
+    unassigned: int = 0
+    wasted_units: int = 0
+    free: bool = False
+    recognized: bool = True
+    unit_price: float | None = None
+    monthly_cost: float | None = None
+    annual_cost: float | None = None
+    waste_cost: float | None = None
+    grace: bool = False  # warning units: expired, in grace, still usable
+    grace_until: datetime | None = None
+    consumed_mismatch: bool = False  # consumedUnits differs from the distinct holders
+    renewal: datetime | None = None  # SaaS Management: earliest future term end
+    retired_by_saas: bool = False
+
+    @property
+    def shortfall(self) -> int:
+        position = self.compliance_position
+        return -position if position is not None and position < 0 else 0
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """The licenses in reconciliation of one product summed across tenants."""
+
+    product_key: str
+    product: str
+    sku_part_number: str
+    licenses: int
+    tenants: int
+    entitlement: int
+    assigned_users: int
+    active_users: int
+    inactive_users: int
+    compliance_position: int
+    unassigned: int
+    shortfall: int
+    wasted_units: int
+    free: bool
+    unit_price: float | None
+    monthly_cost: float | None
+    annual_cost: float | None
+    waste_cost: float | None
+
+
+@dataclass(frozen=True)
+class UserSkuRef:
+    sku_id: str
+    sku_part_number: str
+    product: str
+    direct: bool
+    groups: tuple[str, ...]
+    assigned_at: str | None = None
+    overlap: bool = False  # the user also holds a suite that contains this product
+
+
+@dataclass(frozen=True)
+class UserRow:
+    tenant_id: str
+    tenant_name: str
+    connection_id: int
+    connection: str
+    id: str
+    user_principal_name: str
+    display_name: str
+    mail: str
+    account_enabled: bool
+    user_type: str
+    skus: tuple[UserSkuRef, ...]
+    last_activity: str | None  # YYYY-MM-DD
+    usage_known: bool
+    inactive: bool
+    never_active: bool
+    disabled_with_license: bool
+    duplicate_path: bool
+    overlap: bool
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """Filtering, sorting and paging of the Users screen, done in SQL."""
+
+    search: str = ""  # part of the display name or UPN
+    tenant: str = ""  # tenant id, tenant name or connection name
+    flag: UserFlag | None = None
+    sort: UserSort = UserSort.DISPLAY_NAME
+    descending: bool = False
+    offset: int = 0
+    limit: int | None = 200  # None = no limit (exports)
+
+
+@dataclass(frozen=True)
+class LicenseSubscription:
+    id: str
+    status: str
+    total_licenses: int
+    is_trial: bool
+    created_at: datetime | None
+    next_lifecycle_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SaasTerm:
+    term_id: str
+    term_type: str
+    total_active: int
+    annual_cost: float | None
+    ends_at: datetime | None
+    current: bool
+
+
+@dataclass(frozen=True)
+class LicenseHolder:
+    user_id: str
+    user_principal_name: str
+    display_name: str
+    account_enabled: bool
+    direct: bool
+    groups: tuple[str, ...]
+    assigned_at: str | None
+    last_activity: str | None
+    usage_known: bool
+    inactive: bool
+    never_active: bool
+    overlap: bool = False
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    id: int
+    license_id: int
+    changed_at: datetime
+    old_status: LicenseStatus | None
+    new_status: LicenseStatus
+    changed_by: str  # 'user', 'saas-management', 'import'
+    reason: str
+
+
+@dataclass(frozen=True)
+class LicenseDetail:
+    row: LicenseRow
+    subscriptions: tuple[LicenseSubscription, ...]
+    terms: tuple[SaasTerm, ...]
+    holders: tuple[LicenseHolder, ...]  # one page of holders
+    holders_total: int
+    changes: tuple[StatusChange, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OverviewTotals:
+    """Totals of the licenses in reconciliation (free ones left out) of one tenant, or all."""
+
+    key: str  # connection name, "SaaS Management", or "Total"
+    tenant_id: str
+    tenant_name: str
+    licenses: int
+    entitled: int
+    assigned: int
+    active: int
+    unassigned: int
+    shortfall: int
+    monthly_cost: float
+    monthly_waste: float
+
+
+@dataclass(frozen=True)
+class ActionWarning:
+    kind: str  # concealed-names, expiring-secret, missing-permission, import, shortfall, grace…
+    severity: str  # "error" or "warning"
+    message: str
+    tenant_name: str = ""
+    connection_id: int | None = None
+    license_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Overview:
+    tenants: tuple[OverviewTotals, ...]
+    total: OverviewTotals
+    products: tuple[ProductRow, ...]  # chart: entitled vs assigned vs active per product
+    warnings: tuple[ActionWarning, ...]
+    currency: str
+
+
+@dataclass(frozen=True)
+class UnrecognizedSku:
+    sku_id: str
+    sku_part_number: str
+    tenants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SaasResult:
+    ok: bool
+    message: str
+    when: datetime | None = None
+    apps: int = 0
+    licenses: int = 0
+    app_users: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SaasConfig:
+    """The SaaS Management connector's settings; the refresh token stays in the keychain."""
+
+    enabled: bool = False
+    zone: SaasZone = SaasZone.NAM
+    org_id: str = ""
+    token_url: str = ""
+    api_url: str = ""
+    has_refresh_token: bool = False
+    simulated: bool = False
+    last_import_at: datetime | None = None
+    last_result: SaasResult | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.org_id and self.token_url and self.api_url and self.has_refresh_token)
+
+
+@dataclass(frozen=True)
+class SaasStatus:
+    config: SaasConfig
+    saas_licenses: int  # licenses with source SaaS Management
+    retired_by_connector: int  # Office 365 connector licenses it holds Retired now
+    would_retire: int  # licenses enabling would retire now (0 while enabled)
