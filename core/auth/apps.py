@@ -1,0 +1,100 @@
+"""Building msal application objects on the connection's shared requests.Session.
+
+Constructing one already does network I/O (authority discovery), so callers build them
+lazily and route every error through `core.auth.failures`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msal
+import requests
+
+from core.auth.cache import TokenCacheStore
+from core.auth.credentials import client_credential
+from core.beacon import ResolvedEndpoints
+from core.domain import ConnectionDraft
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class SessionHttpClient:
+    """The shared session as msal's `http_client`, with a timeout on every request.
+
+    requests has no session-wide timeout. `close` is a no-op: msal must not close the
+    session Graph keeps using.
+    """
+
+    def __init__(self, session: requests.Session, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.session = session
+        self._timeout = timeout
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout)
+        return self.session.get(url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout)
+        return self.session.post(url, **kwargs)
+
+    def close(self) -> None:
+        pass
+
+
+def load_token_cache(store: TokenCacheStore | None) -> msal.TokenCache:
+    """A cache filled from `store` (serializable), or a private in-memory one."""
+    if store is None:
+        return msal.TokenCache()
+    cache = msal.SerializableTokenCache()
+    state = store.load()
+    if state:
+        try:
+            cache.deserialize(state)
+        except ValueError:
+            log.warning("a saved sign-in could not be read; it is ignored")
+    return cache
+
+
+def save_token_cache(cache: msal.TokenCache, store: TokenCacheStore | None) -> None:
+    if store is None or not isinstance(cache, msal.SerializableTokenCache):
+        return
+    if cache.has_state_changed:
+        store.save(cache.serialize())
+
+
+def has_accounts(cache: msal.TokenCache) -> bool:
+    """True when the cache knows a signed-in account (checked without network I/O)."""
+    found = cache.search(msal.TokenCache.CredentialType.ACCOUNT, query={})
+    return next(iter(found), None) is not None
+
+
+def confidential_app(
+    draft: ConnectionDraft,
+    endpoints: ResolvedEndpoints,
+    http_client: SessionHttpClient,
+    cache: msal.TokenCache,
+) -> msal.ConfidentialClientApplication:
+    return msal.ConfidentialClientApplication(
+        endpoints.client_id,
+        client_credential=client_credential(draft),
+        authority=endpoints.authority,
+        token_cache=cache,
+        http_client=http_client,
+        instance_discovery=endpoints.instance_discovery,
+    )
+
+
+def public_app(
+    endpoints: ResolvedEndpoints, http_client: SessionHttpClient, cache: msal.TokenCache
+) -> msal.PublicClientApplication:
+    return msal.PublicClientApplication(
+        endpoints.client_id,
+        authority=endpoints.authority,
+        token_cache=cache,
+        http_client=http_client,
+        instance_discovery=endpoints.instance_discovery,
+    )
