@@ -192,6 +192,9 @@ CREATE TABLE saas_app_users (
     unique_id TEXT,
     activated_at TEXT,
     deactivated_at TEXT,
+    -- UPN of the imported Microsoft 365 user whose mail is this address, when no UPN equals
+    -- it; refreshed by every import so reads join users on its UPN index only.
+    matched_upn TEXT,
     PRIMARY KEY (saas_app_id, email_lower)
 );
 """

@@ -1,0 +1,267 @@
+"""Reconciliation, waste and cost per license (spec §5–§7), and the product roll-up.
+
+Waste rule: wasted units = unassigned units + holders who are disabled, inactive or also hold
+a suite containing the product, each holder counted once however many of those apply, and
+never more than the entitlement (reclaiming units from an over-assigned license fills the
+shortfall; it saves nothing). Duplicate assignment paths are reported but waste no unit: a user
+with a direct and a group path consumes one unit. Free/viral SKUs have no cost and no waste.
+Money is per month; annual = 12 × monthly, except SaaS Management licenses whose annual cost is
+the sum of their current terms' annualCost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from core.domain import LicenseRow, LicenseSource, LicenseStatus, ProductRow
+from core.licensing.catalog import SkuCatalog
+from core.licensing.stats import HolderStats
+from core.storage.db import from_iso
+
+# Very large enabled counts without a price mark free/viral SKUs (FLOW_FREE has 10,000).
+FREE_UNITS_THRESHOLD = 10_000
+SAAS_TENANT = "SaaS Management"
+
+_LICENSES = """
+SELECT l.id, l.source, l.connection_id, l.tenant_id, l.sku_id, l.sku_part_number,
+       l.saas_app_id, l.name, l.status, l.status_before_saas,
+       c.name AS connection_name, COALESCE(s.tenant_name, c.tenant_name, '') AS tenant_name,
+       COALESCE(s.tenant_id, l.tenant_id, c.tenant_id, '') AS tenant_id_eff,
+       s.id AS snapshot_id
+FROM licenses l
+LEFT JOIN connections c ON c.id = l.connection_id
+LEFT JOIN snapshots s ON s.connection_id = l.connection_id AND s.state = 'current'
+     AND s.source = l.source
+"""
+
+
+@dataclass(frozen=True)
+class Context:
+    catalog: SkuCatalog
+    prices: Mapping[str, float]
+    now: datetime
+
+
+def product_key(source: str, part_number: str | None, name: str) -> str:
+    if source == LicenseSource.SAAS_MANAGEMENT.value:
+        return f"saas:{name}"
+    return (part_number or "").upper()
+
+
+def build_license_rows(
+    conn: sqlite3.Connection,
+    ctx: Context,
+    sku_stats: Mapping[tuple[int, str], HolderStats],
+    app_stats: Mapping[str, HolderStats],
+    *,
+    license_id: int | None = None,
+) -> list[LicenseRow]:
+    sql = _LICENSES + (" WHERE l.id = ?" if license_id is not None else "")
+    records = conn.execute(sql, (license_id,) if license_id is not None else ()).fetchall()
+    skus = {
+        (r["snapshot_id"], r["sku_id"]): r
+        for r in conn.execute(
+            "SELECT k.* FROM skus k JOIN snapshots s ON s.id = k.snapshot_id "
+            "WHERE s.state = 'current'"
+        )
+    }
+    grace = {
+        (r[0], r[1]): from_iso(r[2])
+        for r in conn.execute(
+            "SELECT g.snapshot_id, g.sku_id, MIN(g.next_lifecycle_at) FROM subscriptions g "
+            "JOIN snapshots s ON s.id = g.snapshot_id WHERE s.state = 'current' "
+            "AND g.status = 'Warning' GROUP BY g.snapshot_id, g.sku_id"
+        )
+    }
+    terms: dict[int, list[sqlite3.Row]] = {}
+    for t in conn.execute("SELECT * FROM saas_terms"):
+        terms.setdefault(t["license_id"], []).append(t)
+    rows = []
+    for rec in records:
+        if rec["source"] == LicenseSource.SAAS_MANAGEMENT.value:
+            stats = app_stats.get(rec["saas_app_id"] or "", HolderStats())
+            row = _saas_row(rec, terms.get(rec["id"], []), stats, ctx)
+        else:
+            key = (rec["snapshot_id"], rec["sku_id"])
+            stats = sku_stats.get(key, HolderStats())
+            row = _connector_row(rec, skus.get(key), grace.get(key), stats, ctx)
+        rows.append(_finish(row, stats))
+    rows.sort(key=lambda r: (r.tenant_name.lower(), r.product.lower(), r.id))
+    return rows
+
+
+def _base(rec: sqlite3.Row, stats: HolderStats, ctx: Context, **kw: object) -> LicenseRow:
+    status = LicenseStatus(rec["status"])
+    return LicenseRow(
+        id=rec["id"],
+        connection_id=rec["connection_id"],
+        connection=rec["connection_name"] or "",
+        source=LicenseSource(rec["source"]),
+        status=status,
+        in_reconciliation=status is not LicenseStatus.RETIRED,
+        assigned_users=stats.assigned,
+        active_users=stats.active,
+        inactive_users=stats.inactive,
+        never_active_users=stats.never_active,
+        disabled_users=stats.disabled,
+        usage_unknown_users=stats.usage_unknown,
+        duplicate_paths=stats.duplicate_paths,
+        overlap_users=stats.overlap,
+        retired_by_saas=rec["status_before_saas"] is not None,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _connector_row(
+    rec: sqlite3.Row,
+    sku: sqlite3.Row | None,
+    grace_until: datetime | None,
+    stats: HolderStats,
+    ctx: Context,
+) -> LicenseRow:
+    part = rec["sku_part_number"] or ""
+    info = ctx.catalog.lookup(rec["sku_id"], part)
+    key = product_key(rec["source"], part, rec["name"])
+    price = ctx.prices.get(key)
+    enabled = int(sku["enabled"]) if sku else 0
+    warning = int(sku["warning"]) if sku else 0
+    consumed = int(sku["consumed_units"]) if sku else 0
+    free = bool(info and info.free) or (enabled >= FREE_UNITS_THRESHOLD and not price)
+    return _base(
+        rec,
+        stats,
+        ctx,
+        tenant_id=rec["tenant_id_eff"] or "",
+        tenant_name=rec["tenant_name"] or "",
+        sku_id=rec["sku_id"] or "",
+        sku_part_number=part,
+        product=info.product if info else part,
+        product_key=key,
+        enabled=enabled,
+        warning=warning,
+        suspended=int(sku["suspended"]) if sku else 0,
+        locked_out=int(sku["locked_out"]) if sku else 0,
+        consumed_units=consumed,
+        entitlement=enabled + warning,
+        available=enabled - consumed,
+        free=free,
+        recognized=info is not None,
+        unit_price=price,
+        grace=warning > 0,
+        grace_until=grace_until if warning > 0 else None,
+        consumed_mismatch=sku is not None and consumed != stats.assigned,
+    )
+
+
+def _saas_row(
+    rec: sqlite3.Row, terms: Iterable[sqlite3.Row], stats: HolderStats, ctx: Context
+) -> LicenseRow:
+    entitlement, annual, renewal = 0, None, None
+    for term in terms:
+        ends = from_iso(term["ends_at"])
+        if ends is not None and ends <= ctx.now:
+            continue  # ended: adds no entitlement and no cost
+        entitlement += int(term["total_active"] or 0)
+        if term["annual_cost"] is not None:
+            annual = (annual or 0.0) + float(term["annual_cost"])
+        if ends is not None and (renewal is None or ends < renewal):
+            renewal = ends
+    key = product_key(rec["source"], None, rec["name"])
+    price = ctx.prices.get(key)
+    if price is None and annual is not None and entitlement > 0:
+        price = annual / 12 / entitlement
+    row = _base(
+        rec,
+        stats,
+        ctx,
+        tenant_id="",
+        tenant_name=SAAS_TENANT,
+        sku_id="",
+        sku_part_number="",
+        product=rec["name"],
+        product_key=key,
+        enabled=entitlement,
+        consumed_units=stats.assigned,
+        entitlement=entitlement,
+        available=entitlement - stats.assigned,
+        unit_price=price,
+        renewal=renewal,
+    )
+    if annual is not None and key not in ctx.prices:
+        row = replace(row, annual_cost=annual)
+    return row
+
+
+def _finish(row: LicenseRow, stats: HolderStats) -> LicenseRow:
+    if not row.in_reconciliation:
+        return replace(row, compliance_position=None, unassigned=0, wasted_units=0)
+    position = row.entitlement - row.assigned_users
+    unassigned = max(0, position)
+    if row.free:
+        return replace(
+            row,
+            compliance_position=position,
+            unassigned=unassigned,
+            wasted_units=0,
+            monthly_cost=0.0,
+            annual_cost=0.0,
+            waste_cost=0.0,
+        )
+    wasted = unassigned + min(stats.wasted_holders, row.entitlement)
+    monthly = annual = waste = None
+    if row.unit_price is not None:
+        monthly = row.unit_price * row.entitlement
+        annual = row.annual_cost if row.annual_cost is not None else monthly * 12
+        waste = row.unit_price * wasted
+    return replace(
+        row,
+        compliance_position=position,
+        unassigned=unassigned,
+        wasted_units=wasted,
+        monthly_cost=monthly,
+        annual_cost=annual,
+        waste_cost=waste,
+    )
+
+
+def product_rollup(rows: Iterable[LicenseRow]) -> list[ProductRow]:
+    """The licenses in reconciliation summed per product across tenants."""
+    groups: dict[str, list[LicenseRow]] = {}
+    for row in rows:
+        if row.in_reconciliation:
+            groups.setdefault(row.product_key, []).append(row)
+    out = [_product(key, members) for key, members in groups.items()]
+    out.sort(key=lambda p: p.product.lower())
+    return out
+
+
+def _money(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _product(key: str, rows: list[LicenseRow]) -> ProductRow:
+    prices = {r.unit_price for r in rows if r.unit_price is not None}
+    return ProductRow(
+        product_key=key,
+        product=rows[0].product,
+        sku_part_number=rows[0].sku_part_number,
+        licenses=len(rows),
+        tenants=len({r.tenant_id or r.tenant_name for r in rows}),
+        entitlement=sum(r.entitlement for r in rows),
+        assigned_users=sum(r.assigned_users for r in rows),
+        active_users=sum(r.active_users for r in rows),
+        inactive_users=sum(r.inactive_users for r in rows),
+        compliance_position=sum(r.compliance_position or 0 for r in rows),
+        unassigned=sum(r.unassigned for r in rows),
+        shortfall=sum(r.shortfall for r in rows),
+        wasted_units=sum(r.wasted_units for r in rows),
+        free=all(r.free for r in rows),
+        unit_price=prices.pop() if len(prices) == 1 else None,
+        monthly_cost=_money(r.monthly_cost for r in rows),
+        annual_cost=_money(r.annual_cost for r in rows),
+        waste_cost=_money(r.waste_cost for r in rows),
+    )

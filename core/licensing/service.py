@@ -1,0 +1,273 @@
+"""LicensingService: the licenses, users and overview the desktop and the CLI show."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from core.domain import (
+    LicenseDetail,
+    LicenseRow,
+    LicenseStatus,
+    Overview,
+    ProductRow,
+    StatusChange,
+    UnrecognizedSku,
+    UserQuery,
+    UserRow,
+)
+from core.errors import LicenseDeskError
+from core.licensing import catalog as sku_table
+from core.licensing import detail, overview, prices, status, users
+from core.licensing.reconcile import Context, build_license_rows, product_rollup
+from core.licensing.stats import HolderStats, app_stats, sku_stats
+from core.licensing.sync import sync_licenses
+from core.licensing.usage_sql import prepare_overlap, window_params
+from core.settings import AppSettings
+from core.storage.db import Database, utc_now
+
+HOLDER_PAGE = 200
+
+
+class LicensingService:
+    """Licenses from imports, their status, reconciliation, usage, waste and cost.
+
+    Licenses and totals:
+      license_rows(include_retired=True) -> list[LicenseRow]; license(license_id) -> LicenseRow;
+      product_rollup() -> list[ProductRow]; overview() -> Overview;
+      license_detail(license_id, holder_offset=0, holder_limit=200) -> LicenseDetail.
+    Status (spec §5, §6):
+      set_license_status(license_id, status, reason="") -> bool;
+      status_history(license_id) -> list[StatusChange];
+      retire_preview_count() -> int; set_saas_enabled(enabled) -> int (used by the SaaS
+      Management service); saas_enabled() -> bool.
+    Users (SQL filtering, sorting and paging):
+      user_page(query) -> (rows, total); iter_user_rows(query=UserQuery()) -> Iterator[UserRow].
+    Prices (per unit and month, settings currency):
+      prices() -> dict[str, float]; set_price(product_key, unit_price | None);
+      import_prices_csv(path) -> int.
+    SKU names:
+      unrecognized_skus() -> list[UnrecognizedSku]; import_sku_names_csv(path) -> int.
+    Import hook:
+      sync_after_import(conn, snapshot_id), run inside the import's commit transaction.
+
+    Aggregates over holders are computed in SQL and cached per set of current snapshots and
+    inactivity settings, so repeated reads of a 1,000,000-user tenant stay cheap.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        settings: Callable[[], AppSettings],
+        clock: Callable[[], datetime] = utc_now,
+        data_dir: Path | None = None,
+    ) -> None:
+        self._db = database
+        self._settings = settings
+        self._clock = clock
+        self._data_dir = data_dir or database.path.parent
+        self._catalog = sku_table.load_catalog(self._data_dir)
+        self._catalog_version = 0
+        self._lock = threading.Lock()
+        self._cache_key: tuple[object, ...] | None = None
+        self._cache: tuple[dict[tuple[int, str], HolderStats], dict[str, HolderStats]] = ({}, {})
+
+    # Import hook
+
+    def sync_after_import(self, conn: sqlite3.Connection, snapshot_id: int) -> None:
+        sync_licenses(conn, snapshot_id, self._catalog, self._clock())
+
+    # Licenses
+
+    def license_rows(self, include_retired: bool = True) -> list[LicenseRow]:
+        conn = self._conn()
+        rows = build_license_rows(conn, self._context(conn), *self._stats(conn))
+        return rows if include_retired else [r for r in rows if r.in_reconciliation]
+
+    def license(self, license_id: int) -> LicenseRow:
+        conn = self._conn()
+        rows = build_license_rows(
+            conn, self._context(conn), *self._stats(conn), license_id=license_id
+        )
+        if not rows:
+            raise LicenseDeskError(f"There is no license with id {license_id}.")
+        return rows[0]
+
+    def product_rollup(self) -> list[ProductRow]:
+        return product_rollup(self.license_rows())
+
+    def license_detail(
+        self, license_id: int, holder_offset: int = 0, holder_limit: int = HOLDER_PAGE
+    ) -> LicenseDetail:
+        row = self.license(license_id)
+        conn = self._conn()
+        app = conn.execute(
+            "SELECT saas_app_id FROM licenses WHERE id = ?", (license_id,)
+        ).fetchone()[0]
+        is_saas = row.source.value == "SaaS Management"
+        snapshot_id = detail.current_snapshot(conn, row.connection_id, row.source.value)
+        return LicenseDetail(
+            row=row,
+            subscriptions=() if is_saas else detail.subscriptions(conn, snapshot_id, row.sku_id),
+            terms=detail.terms(conn, license_id, self._clock()) if is_saas else (),
+            holders=detail.holders(
+                conn,
+                row,
+                (app or "") if is_saas else None,
+                self._window(),
+                offset=max(0, holder_offset),
+                limit=max(0, holder_limit),
+            ),
+            holders_total=row.assigned_users,
+            changes=tuple(status.status_history(conn, license_id)),
+            warnings=detail.license_warnings(row),
+        )
+
+    def overview(self) -> Overview:
+        rows = self.license_rows()
+        conn = self._conn()
+        return Overview(
+            tenants=tuple(overview.tenant_totals(rows)),
+            total=overview.totals(overview.TOTAL_KEY, rows),
+            products=tuple(p for p in product_rollup(rows) if not p.free),
+            warnings=tuple(overview.warnings(conn, rows, self.unrecognized_skus(), self._clock())),
+            currency=self._settings().currency,
+        )
+
+    # Status
+
+    def set_license_status(
+        self, license_id: int, new_status: LicenseStatus | str, reason: str = ""
+    ) -> bool:
+        parsed = (
+            new_status if isinstance(new_status, LicenseStatus) else status.parse_status(new_status)
+        )
+        with self._db.transaction(self._conn()) as conn:
+            return status.set_status_by_user(conn, license_id, parsed, reason, self._clock())
+
+    def status_history(self, license_id: int) -> list[StatusChange]:
+        return status.status_history(self._conn(), license_id)
+
+    def retire_preview_count(self) -> int:
+        return status.retire_preview_count(self._conn())
+
+    def retired_by_connector_count(self) -> int:
+        return status.retired_by_connector_count(self._conn())
+
+    def saas_enabled(self) -> bool:
+        return status.saas_enabled(self._conn())
+
+    def set_saas_enabled(self, enabled: bool) -> int:
+        with self._db.transaction(self._conn()) as conn:
+            return status.set_saas_enabled(conn, enabled, self._clock())
+
+    # Users
+
+    def user_page(self, query: UserQuery) -> tuple[list[UserRow], int]:
+        conn = self._conn()
+        window = self._window()
+        prepare_overlap(conn, self._catalog)
+        keys = users.page_keys(conn, query, window)
+        total = users.count_users(conn, query, window)
+        return users.load_users(conn, keys, window, self._catalog), total
+
+    def iter_user_rows(self, query: UserQuery | None = None) -> Iterator[UserRow]:
+        """Every user matching the query (paging ignored), streamed in batches."""
+        from dataclasses import replace
+
+        query = replace(query or UserQuery(), offset=0, limit=None)
+        conn = self._db.connect()  # its own connection: the caller may query meanwhile
+        try:
+            window = self._window()
+            prepare_overlap(conn, self._catalog)
+            for keys in users.iter_keys(conn, query, window):
+                yield from users.load_users(conn, keys, window, self._catalog)
+        finally:
+            conn.close()
+
+    # Prices
+
+    def prices(self) -> dict[str, float]:
+        return prices.get_prices(self._conn())
+
+    def set_price(self, product_key: str, unit_price: float | str | None) -> None:
+        value = None if unit_price is None else prices.parse_price(unit_price)
+        with self._db.transaction(self._conn()) as conn:
+            prices.set_price(conn, product_key, value)
+
+    def import_prices_csv(self, path: Path | str) -> int:
+        parsed = prices.read_prices_csv(Path(path), self._catalog)
+        with self._db.transaction(self._conn()) as conn:
+            return prices.import_prices(conn, parsed)
+
+    # SKU names
+
+    def unrecognized_skus(self) -> list[UnrecognizedSku]:
+        found: dict[str, tuple[str, set[str]]] = {}
+        for sku_id, part, tenant in self._conn().execute(
+            "SELECT k.sku_id, k.sku_part_number, COALESCE(s.tenant_name, '') FROM skus k "
+            "JOIN snapshots s ON s.id = k.snapshot_id WHERE s.state = 'current'"
+        ):
+            if self._catalog.lookup(sku_id, part) is None:
+                found.setdefault(sku_id, (part, set()))[1].add(tenant)
+        return [
+            UnrecognizedSku(sku_id, part, tuple(sorted(t for t in tenants if t)))
+            for sku_id, (part, tenants) in sorted(found.items(), key=lambda kv: kv[1][0])
+        ]
+
+    def import_sku_names_csv(self, path: Path | str) -> int:
+        """Keep Microsoft's licensing CSV's names in the user data folder; they win over the
+        shipped table from now on. Returns how many SKUs it names."""
+        infos = sku_table.parse_microsoft_csv(Path(path))
+        sku_table.write_user_table(self._data_dir / sku_table.USER_TABLE_NAME, infos)
+        with self._lock:
+            self._catalog = sku_table.load_catalog(self._data_dir)
+            self._catalog_version += 1
+        with self._db.transaction(self._conn()) as conn:
+            for license_id, sku_id, part in conn.execute(
+                "SELECT id, sku_id, sku_part_number FROM licenses WHERE sku_id IS NOT NULL"
+            ).fetchall():
+                conn.execute(
+                    "UPDATE licenses SET name = ? WHERE id = ?",
+                    (self._catalog.product_name(sku_id, part), license_id),
+                )
+        return len(infos)
+
+    # Internals
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._db.thread_connection()
+
+    def _window(self) -> tuple[str, str]:
+        s = self._settings()
+        return window_params(s.inactive_days, s.min_assignment_age_days)
+
+    def _context(self, conn: sqlite3.Connection) -> Context:
+        return Context(self._catalog, prices.get_prices(conn), self._clock())
+
+    def _stats(
+        self, conn: sqlite3.Connection
+    ) -> tuple[dict[tuple[int, str], HolderStats], dict[str, HolderStats]]:
+        """Holder aggregates, recomputed only when a snapshot, the SaaS app users, the
+        inactivity settings or the SKU table changed."""
+        window = self._window()
+        snapshots = tuple(
+            conn.execute("SELECT id FROM snapshots WHERE state = 'current' ORDER BY id").fetchall()
+        )
+        saas = conn.execute(
+            "SELECT COUNT(*), MAX(rowid), "
+            "(SELECT value FROM settings WHERE key = 'saas_last_import_at') FROM saas_app_users"
+        ).fetchone()
+        key = (tuple(r[0] for r in snapshots), tuple(saas), window, self._catalog_version)
+        with self._lock:
+            if key == self._cache_key:
+                return self._cache
+        prepare_overlap(conn, self._catalog)
+        computed = (sku_stats(conn, window), app_stats(conn, window))
+        with self._lock:
+            self._cache_key, self._cache = key, computed
+        return computed

@@ -1,0 +1,194 @@
+"""License status changes, including the SaaS Management connector's rule (spec §6).
+
+While the connector is enabled it holds every Office 365 connector license Retired, keeping
+the status each had just before in `status_before_saas`; disabling gives that status back. A
+user who changes a status by hand clears `status_before_saas`, so the user's choice stays.
+Every change writes a `license_status_changes` row: when, old, new, who and why.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from core.domain import LicenseSource, LicenseStatus, StatusChange
+from core.errors import LicenseDeskError
+from core.storage.db import from_iso, iso
+
+SAAS_ENABLED_KEY = "saas_enabled"
+BY_USER = "user"
+BY_SAAS = "saas-management"
+BY_IMPORT = "import"
+CONNECTOR_SOURCES = (LicenseSource.MICROSOFT_365.value, LicenseSource.OFFICE_365.value)
+_CONNECTOR_IN = f"source IN ({', '.join('?' * len(CONNECTOR_SOURCES))})"
+
+REASON_ENABLED = (
+    "The SaaS Management connector was enabled: it supersedes the Office 365 connectors, so "
+    "their licenses are retired."
+)
+REASON_DISABLED = "The SaaS Management connector was disabled: the previous status is restored."
+REASON_CREATED_RETIRED = (
+    "Created by an import while the SaaS Management connector is enabled: retired from the start."
+)
+
+
+def saas_enabled(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (SAAS_ENABLED_KEY,)).fetchone()
+    return bool(row) and row[0] == "1"
+
+
+def record_change(
+    conn: sqlite3.Connection,
+    license_id: int,
+    old: str | None,
+    new: str,
+    *,
+    by: str,
+    reason: str,
+    when: datetime,
+) -> None:
+    conn.execute(
+        "INSERT INTO license_status_changes (license_id, changed_at, old_status, new_status, "
+        "changed_by, reason) VALUES (?, ?, ?, ?, ?, ?)",
+        (license_id, iso(when), old, new, by, reason),
+    )
+
+
+def set_status_by_user(
+    conn: sqlite3.Connection,
+    license_id: int,
+    status: LicenseStatus,
+    reason: str,
+    when: datetime,
+) -> bool:
+    """Change a status by hand; returns False when nothing changed."""
+    row = conn.execute(
+        "SELECT status, status_before_saas FROM licenses WHERE id = ?", (license_id,)
+    ).fetchone()
+    if row is None:
+        raise LicenseDeskError(f"There is no license with id {license_id}.")
+    old, held = row[0], row[1]
+    if old == status.value and held is None:
+        return False
+    # Clearing status_before_saas makes the user's choice survive disabling the connector,
+    # also when the user confirms Retired on a license the connector retired.
+    conn.execute(
+        "UPDATE licenses SET status = ?, status_before_saas = NULL WHERE id = ?",
+        (status.value, license_id),
+    )
+    record_change(
+        conn,
+        license_id,
+        old,
+        status.value,
+        by=BY_USER,
+        reason=reason.strip() or "Changed by hand.",
+        when=when,
+    )
+    return True
+
+
+def retire_preview_count(conn: sqlite3.Connection) -> int:
+    """How many licenses enabling the connector would retire now."""
+    row = conn.execute(
+        f"SELECT COUNT(*) FROM licenses WHERE {_CONNECTOR_IN} AND status != ?",
+        (*CONNECTOR_SOURCES, LicenseStatus.RETIRED.value),
+    ).fetchone()
+    return int(row[0])
+
+
+def retired_by_connector_count(conn: sqlite3.Connection) -> int:
+    row = conn.execute(
+        "SELECT COUNT(*) FROM licenses WHERE status_before_saas IS NOT NULL"
+    ).fetchone()
+    return int(row[0])
+
+
+def retire_connector_licenses(conn: sqlite3.Connection, when: datetime) -> int:
+    """Retire every Office 365 connector license that is not Retired yet (never a SaaS
+    Management license); licenses already Retired stay as they are and are never restored."""
+    rows = conn.execute(
+        f"SELECT id, status FROM licenses WHERE {_CONNECTOR_IN} AND status != ? "
+        "AND status_before_saas IS NULL",
+        (*CONNECTOR_SOURCES, LicenseStatus.RETIRED.value),
+    ).fetchall()
+    for license_id, status in rows:
+        conn.execute(
+            "UPDATE licenses SET status = ?, status_before_saas = ? WHERE id = ?",
+            (LicenseStatus.RETIRED.value, status, license_id),
+        )
+        record_change(
+            conn,
+            license_id,
+            status,
+            LicenseStatus.RETIRED.value,
+            by=BY_SAAS,
+            reason=REASON_ENABLED,
+            when=when,
+        )
+    return len(rows)
+
+
+def restore_connector_licenses(conn: sqlite3.Connection, when: datetime) -> int:
+    """Give each license the connector retired the status it had just before."""
+    rows = conn.execute(
+        "SELECT id, status, status_before_saas FROM licenses WHERE status_before_saas IS NOT NULL"
+    ).fetchall()
+    for license_id, status, before in rows:
+        conn.execute(
+            "UPDATE licenses SET status = ?, status_before_saas = NULL WHERE id = ?",
+            (before, license_id),
+        )
+        record_change(
+            conn, license_id, status, before, by=BY_SAAS, reason=REASON_DISABLED, when=when
+        )
+    return len(rows)
+
+
+def set_saas_enabled(conn: sqlite3.Connection, enabled: bool, when: datetime) -> int:
+    """Flip the connector and retire or restore in the same transaction (the caller's).
+    Returns how many licenses changed status."""
+    if enabled == saas_enabled(conn):
+        return 0
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (SAAS_ENABLED_KEY, "1" if enabled else "0"),
+    )
+    if enabled:
+        return retire_connector_licenses(conn, when)
+    return restore_connector_licenses(conn, when)
+
+
+def status_history(conn: sqlite3.Connection, license_id: int) -> list[StatusChange]:
+    rows = conn.execute(
+        "SELECT id, license_id, changed_at, old_status, new_status, changed_by, reason "
+        "FROM license_status_changes WHERE license_id = ? ORDER BY changed_at, id",
+        (license_id,),
+    ).fetchall()
+    out = []
+    for r in rows:
+        changed = from_iso(r[2])
+        assert changed is not None
+        out.append(
+            StatusChange(
+                id=r[0],
+                license_id=r[1],
+                changed_at=changed,
+                old_status=LicenseStatus(r[3]) if r[3] else None,
+                new_status=LicenseStatus(r[4]),
+                changed_by=r[5],
+                reason=r[6],
+            )
+        )
+    return out
+
+
+def parse_status(text: str) -> LicenseStatus:
+    """'In stock', 'in-stock', 'IN_STOCK' … -> LicenseStatus; raises a message listing them."""
+    key = text.strip().lower().replace("-", " ").replace("_", " ")
+    for status in LicenseStatus:
+        if status.value.lower() == key:
+            return status
+    choices = ", ".join(s.value for s in LicenseStatus)
+    raise LicenseDeskError(f"Unknown license status “{text}”; use one of: {choices}.")

@@ -1,0 +1,85 @@
+"""SQL fragments for usage and inactivity (spec §7), shared by licenses, users and details so
+the rules live in one place.
+
+Aliases: `cur` = a current snapshot (from CURRENT_CTE), `u` = users, `us` = user_skus,
+`r` = report_usage. Dates are compared as YYYY-MM-DD text.
+
+- as-of: snapshots.as_of (report refresh date, else the import time).
+- last activity: the latest of the report activity date and the last successful sign-in.
+- usage known: sign-in activity was imported, or a report row with a workload license exists
+  and names were not concealed. Unknown usage is never inactive.
+- inactive: licensed, usage known, last activity before as-of − N days (or none at all), and
+  the license assigned at least M days before as-of (assignment date: the path's
+  lastUpdatedDateTime, else the account's creation; neither known counts as old enough).
+- never active: usage known and no activity at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from core.licensing.catalog import SkuCatalog
+
+CURRENT_CTE = """cur AS (
+    SELECT s.id, s.connection_id, s.tenant_id, s.tenant_name, s.sign_in_imported,
+           s.concealed_names, s.as_of,
+           date(substr(COALESCE(s.as_of, s.created_at), 1, 10), ?) AS cutoff,
+           date(substr(COALESCE(s.as_of, s.created_at), 1, 10), ?) AS hire_cutoff
+    FROM snapshots s WHERE s.state = 'current')"""
+
+KNOWN = (
+    "(CASE WHEN cur.sign_in_imported = 1 OR (COALESCE(r.has_workload_license, 0) = 1 "
+    "AND cur.concealed_names = 0) THEN 1 ELSE 0 END)"
+)
+LAST_ACTIVITY = (
+    "max(COALESCE(substr(r.last_activity, 1, 10), ''), COALESCE(substr(u.last_sign_in, 1, 10), ''))"
+)
+ASSIGNED = "COALESCE(substr(COALESCE(us.assigned_at, u.created_at), 1, 10), '')"
+# Over a row that has columns known, last_act, assigned, cutoff and hire_cutoff.
+INACTIVE = "(known = 1 AND (last_act = '' OR last_act < cutoff) AND assigned <= hire_cutoff)"
+NEVER_ACTIVE = "(known = 1 AND last_act = '')"
+ACTIVE = "(known = 1 AND last_act <> '' AND last_act >= cutoff)"
+# The holder (us) also holds a suite that contains this product.
+OVERLAP = (
+    "EXISTS (SELECT 1 FROM temp.ld_overlap p JOIN user_skus o ON o.snapshot_id = p.snapshot_id "
+    "AND o.sku_id = p.suite_sku_id AND o.user_id = us.user_id "
+    "WHERE p.snapshot_id = us.snapshot_id AND p.product_sku_id = us.sku_id)"
+)
+
+
+def window_params(inactive_days: int, min_assignment_age_days: int) -> tuple[str, str]:
+    """Parameters of CURRENT_CTE, in order."""
+    return (f"-{int(inactive_days)} days", f"-{int(min_assignment_age_days)} days")
+
+
+def prepare_overlap(conn: sqlite3.Connection, catalog: SkuCatalog) -> None:
+    """Fill temp.ld_overlap with (snapshot, product SKU, suite SKU) for the SKUs each current
+    snapshot has, so the overlap check is two index lookups per holder."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS ld_overlap (snapshot_id INTEGER NOT NULL, "
+        "product_sku_id TEXT NOT NULL, suite_sku_id TEXT NOT NULL, "
+        "PRIMARY KEY (snapshot_id, product_sku_id, suite_sku_id)) WITHOUT ROWID"
+    )
+    conn.execute("DELETE FROM temp.ld_overlap")
+    rows = conn.execute(
+        "SELECT k.snapshot_id, k.sku_id, k.sku_part_number FROM skus k "
+        "JOIN snapshots s ON s.id = k.snapshot_id WHERE s.state = 'current'"
+    ).fetchall()
+    conn.executemany(
+        "INSERT OR IGNORE INTO temp.ld_overlap VALUES (?, ?, ?)", _pairs(rows, catalog)
+    )
+
+
+def _pairs(rows: Iterable[tuple[int, str, str]], catalog: SkuCatalog) -> list[tuple[int, str, str]]:
+    by_snapshot: dict[int, dict[str, str]] = {}
+    for snapshot_id, sku_id, part in rows:
+        by_snapshot.setdefault(snapshot_id, {})[(part or "").upper()] = sku_id
+    out = []
+    for snapshot_id, parts in by_snapshot.items():
+        for suite_part, suite_id in parts.items():
+            for product_part in catalog.contained_in(suite_part):
+                product_id = parts.get(product_part)
+                if product_id is not None and product_id != suite_id:
+                    out.append((snapshot_id, product_id, suite_id))
+    return out

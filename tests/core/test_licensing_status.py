@@ -1,0 +1,136 @@
+"""License status and the SaaS Management connector's rule (spec §5, §6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core.domain import LicenseSource, LicenseStatus, SourceType
+from core.errors import LicenseDeskError
+from tests.core.test_licensing_helpers import (
+    EMS,
+    ENTERPRISEPACK,
+    SPE_E3,
+    SPE_E5,
+    STANDARDPACK,
+    Tenant,
+    add_saas_license,
+    make_service,
+    sku,
+)
+
+
+@pytest.fixture
+def service(database):
+    return make_service(database)
+
+
+@pytest.fixture
+def estate(database, service):
+    """A Microsoft 365 tenant, a deprecated-connector tenant and one SaaS Management license."""
+    m365 = Tenant(database, service, "Contoso")
+    m365.load(skus=[sku(SPE_E3, 10), sku(SPE_E5, 5)])
+    o365 = Tenant(
+        database,
+        service,
+        "Fabrikam",
+        source_type=SourceType.OFFICE_365,
+        tenant_id="22222222-2222-2222-2222-222222222222",
+    )
+    o365.load(skus=[sku(ENTERPRISEPACK, 20), sku(STANDARDPACK, 8)])
+    saas = add_saas_license(database, terms=[("t1", 30, 3600.0, "2027-06-30T00:00:00Z")])
+    return m365, o365, saas
+
+
+def _statuses(service):
+    return {r.id: r.status for r in service.license_rows()}
+
+
+def _history(service, license_id):
+    return [(c.old_status, c.new_status, c.changed_by) for c in service.status_history(license_id)]
+
+
+def test_user_status_change_is_recorded(service, estate):
+    m365, _, _ = estate
+    lid = m365.license_id(SPE_E3)
+    assert service.set_license_status(lid, "in stock", "spare seats")
+    assert not service.set_license_status(lid, LicenseStatus.IN_STOCK)  # nothing changed
+    change = service.status_history(lid)[-1]
+    assert (change.old_status, change.new_status) == (LicenseStatus.ACTIVE, LicenseStatus.IN_STOCK)
+    assert change.changed_by == "user" and change.reason == "spare seats"
+    assert change.changed_at == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    with pytest.raises(LicenseDeskError, match="Unknown license status"):
+        service.set_license_status(lid, "Lost")
+    with pytest.raises(LicenseDeskError, match="no license"):
+        service.set_license_status(9999, "Active")
+
+
+def test_enabling_retires_connector_licenses_of_both_kinds_only(database, service, estate):
+    m365, o365, saas = estate
+    service.set_license_status(o365.license_id(STANDARDPACK), "Retired", "cancelled")
+    service.set_license_status(m365.license_id(SPE_E5), "In stock", "spares")
+    assert service.retire_preview_count() == 3  # E3, E5 (in stock), ENTERPRISEPACK
+
+    assert service.set_saas_enabled(True) == 3
+    assert service.saas_enabled()
+    statuses = _statuses(service)
+    assert statuses[saas] is LicenseStatus.ACTIVE
+    connector = [r for r in service.license_rows() if r.source is not LicenseSource.SAAS_MANAGEMENT]
+    assert {r.source for r in connector} == {LicenseSource.MICROSOFT_365, LicenseSource.OFFICE_365}
+    assert all(r.status is LicenseStatus.RETIRED for r in connector)
+    assert service.retire_preview_count() == 0
+    assert service.set_saas_enabled(True) == 0  # already enabled: nothing happens
+    last = service.status_history(m365.license_id(SPE_E3))[-1]
+    assert last.changed_by == "saas-management" and "supersedes" in last.reason
+
+    # Retired licenses leave every total: only the SaaS Management license counts now.
+    overview = service.overview()
+    assert overview.total.licenses == 1 and overview.total.entitled == 30
+    assert [p.product_key for p in service.product_rollup()] == ["saas:Microsoft 365 E3 (SaaS)"]
+
+    assert service.set_saas_enabled(False) == 3
+    statuses = _statuses(service)
+    assert statuses[m365.license_id(SPE_E3)] is LicenseStatus.ACTIVE
+    assert statuses[m365.license_id(SPE_E5)] is LicenseStatus.IN_STOCK  # its status before
+    assert statuses[o365.license_id(ENTERPRISEPACK)] is LicenseStatus.ACTIVE
+    assert statuses[o365.license_id(STANDARDPACK)] is LicenseStatus.RETIRED  # was retired
+    assert _history(service, m365.license_id(SPE_E5)) == [
+        (None, LicenseStatus.ACTIVE, "import"),
+        (LicenseStatus.ACTIVE, LicenseStatus.IN_STOCK, "user"),
+        (LicenseStatus.IN_STOCK, LicenseStatus.RETIRED, "saas-management"),
+        (LicenseStatus.RETIRED, LicenseStatus.IN_STOCK, "saas-management"),
+    ]
+    assert _history(service, o365.license_id(STANDARDPACK))[-1][2] == "user"
+
+
+def test_a_status_changed_by_hand_while_enabled_survives_disabling(service, estate):
+    m365, o365, _ = estate
+    service.set_saas_enabled(True)
+    service.set_license_status(o365.license_id(ENTERPRISEPACK), "Purchased", "true-up order")
+    # Confirming Retired by hand also pins it: disabling will not bring it back.
+    service.set_license_status(m365.license_id(SPE_E5), "Retired", "moved to SaaS Management")
+    row = next(r for r in service.license_rows() if r.id == o365.license_id(ENTERPRISEPACK))
+    assert row.in_reconciliation and not row.retired_by_saas
+    assert service.retired_by_connector_count() == 2  # E3 and STANDARDPACK
+
+    service.set_saas_enabled(False)
+    statuses = _statuses(service)
+    assert statuses[o365.license_id(ENTERPRISEPACK)] is LicenseStatus.PURCHASED
+    assert statuses[m365.license_id(SPE_E5)] is LicenseStatus.RETIRED
+    assert statuses[m365.license_id(SPE_E3)] is LicenseStatus.ACTIVE
+    assert statuses[o365.license_id(STANDARDPACK)] is LicenseStatus.ACTIVE
+
+
+def test_licenses_created_while_enabled_are_retired_from_the_start(service, estate):
+    m365, _, _ = estate
+    service.set_saas_enabled(True)
+    m365.load(skus=[sku(SPE_E3, 10), sku(SPE_E5, 5), sku(EMS, 7)])
+    ems = m365.license_id(EMS)
+    row = next(r for r in service.license_rows() if r.id == ems)
+    assert row.status is LicenseStatus.RETIRED and row.retired_by_saas
+    assert _history(service, ems) == [(None, LicenseStatus.RETIRED, "saas-management")]
+    assert "retired from the start" in service.status_history(ems)[0].reason
+
+    service.set_saas_enabled(False)
+    assert _statuses(service)[ems] is LicenseStatus.ACTIVE
