@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from msal.exceptions import MsalServiceError
@@ -106,10 +106,10 @@ _NOISE = ("Trace ID:", "Correlation ID:", "Timestamp:")
 
 
 def redact(text: str, draft: ConnectionDraft) -> str:
-    """`text` with every secret of the draft replaced by ***."""
+    """`text` with every secret of the draft (also URL-quoted, as in a proxy URL) as ***."""
     for _, value in draft.secrets.items():
-        if value:
-            text = text.replace(value, "***")
+        for form in {value, quote(value, safe="")} if value else ():
+            text = text.replace(form, "***")
     return text
 
 

@@ -355,13 +355,22 @@ def test_network_failure_names_the_cloud(sts: FakeSts, session: requests.Session
 def test_proxy_failure_points_at_the_proxy_field(sts: FakeSts, session: requests.Session) -> None:
     sts.mock.get(
         f"{HOST}/{TENANT}/v2.0/.well-known/openid-configuration",
-        body=requests.exceptions.ProxyError("407 Proxy Authentication Required"),
+        body=requests.exceptions.ProxyError(
+            "Unable to connect to proxy http://bob:p%40ss%2Fword@proxy.test:8080"
+        ),
     )
-    draft = replace(DRAFT, proxy_mode=ProxyMode.URL, proxy_url="http://proxy.test:8080")
+    draft = replace(
+        DRAFT,
+        proxy_mode=ProxyMode.URL,
+        proxy_url="http://proxy.test:8080",
+        proxy_username="bob",
+        secrets=ConnectionSecrets(client_secret=SECRET, proxy_password="p@ss/word"),
+    )
     with pytest.raises(AuthError) as caught:
         build_token_provider(draft, session=session).get_token()
     assert caught.value.field == "proxy_url"
     assert "through the proxy" in caught.value.message
+    assert "p%40ss%2Fword" not in caught.value.detail and "bob:***@" in caught.value.detail
 
 
 def test_custom_cloud_never_asks_microsoft(sts: FakeSts, session: requests.Session) -> None:
