@@ -130,7 +130,12 @@ def granted_scopes(tenant: TenantModel, requested: list[str]) -> list[str]:
 
 
 def user_token_response(
-    tenant: TenantModel, client_id: str, scopes: list[str], *, amr: list[str]
+    tenant: TenantModel,
+    client_id: str,
+    scopes: list[str],
+    *,
+    amr: list[str],
+    nonce: str | None = None,
 ) -> SimResponse:
     """Delegated success with id_token, client_info and a refresh token msal can cache."""
     perms = granted_scopes(tenant, scopes)
@@ -151,8 +156,10 @@ def user_token_response(
         }
     )
     now = claims["iat"]
+    id_claims: dict[str, Any] = {"nonce": nonce} if nonce else {}
     id_token = make_jwt(
         {
+            **id_claims,
             "aud": client_id,
             "iss": f"{LOGIN_HOST}/{tenant.tenant_id}/v2.0",
             "iat": now,

@@ -191,6 +191,7 @@ class DelegatedGrants:
                 "s": req.q("scope") or "",
                 "p": req.q("code_challenge") or "",
                 "m": req.q("code_challenge_method") or "plain",
+                "n": req.q("nonce") or "",
             },
         )
         query = {"code": code, "state": req.q("state") or ""}
@@ -220,7 +221,10 @@ class DelegatedGrants:
         if denied is not None:
             return denied
         scopes = form.get("scope", "").split() or str(payload["s"]).split()
-        return user_token_response(owner, str(payload["c"]), scopes, amr=["pwd", "mfa"])
+        nonce = str(payload.get("n") or "") or None
+        return user_token_response(
+            owner, str(payload["c"]), scopes, amr=["pwd", "mfa"], nonce=nonce
+        )
 
     def admin_consent(self, req: SimRequest, tenant: TenantModel | None) -> SimResponse:
         tenant = tenant or self._pick_tenant(None)
