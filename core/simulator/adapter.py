@@ -40,6 +40,8 @@ class Knobs:
     drop_rate: float = 0.0  # share of data responses whose connection drops mid-body
     seed: int = 0  # seeds the fault dice
     device_code_interval_s: int = 5  # polling interval the device-code endpoint advertises
+    # Usage-report calls allowed per tenant and report per 10 minutes (real: 14); None = off.
+    report_calls_per_10_min: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,12 @@ class Simulator:
         self._sts = StsService(
             self.find_tenant, lambda: self._models, lambda: self.knobs.device_code_interval_s
         )
-        self._graph = GraphService(self.find_tenant, self.report_host, self._valid_after)
+        self._graph = GraphService(
+            self.find_tenant,
+            self.report_host,
+            self._valid_after,
+            lambda: self.knobs.report_calls_per_10_min,
+        )
         self._saas = SaasService(saas) if saas is not None else None
         self._routes: dict[str, str] = {LOGIN_HOST: "login", GRAPH_HOST: "graph"}
         self._routes[self.report_host] = "report"
@@ -130,11 +137,22 @@ class Simulator:
         return session
 
     # -- request handling ----------------------------------------------------------------------
-    def handle(self, prepared: requests.PreparedRequest, adapter: BaseAdapter) -> requests.Response:
+    def handle(
+        self,
+        prepared: requests.PreparedRequest,
+        adapter: BaseAdapter,
+        read_timeout: float | None = None,
+    ) -> requests.Response:
         req = SimRequest.from_prepared(prepared)
         route = self._routes.get(req.host)
-        if self.knobs.latency_s > 0:
-            time.sleep(self.knobs.latency_s)
+        latency = self.knobs.latency_s
+        if latency > 0:
+            if read_timeout is not None and latency >= read_timeout:
+                time.sleep(read_timeout)  # a server slower than the client's read timeout
+                raise requests.exceptions.ReadTimeout(
+                    f"Read timed out. (read timeout={read_timeout})", request=prepared
+                )
+            time.sleep(latency)
         if route is None:
             raise requests.exceptions.ConnectionError(
                 f"Failed to resolve '{req.host}' (the tenant simulator does not serve this host)",
@@ -244,7 +262,8 @@ class SimulatorAdapter(BaseAdapter):
         cert: Any = None,
         proxies: Any = None,
     ) -> requests.Response:
-        return self.simulator.handle(request, self)
+        read = timeout[1] if isinstance(timeout, tuple) else timeout
+        return self.simulator.handle(request, self, float(read) if read is not None else None)
 
     def close(self) -> None:
         """Nothing to release: there are no sockets."""

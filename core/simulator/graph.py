@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -35,10 +37,14 @@ class GraphService:
         find_tenant: Callable[[str], TenantModel | None],
         report_host: str,
         tokens_valid_after: Callable[[], float],
+        report_limit: Callable[[], int | None] = lambda: None,
     ) -> None:
         self._find = find_tenant
         self._report_host = report_host.rstrip("/")
         self._valid_after = tokens_valid_after
+        self._report_limit = report_limit
+        self._report_calls: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
         self._verifier = JwtVerifier()
 
     @staticmethod
@@ -165,6 +171,10 @@ class GraphService:
         period = _parse_period(name, args)
         if period is None:
             return graph_error(400, "BadRequest", f"Invalid parameters for {name}: ({args}).", req)
+        if self._over_report_limit(caller.tenant.tenant_id, name):
+            throttled = graph_error(429, "TooManyRequests", "Too many requests.", req)
+            throttled.headers["Retry-After"] = "60"
+            return throttled
         token = seal(
             "rd",
             {
@@ -179,6 +189,21 @@ class GraphService:
             f"{self._report_host}/data/download/{token}",
             {"request-id": rid, "client-request-id": rid, "Content-Type": JSON_TYPE},
         )
+
+    def _over_report_limit(self, tenant_id: str, name: str) -> bool:
+        """Count a report call; True when it exceeds the per-10-minute budget (wall clock)."""
+        limit = self._report_limit()
+        if limit is None:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            calls = self._report_calls.setdefault((tenant_id, name), deque())
+            while calls and now - calls[0] > 600:
+                calls.popleft()
+            if len(calls) >= limit:
+                return True
+            calls.append(now)
+            return False
 
 
 def _parse_period(name: str, args: str | None) -> int | None:

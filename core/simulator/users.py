@@ -91,6 +91,9 @@ def _sign_in_class(h: int, h2: int, created: int, disabled: bool, new: bool) -> 
     return INACTIVE, days
 
 
+_V1, _V2, _V3 = VARIANT_DAYS[1:]
+
+
 class UserFactory:
     """Generates users of one tenant from their index."""
 
@@ -109,6 +112,9 @@ class UserFactory:
         self.members = members
         self.guests = guests
         self.profiles: tuple[CompiledProfile, ...] = members.profiles + guests.profiles
+        # 12-bit draw -> global profile index, so picking a profile is one tuple lookup.
+        self._member_pick = tuple(members.profiles[members.pick(r << 4)].index for r in range(4096))
+        self._guest_pick = tuple(guests.profiles[guests.pick(r << 4)].index for r in range(4096))
         self._name_salt = key % 1000003
         # Request ids of sign-ins need not be unique: draw them from a pool.
         self._rids = tuple(
@@ -120,8 +126,7 @@ class UserFactory:
         h2 = ((h ^ (h >> 31)) * 0xBF58476D1CE4E5B9) & M64
         guest = (h & 0x3FF) < GUEST_RATE
         enabled = ((h >> 10) & 0x3FF) >= DISABLED_RATE
-        table = self.guests if guest else self.members
-        profile = table.profiles[table.pick((h >> 20) & 0xFFFF)].index
+        profile = (self._guest_pick if guest else self._member_pick)[(h >> 20) & 0xFFF]
         new = ((h >> 36) & 0x3FF) < NEW_HIRE_RATE
         created = 1 + h2 % 10 if new else 30 + h2 % 2470
         if override is not None:
@@ -132,8 +137,8 @@ class UserFactory:
         sclass, sdays = _sign_in_class(h, h2, max(created, 1), not enabled, new)
         if new:
             variant = -1
-        else:
-            fits = sum(1 for d in VARIANT_DAYS if d < created)
+        else:  # a licence assignment date later than the creation date
+            fits = 4 if created > _V3 else 3 if created > _V2 else 2 if created > _V1 else 1
             variant = (h2 >> 40) % fits
         return (profile, guest, enabled, created, sclass, sdays, new, variant, h2)
 

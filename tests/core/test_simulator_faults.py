@@ -142,3 +142,27 @@ def test_demo_profiles_and_registry() -> None:
     resp = session.get(f"{GRAPH}/users?$select=id,signInActivity", headers=auth)
     assert resp.json()["error"]["code"] == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
     reset_simulators()
+
+
+def test_latency_beyond_the_read_timeout_raises_read_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(adapter_module.time, "sleep", slept.append)
+    s = spec(users=5)
+    sim = Simulator([s], knobs=Knobs(latency_s=30.0))
+    session = simulator_session(sim)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        session.get(f"{GRAPH}/organization", timeout=(3.05, 10))
+    assert slept == [10.0]
+
+
+def test_report_rate_limit_knob() -> None:
+    s = spec(users=5)
+    sim = Simulator([s], knobs=Knobs(report_calls_per_10_min=2))
+    session, auth = simulator_session(sim), app_token(sim, s)
+    url = f"{GRAPH}/reports/getOffice365ActivationsUserDetail"
+    codes = [session.get(url, headers=auth, allow_redirects=False).status_code for _ in range(3)]
+    assert codes == [302, 302, 429]
+    other = f"{GRAPH}/reports/getM365AppUserDetail(period='D7')"
+    assert session.get(other, headers=auth, allow_redirects=False).status_code == 302
