@@ -1,0 +1,1 @@
+"""LicenseDesk desktop: the PySide6 front end over `core.controller`."""

@@ -1,0 +1,110 @@
+"""The composition root: resolve paths, open the controller, build the windows, run.
+
+`licensedesk [--demo]`. Heavy modules (the controller pulls in msal, requests and
+cryptography) load after the Qt application exists, and tables load after the window shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+from collections.abc import Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from core import APP_ID, APP_NAME, APP_ORG, __version__
+
+if TYPE_CHECKING:
+    from core.controller import Controller
+    from desktop.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+JOB_THREADS = 4
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME} desktop app")
+    parser.add_argument("--demo", action="store_true", help="add the demo tenants first")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    return parser.parse_known_args(argv)[0]
+
+
+def create_application(argv: Sequence[str]) -> QApplication:
+    """The QApplication with the app's identity (shared with the .desktop file) and style."""
+    from desktop.resources import icon, stylesheet
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
+    app.setApplicationName(APP_ID)  # WM_CLASS and StartupWMClass
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(APP_ORG)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setStyle("Fusion")
+    app.setStyleSheet(stylesheet())
+    app.setWindowIcon(icon("licensedesk"))
+    return app
+
+
+def window_settings(controller: Controller) -> QSettings:
+    """Window layout next to the data, so LICENSEDESK_HOME keeps portable use self-contained."""
+    path = controller.paths.data_dir / "window.ini"
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def build_window(
+    controller: Controller,
+    executor: Executor,
+    settings: QSettings,
+) -> MainWindow:
+    """Build the main window and its collaborators (tests and the screenshot tool too)."""
+    from desktop.jobs import ImportRunner, JobRunner
+    from desktop.layout_store import LayoutStore
+    from desktop.main_window import MainWindow
+    from desktop.notify import Notifier
+
+    notifier = Notifier()
+    runner = ImportRunner(controller)
+    jobs = JobRunner(executor)
+    window = MainWindow(controller, runner, jobs, notifier, LayoutStore(settings))
+    runner.setParent(window)
+    jobs.setParent(window)
+    return window
+
+
+def _configure_logging(controller: Controller) -> None:
+    handler = logging.handlers.RotatingFileHandler(
+        controller.paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    app = create_application(sys.argv[:1])
+    from core.controller import Controller
+
+    controller = Controller.open()
+    _configure_logging(controller)
+    executor = ThreadPoolExecutor(max_workers=JOB_THREADS, thread_name_prefix="job")
+    window = build_window(controller, executor, window_settings(controller))
+    window.show()
+    if args.demo:
+        QTimer.singleShot(0, window.add_demo)
+    try:
+        return app.exec()
+    finally:
+        controller.close(timeout=5.0)
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

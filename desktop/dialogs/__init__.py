@@ -1,0 +1,1 @@
+"""Dialogs: connection, license properties."""

@@ -1,0 +1,192 @@
+"""License properties: status with its reason, price, the subscriptions behind the license,
+the users who hold it and the status history (spec §5, §8)."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.domain import LicenseDetail, LicenseRow, LicenseStatus
+from core.errors import LicenseDeskError
+from desktop import formatting
+from desktop.models.changes_model import ChangesModel
+from desktop.models.holders_model import HoldersModel
+from desktop.models.proxy import SearchProxyModel
+from desktop.models.subscriptions_model import SubscriptionsModel
+from desktop.widgets.inline_message import InlineMessage
+from desktop.widgets.table_panel import TablePanel
+
+if TYPE_CHECKING:
+    from core.controller import Controller
+
+HOLDER_PAGE = 200
+
+
+def _panel(name: str, model: object) -> TablePanel:
+    proxy = SearchProxyModel()
+    proxy.setSourceModel(model)  # type: ignore[arg-type]
+    return TablePanel(name, proxy)
+
+
+class LicenseDialog(QDialog):
+    """Signals: license_changed(int): the status or price of the license was changed."""
+
+    license_changed = Signal(int)
+
+    def __init__(
+        self, controller: Controller, license_id: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self.license_id = license_id
+        self.detail: LicenseDetail | None = None
+        self.setObjectName("licenseDialog")
+        self.status = QComboBox(self)
+        for status in LicenseStatus:
+            self.status.addItem(status.value, status.value)
+        self.reason = QLineEdit(self)
+        self.reason.setPlaceholderText("Why (kept in the status history)")
+        self.apply_status = QPushButton("Change status", self)
+        self.price = QLineEdit(self)
+        self.price.setPlaceholderText("per unit and month")
+        self.save_price = QPushButton("Save price", self)
+        self.facts = QLabel(self)
+        self.facts.setWordWrap(True)
+        self.message = InlineMessage(self)
+        self.subscriptions_model = SubscriptionsModel(self)
+        self.holders_model = HoldersModel(self)
+        self.changes_model = ChangesModel(self)
+        self.holders_label = QLabel(self)
+        self.holders_label.setObjectName("muted")
+        self.more_holders = QPushButton("Show more holders", self)
+        self.more_holders.clicked.connect(self._on_more_holders_clicked)
+        self.apply_status.clicked.connect(self._on_apply_status_clicked)
+        self.save_price.clicked.connect(self._on_save_price_clicked)
+        self._lay_out()
+        self.reload()
+
+    def _lay_out(self) -> None:
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status)
+        status_row.addWidget(self.reason, 1)
+        status_row.addWidget(self.apply_status)
+        price_row = QHBoxLayout()
+        price_row.addWidget(self.price, 1)
+        price_row.addWidget(self.save_price)
+        form = QFormLayout()
+        form.addRow("Status", status_row)
+        form.addRow("Unit price", price_row)
+        form.addRow("Figures", self.facts)
+        holders = QWidget()
+        holders_layout = QVBoxLayout(holders)
+        holders_layout.addWidget(_panel("license-holders", self.holders_model), 1)
+        more = QHBoxLayout()
+        more.addWidget(self.holders_label, 1)
+        more.addWidget(self.more_holders)
+        holders_layout.addLayout(more)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(_panel("license-subscriptions", self.subscriptions_model), "Subscriptions")
+        self.tabs.addTab(holders, "Users who hold it")
+        self.tabs.addTab(_panel("license-changes", self.changes_model), "Status history")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(buttons)
+        self.resize(900, 640)
+
+    def reload(self) -> None:
+        licensing = self._controller.licensing
+        self.detail = licensing.license_detail(self.license_id, 0, HOLDER_PAGE)
+        row = self.detail.row
+        tenant = row.tenant_name or row.connection or row.source.value
+        self.setWindowTitle(f"License properties — {row.product} ({tenant})")
+        self.status.setCurrentIndex(max(0, self.status.findData(row.status.value)))
+        self.price.setText("" if row.unit_price is None else f"{row.unit_price:.2f}")
+        self.facts.setText(self._facts_html(row))
+        self.subscriptions_model.replace_rows(self.detail.subscriptions)
+        self.holders_model.replace_rows(self.detail.holders)
+        self.changes_model.replace_rows(self.detail.changes)
+        self._update_holders_label()
+        if self.detail.warnings:
+            text = "<br>".join(html.escape(w) for w in self.detail.warnings)
+            self.message.show_message("warning", text)
+        else:
+            self.message.clear()
+
+    def _facts_html(self, row: LicenseRow) -> str:
+        currency = self._controller.settings().currency
+        position = (
+            "none (Retired licenses have no compliance position)"
+            if not row.in_reconciliation
+            else formatting.signed(row.compliance_position)
+        )
+        parts = [
+            f"<b>{html.escape(row.product)}</b> · {html.escape(row.sku_part_number or '')}",
+            f"Source: {html.escape(row.source.value)} · Tenant: "
+            f"{html.escape(row.tenant_name or formatting.DASH)}",
+            f"Entitled {row.entitlement:,} · assigned {row.assigned_users:,} · "
+            f"compliance position {position}",
+            f"Inactive {row.inactive_users:,} · disabled {row.disabled_users:,} · "
+            f"usage unknown {row.usage_unknown_users:,}",
+            f"Monthly cost {formatting.money(row.monthly_cost, currency)} · waste "
+            f"{formatting.money(row.waste_cost, currency)} / month",
+        ]
+        return "<br>".join(parts)
+
+    def _update_holders_label(self) -> None:
+        assert self.detail is not None
+        shown, total = self.holders_model.rowCount(), self.detail.holders_total
+        self.holders_label.setText(f"Showing {shown:,} of {total:,} holders")
+        self.more_holders.setVisible(shown < total)
+
+    @Slot()
+    def _on_more_holders_clicked(self) -> None:
+        offset = self.holders_model.rowCount()
+        more = self._controller.licensing.license_detail(self.license_id, offset, HOLDER_PAGE)
+        self.holders_model.append_rows(more.holders)
+        self._update_holders_label()
+
+    @Slot()
+    def _on_apply_status_clicked(self) -> None:
+        status = LicenseStatus(self.status.currentData())
+        try:
+            self._controller.licensing.set_license_status(
+                self.license_id, status, self.reason.text().strip() or "Changed by hand"
+            )
+        except LicenseDeskError as exc:
+            self.message.show_message("error", html.escape(exc.message), exc.detail)
+            return
+        self.reason.clear()
+        self.reload()
+        self.license_changed.emit(self.license_id)
+
+    @Slot()
+    def _on_save_price_clicked(self) -> None:
+        assert self.detail is not None
+        text = self.price.text().strip()
+        try:
+            self._controller.licensing.set_price(self.detail.row.product_key, text or None)
+        except (LicenseDeskError, ValueError) as exc:
+            message = exc.message if isinstance(exc, LicenseDeskError) else str(exc)
+            self.message.show_message("error", html.escape(message))
+            return
+        self.reload()
+        self.license_changed.emit(self.license_id)

@@ -1,0 +1,93 @@
+"""The status bar's running imports: per connection a progress bar and Cancel."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from core.domain import ImportProgress
+from desktop.jobs import ImportRunner
+
+SHOW_AFTER_S = 0.5  # short imports never flash a progress bar
+
+
+class _ImportRow(QWidget):
+    def __init__(self, connection_id: int, name: str, runner: ImportRunner) -> None:
+        super().__init__()
+        self.connection_id = connection_id
+        self.name = name
+        self._runner = runner
+        self.started = time.monotonic()
+        self.label = QLabel(f"{name}: starting", self)
+        self.bar = QProgressBar(self)
+        self.bar.setFixedWidth(140)
+        self.bar.setTextVisible(False)
+        self.bar.setRange(0, 0)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setObjectName("cancelImport")
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 0, 6, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        self.hide()
+
+    def show_progress(self, event: ImportProgress) -> None:
+        self.label.setText(f"{self.name}: {event.message}")
+        if event.total:
+            self.bar.setRange(0, event.total)
+            self.bar.setValue(min(event.done, event.total))
+        else:
+            self.bar.setRange(0, 0)
+        if not self.isVisible() and time.monotonic() - self.started >= SHOW_AFTER_S:
+            self.show()
+
+    def show_cancelling(self) -> None:
+        self.cancel_button.setText("Cancelling…")
+        self.cancel_button.setEnabled(False)
+
+    @Slot()
+    def _on_cancel_clicked(self) -> None:
+        self.show_cancelling()
+        self._runner.cancel(self.connection_id)
+
+
+class ImportStatusPanel(QWidget):
+    """Listens to the ImportRunner and shows one row per running import."""
+
+    def __init__(self, runner: ImportRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self.rows: dict[int, _ImportRow] = {}
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        runner.started.connect(self._on_started)
+        runner.progress_changed.connect(self._on_progress_changed)
+        runner.running_changed.connect(self._on_running_changed)
+
+    @Slot(int, str)
+    def _on_started(self, connection_id: int, name: str) -> None:
+        row = _ImportRow(connection_id, name, self._runner)
+        self.rows[connection_id] = row
+        self._layout.addWidget(row)
+
+    @Slot(object)
+    def _on_progress_changed(self, event: ImportProgress) -> None:
+        row = self.rows.get(event.connection_id)
+        if row is not None:
+            row.show_progress(event)
+
+    @Slot()
+    def _on_running_changed(self) -> None:
+        running = set(self._runner.running_ids())
+        for connection_id in list(self.rows):
+            row = self.rows[connection_id]
+            if connection_id not in running:
+                self._layout.removeWidget(row)
+                row.deleteLater()
+                del self.rows[connection_id]
+            elif self._runner.is_cancelling(connection_id):
+                row.show_cancelling()

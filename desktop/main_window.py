@@ -1,0 +1,310 @@
+"""The main window: one job per tab, menus and shortcuts, running imports in the status bar."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+
+from core import APP_NAME
+from core.domain import ActionWarning, ImportRun
+from core.errors import LicenseDeskError
+from desktop.exporter import TableExporter
+from desktop.import_status import ImportStatusPanel
+from desktop.jobs import ImportRunner, JobRunner
+from desktop.layout_store import LayoutStore
+from desktop.notify import Notifier
+from desktop.resources import icon
+from desktop.settings.itam_settings_tab import ItamSettingsTab
+from desktop.tabs.history_tab import HistoryTab
+from desktop.tabs.inventory_tab import InventoryTab
+from desktop.tabs.licenses_tab import LicensesTab
+from desktop.tabs.overview_tab import OverviewTab
+from desktop.tabs.users_tab import UsersTab
+from desktop.widgets.table_panel import TablePanel
+
+if TYPE_CHECKING:
+    from core.controller import Controller
+
+log = logging.getLogger(__name__)
+SCHEDULE_CHECK_MS = 60_000
+CLOSE_TIMEOUT_S = 10.0
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        controller: Controller,
+        runner: ImportRunner,
+        jobs: JobRunner,
+        notifier: Notifier,
+        layout: LayoutStore,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self.runner = runner
+        self.jobs = jobs
+        self.notifier = notifier
+        self._layout = layout
+        self._shown_once = False
+        self.setWindowTitle(APP_NAME)
+        self.setObjectName("mainWindow")
+        self.overview = OverviewTab(controller)
+        self.licenses = LicensesTab(controller)
+        self.users = UsersTab(controller)
+        self.inventory = InventoryTab(controller, runner, jobs, notifier)
+        self.history = HistoryTab(controller)
+        self.settings_tab = ItamSettingsTab(controller, jobs, notifier)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(False)
+        for widget, title, icon_name in (
+            (self.overview, "Overview", "overview"),
+            (self.licenses, "Licenses", "licenses"),
+            (self.users, "Users", "users"),
+            (self.inventory, "Inventory Systems", "inventory"),
+            (self.history, "Import history", "history"),
+            (self.settings_tab, "ITAM Settings", "settings"),
+        ):
+            self.tabs.addTab(widget, icon(icon_name), title)
+        self.setCentralWidget(self.tabs)
+        self._stale: set[QWidget] = set(self._data_tabs())
+        self.exporter = TableExporter(jobs, notifier, self)
+        self.import_panel = ImportStatusPanel(runner, self)
+        self.statusBar().addPermanentWidget(self.import_panel)
+        notifier.attach(self, self.statusBar())
+        self._keychain_note()
+        self._build_menus()
+        self._connect()
+        self._schedule = QTimer(self)
+        self._schedule.setInterval(SCHEDULE_CHECK_MS)
+        self._schedule.timeout.connect(self._on_schedule_tick)
+        self._restore_layout()
+        if not layout.restore_window(self):
+            self.resize(1280, 820)
+
+    def _data_tabs(self) -> list[QWidget]:
+        return [self.overview, self.licenses, self.users, self.inventory, self.history,
+                self.settings_tab]  # fmt: skip
+
+    def _all_panels(self) -> list[TablePanel]:
+        panels = [p for tab in self._data_tabs() for p in tab.panels()]  # type: ignore[attr-defined]
+        return [*panels, *self.settings_tab.prices.panels()]
+
+    def _keychain_note(self) -> None:
+        if not self._controller.secrets.available:
+            note = QLabel("No OS keychain: secrets are kept for this run only", self)
+            note.setToolTip(self._controller.secrets.describe())
+            self.statusBar().addWidget(note)
+
+    # Menus and shortcuts
+
+    def _action(self, text: str, slot: object, shortcut: QKeySequence | str | None = None,
+                icon_name: str = "") -> QAction:  # fmt: skip
+        action = QAction(icon(icon_name) if icon_name else QIcon(), text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.new_action = self._action("&New connection…", self._on_new_connection, "Ctrl+N", "add")
+        self.export_action = self._action("&Export table as CSV…", self._on_export, "Ctrl+E",
+                                          "export")  # fmt: skip
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcuts([QKeySequence("Ctrl+Q")])
+        file_menu.addActions([self.new_action, self.export_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        self.find_action = self._action("&Find…", self._on_find, "Ctrl+F", "search")
+        edit_menu.addAction(self.find_action)
+        import_menu = bar.addMenu("&Import")
+        self.import_all_action = self._action("Import &all", self._on_import_all, "F5", "run")
+        self.cancel_all_action = self._action("&Cancel all imports", self._on_cancel_all,
+                                              "Ctrl+.", "cancel")  # fmt: skip
+        import_menu.addActions([self.import_all_action, self.cancel_all_action])
+        view_menu = bar.addMenu("&View")
+        for index in range(self.tabs.count()):
+            action = self._action(self.tabs.tabText(index), self._on_view_tab, f"Ctrl+{index + 1}")
+            action.setData(index)
+            view_menu.addAction(action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action(f"&About {APP_NAME}", self._on_about))
+
+    def _connect(self) -> None:
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.runner.finished.connect(self._on_import_finished)
+        self.runner.failed.connect(self._on_import_failed)
+        self.runner.cancelled.connect(self._on_import_cancelled)
+        self.runner.running_changed.connect(self._on_running_changed)
+        self.inventory.connections_changed.connect(self._on_data_changed)
+        self.licenses.licenses_changed.connect(self._on_data_changed)
+        self.settings_tab.data_changed.connect(self._on_data_changed)
+        self.overview.warning_activated.connect(self._on_warning_activated)
+
+    # Loading, lazily: a tab reads its data when it is shown and something changed
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self._on_first_shown)
+
+    @Slot()
+    def _on_first_shown(self) -> None:
+        self._schedule.start()
+        if not self._controller.list_connections():
+            self.tabs.setCurrentWidget(self.inventory)
+        self.reload_current()
+
+    def reload_current(self) -> None:
+        tab = self.tabs.currentWidget()
+        self._stale.discard(tab)
+        try:
+            tab.reload()  # type: ignore[attr-defined]
+        except LicenseDeskError as exc:
+            self.notifier.error_from("Could not load this view", exc)
+
+    def mark_stale(self) -> None:
+        self._stale = set(self._data_tabs())
+        self.reload_current()
+
+    @Slot(int)
+    def _on_tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() in self._stale:
+            self.reload_current()
+
+    @Slot()
+    def _on_data_changed(self) -> None:
+        self._stale = set(self._data_tabs()) - {self.tabs.currentWidget()}
+
+    # Imports
+
+    def add_demo(self) -> None:
+        """--demo: add the demo tenants (once) and import them."""
+        self.inventory.add_demo_tenants()
+
+    @Slot(object)
+    def _on_import_finished(self, run: ImportRun) -> None:
+        self.notifier.status(
+            f"Imported {run.connection_name}: {run.counts.users:,} users, "
+            f"{run.counts.skus:,} SKUs ({run.status.value})."
+        )
+        self.mark_stale()
+
+    @Slot(int, str, str)
+    def _on_import_failed(self, connection_id: int, message: str, _detail: str) -> None:
+        name = self.runner.name_of(connection_id) or "The import"
+        self.notifier.status(f"{name} failed: {message} See Import history.", 15000)
+        self._stale |= {self.inventory, self.history, self.overview}
+        if self.tabs.currentWidget() in self._stale:
+            self.reload_current()
+
+    @Slot(int)
+    def _on_import_cancelled(self, _connection_id: int) -> None:
+        self.notifier.status("Import cancelled; the previous data is kept.")
+        self._stale |= {self.inventory, self.history}
+        if self.tabs.currentWidget() in self._stale:
+            self.reload_current()
+
+    @Slot()
+    def _on_running_changed(self) -> None:
+        self.cancel_all_action.setEnabled(bool(self.runner.running_ids()))
+
+    @Slot()
+    def _on_schedule_tick(self) -> None:
+        try:
+            self.runner.start_due()
+        except LicenseDeskError as exc:
+            log.warning("scheduled imports not started: %s", exc.message)
+
+    @Slot()
+    def _on_import_all(self) -> None:
+        if self.runner.start_all() == 0 and not self.runner.running_ids():
+            self.notifier.status("There is no connection to import yet.")
+
+    @Slot()
+    def _on_cancel_all(self) -> None:
+        self.runner.cancel_all()
+
+    # Other actions
+
+    @Slot()
+    def _on_new_connection(self) -> None:
+        self.tabs.setCurrentWidget(self.inventory)
+        self.inventory.open_new_dialog()
+
+    def current_panel(self) -> TablePanel | None:
+        tab = self.tabs.currentWidget()
+        panels: list[TablePanel] = tab.panels()  # type: ignore[attr-defined]
+        focused = next((p for p in panels if p.isAncestorOf(self.focusWidget())), None)
+        return focused or (panels[0] if panels else None)
+
+    @Slot()
+    def _on_export(self) -> None:
+        panel = self.current_panel()
+        if panel is None:
+            self.notifier.status("This view has no table to export.")
+            return
+        self.exporter.export(panel, self.tabs.tabText(self.tabs.currentIndex()))
+
+    @Slot()
+    def _on_find(self) -> None:
+        panel = self.current_panel()
+        if panel is not None:
+            panel.focus_search()
+
+    @Slot()
+    def _on_view_tab(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.tabs.setCurrentIndex(int(action.data()))
+
+    @Slot(object)
+    def _on_warning_activated(self, warning: ActionWarning) -> None:
+        if warning.license_id is not None:
+            self.tabs.setCurrentWidget(self.licenses)
+            self.licenses.open_properties(warning.license_id)
+        elif warning.connection_id is not None:
+            self.tabs.setCurrentWidget(self.inventory)
+
+    @Slot()
+    def _on_about(self) -> None:
+        self.notifier.info(
+            f"About {APP_NAME}",
+            f"{APP_NAME}: Microsoft 365 license status, compliance and waste across tenants.",
+        )
+
+    # Layout and closing
+
+    def _restore_layout(self) -> None:
+        for panel in self._all_panels():
+            self._layout.restore_header(panel.name, panel.view.horizontalHeader())
+
+    def _save_layout(self) -> None:
+        self._layout.save_window(self)
+        for panel in self._all_panels():
+            self._layout.save_header(panel.name, panel.view.horizontalHeader())
+        self._layout.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        running = self.runner.running_ids()
+        if running:
+            names = ", ".join(self.runner.name_of(i) for i in running)
+            question = f"Imports are running ({names}). Cancel them and quit?"
+            if not self.notifier.confirm("Quit", question, ok_text="Cancel imports and quit"):
+                event.ignore()
+                return
+            if not self.runner.shutdown(CLOSE_TIMEOUT_S):
+                log.warning("closing with imports still stopping")
+        self.jobs.shutdown(2.0)
+        self._schedule.stop()
+        self._save_layout()
+        event.accept()
+        super().closeEvent(event)

@@ -1,0 +1,95 @@
+"""The Overview figures per tenant and in total (spec §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QColor, QFont
+
+from core.domain import OverviewTotals
+from desktop import formatting
+from desktop.models.base import RowTableModel
+from desktop.resources import bold_font, colour
+
+TOTAL_KEY = "Total"
+
+
+class TotalsColumn(IntEnum):
+    TENANT = 0
+    LICENSES = 1
+    ENTITLED = 2
+    ASSIGNED = 3
+    ACTIVE = 4
+    UNASSIGNED = 5
+    SHORTFALL = 6
+    MONTHLY_COST = 7
+    MONTHLY_WASTE = 8
+
+
+TOTALS_HEADERS = {
+    TotalsColumn.TENANT: "Tenant",
+    TotalsColumn.LICENSES: "Licenses",
+    TotalsColumn.ENTITLED: "Entitled",
+    TotalsColumn.ASSIGNED: "Assigned",
+    TotalsColumn.ACTIVE: "Active",
+    TotalsColumn.UNASSIGNED: "Unassigned",
+    TotalsColumn.SHORTFALL: "Shortfall",
+    TotalsColumn.MONTHLY_COST: "Monthly cost",
+    TotalsColumn.MONTHLY_WASTE: "Monthly waste",
+}
+_FIELDS = {
+    TotalsColumn.LICENSES: "licenses",
+    TotalsColumn.ENTITLED: "entitled",
+    TotalsColumn.ASSIGNED: "assigned",
+    TotalsColumn.ACTIVE: "active",
+    TotalsColumn.UNASSIGNED: "unassigned",
+    TotalsColumn.SHORTFALL: "shortfall",
+    TotalsColumn.MONTHLY_COST: "monthly_cost",
+    TotalsColumn.MONTHLY_WASTE: "monthly_waste",
+}
+_MONEY = frozenset({TotalsColumn.MONTHLY_COST, TotalsColumn.MONTHLY_WASTE})
+
+
+def tenant_label(row: OverviewTotals) -> str:
+    if row.tenant_name and row.tenant_name != row.key:
+        return f"{row.key} — {row.tenant_name}"
+    return row.key
+
+
+class TotalsModel(RowTableModel[OverviewTotals]):
+    """One row per tenant (connection) and the total row last, in bold."""
+
+    Column = TotalsColumn
+    HEADERS = TOTALS_HEADERS
+    NUMERIC = frozenset(_FIELDS)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.currency = ""
+
+    def key(self, row: OverviewTotals) -> Hashable:
+        return row.key
+
+    def display(self, row: OverviewTotals, column: int) -> str:
+        if column == TotalsColumn.TENANT:
+            return tenant_label(row)
+        value = getattr(row, _FIELDS[TotalsColumn(column)])
+        if column in _MONEY:
+            return formatting.money(value, self.currency)
+        return formatting.count(value)
+
+    def sort_value(self, row: OverviewTotals, column: int) -> Any:
+        if column == TotalsColumn.TENANT:
+            return tenant_label(row).casefold()
+        return getattr(row, _FIELDS[TotalsColumn(column)])
+
+    def font(self, row: OverviewTotals, column: int) -> QFont | None:
+        return bold_font() if row.key == TOTAL_KEY else None
+
+    def foreground(self, row: OverviewTotals, column: int) -> QColor | None:
+        if column == TotalsColumn.SHORTFALL and row.shortfall:
+            return colour("negative")
+        return None

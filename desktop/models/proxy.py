@@ -1,0 +1,68 @@
+"""Sorting and filtering of a RowTableModel by the text of the search box."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
+
+from desktop.models.base import RowRole, RowTableModel, SortRole
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class SearchProxyModel(QSortFilterProxyModel):
+    """Keeps the rows whose text contains every word of the search, plus an optional row
+    predicate (for example "hide retired")."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SortRole)
+        self._words: tuple[str, ...] = ()
+        self._predicate: Callable[[Any], bool] | None = None
+
+    @property
+    def search(self) -> str:
+        return " ".join(self._words)
+
+    def set_search(self, text: str) -> None:
+        words = tuple(text.casefold().split())
+        if words != self._words:
+            self._words = words
+            self.invalidateFilter()
+
+    def set_predicate(self, predicate: Callable[[Any], bool] | None) -> None:
+        self._predicate = predicate
+        self.invalidateFilter()
+
+    def row_at(self, proxy_row: int) -> Any:
+        """The row dataclass behind a proxy row (never use proxy rows as source rows)."""
+        return self.index(proxy_row, 0).data(RowRole)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        if self._predicate is not None:
+            row = model.index(source_row, 0, source_parent).data(RowRole)
+            if not self._predicate(row):
+                return False
+        if not self._words:
+            return True
+        if isinstance(model, RowTableModel):
+            haystack = model.search_text(source_row)
+        else:
+            columns = range(model.columnCount(source_parent))
+            haystack = " ".join(
+                str(model.index(source_row, c, source_parent).data() or "") for c in columns
+            ).casefold()
+        return all(word in haystack for word in self._words)
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        a, b = left.data(SortRole), right.data(SortRole)
+        # None sorts first whatever the type of the others.
+        if a is None or b is None:
+            return a is None and b is not None
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)

@@ -1,0 +1,59 @@
+"""The warnings that need action, on the Overview tab."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtGui import QIcon
+
+from core.domain import ActionWarning
+from desktop.models.base import RowTableModel
+from desktop.resources import icon
+
+
+class WarningColumn(IntEnum):
+    SEVERITY = 0
+    TENANT = 1
+    KIND = 2
+    MESSAGE = 3
+
+
+WARNING_HEADERS = {
+    WarningColumn.SEVERITY: "Severity",
+    WarningColumn.TENANT: "Tenant",
+    WarningColumn.KIND: "About",
+    WarningColumn.MESSAGE: "What to do",
+}
+SEVERITY_RANK = {"error": 0, "warning": 1}
+
+
+class WarningsModel(RowTableModel[ActionWarning]):
+    Column = WarningColumn
+    HEADERS = WARNING_HEADERS
+
+    def key(self, row: ActionWarning) -> Hashable:
+        return (row.kind, row.connection_id, row.license_id, row.message)
+
+    def display(self, row: ActionWarning, column: int) -> str:
+        if column == WarningColumn.SEVERITY:
+            return row.severity.capitalize()
+        if column == WarningColumn.TENANT:
+            return row.tenant_name
+        if column == WarningColumn.KIND:
+            return row.kind.replace("-", " ").capitalize()
+        return row.message
+
+    def sort_value(self, row: ActionWarning, column: int) -> Any:
+        if column == WarningColumn.SEVERITY:
+            return SEVERITY_RANK.get(row.severity, 2)
+        return self.display(row, column).casefold()
+
+    def decoration(self, row: ActionWarning, column: int) -> QIcon | None:
+        if column == WarningColumn.SEVERITY:
+            return icon("error" if row.severity == "error" else "warning")
+        return None
+
+    def tooltip(self, row: ActionWarning, column: int) -> str | None:
+        return row.message if column == WarningColumn.MESSAGE else None

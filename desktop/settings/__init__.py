@@ -1,0 +1,1 @@
+"""ITAM Settings: General, Integrations, Prices."""

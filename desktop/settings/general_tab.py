@@ -1,0 +1,166 @@
+"""ITAM Settings > General: beacon version, inactivity, currency, snapshots kept."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.catalogue import KNOWN_BEACON_VERSIONS
+from core.errors import ValidationError
+from core.settings import INACTIVE_DAY_CHOICES, AppSettings
+from desktop.dialogs.field_editors import Caption
+from desktop.widgets.inline_message import InlineMessage, restyle
+
+if TYPE_CHECKING:
+    from core.controller import Controller
+
+VERSION_NOTE = (
+    "The beacon version decides which source types and fields the Create PowerShell Source "
+    "Connection dialog offers. Existing connections keep working when it changes."
+)
+
+
+class GeneralSettingsTab(QWidget):
+    """Signals: settings_changed(): saved settings that change figures or the dialog."""
+
+    settings_changed = Signal()
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self.beacon_version = QComboBox(self)
+        self.beacon_version.setEditable(True)
+        for version in reversed(KNOWN_BEACON_VERSIONS):
+            self.beacon_version.addItem(str(version))
+        self.inactive_days = QComboBox(self)
+        for days in INACTIVE_DAY_CHOICES:
+            self.inactive_days.addItem(f"{days} days", str(days))
+        self.min_age = QSpinBox(self)
+        self.min_age.setRange(0, 3650)
+        self.min_age.setSuffix(" days")
+        self.currency = QLineEdit(self)
+        self.currency.setMaxLength(3)
+        self.snapshots = QSpinBox(self)
+        self.snapshots.setRange(1, 1000)
+        self.keychain = QLabel(self)
+        self.keychain.setWordWrap(True)
+        self.save_button = QPushButton("Save settings", self)
+        self.save_button.setProperty("primary", True)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.message = InlineMessage(self)
+        self.errors: dict[str, Caption] = {}
+        self._lay_out()
+
+    def _editors(self) -> dict[str, tuple[str, QWidget, str]]:
+        return {
+            "beacon_version": ("Inventory beacon version", self.beacon_version, VERSION_NOTE),
+            "inactive_days": ("Inactive after", self.inactive_days,
+                              "A licensed user with no activity for this long is inactive."),
+            "min_assignment_age_days": ("New-hire window", self.min_age,
+                                        "Licenses assigned more recently are never inactive."),
+            "currency": ("Currency", self.currency, "Three-letter ISO code, e.g. USD or EUR."),
+            "snapshots_kept": ("Snapshots kept per connection", self.snapshots,
+                               "Older imports are kept for trends up to this number."),
+        }  # fmt: skip
+
+    def _lay_out(self) -> None:
+        form = QFormLayout()
+        for key, (label, editor, help_text) in self._editors().items():
+            holder = QWidget(self)
+            column = QVBoxLayout(holder)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(editor)
+            error = Caption("fieldError", holder)
+            help_label = Caption("fieldHelp", holder)
+            help_label.show_text(help_text)
+            column.addWidget(error)
+            column.addWidget(help_label)
+            self.errors[key] = error
+            form.addRow(label, holder)
+        form.addRow("Secrets are kept in", self.keychain)
+        body = QWidget(self)
+        body.setMaximumWidth(760)
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addWidget(self.message)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
+        column.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(body)
+        layout.addStretch(1)
+
+    def reload(self) -> None:
+        settings = self._controller.settings()
+        self.beacon_version.setCurrentText(settings.effective_beacon_version())
+        self.inactive_days.setCurrentIndex(
+            max(0, self.inactive_days.findData(str(settings.inactive_days)))
+        )
+        self.min_age.setValue(settings.min_assignment_age_days)
+        self.currency.setText(settings.currency)
+        self.snapshots.setValue(settings.snapshots_kept)
+        self.keychain.setText(html.escape(self._controller.secrets.describe()))
+        for key in self.errors:
+            self._show_error(key, "")
+
+    def values(self) -> dict[str, str]:
+        return {
+            "beacon_version": self.beacon_version.currentText().strip(),
+            "inactive_days": str(self.inactive_days.currentData()),
+            "min_assignment_age_days": str(self.min_age.value()),
+            "currency": self.currency.text().strip(),
+            "snapshots_kept": str(self.snapshots.value()),
+        }
+
+    def _show_error(self, key: str, message: str) -> None:
+        self.errors[key].show_text(message)
+        editor = self._editors()[key][1]
+        if bool(editor.property("invalid")) != bool(message):
+            editor.setProperty("invalid", bool(message))
+            restyle(editor)  # type: ignore[arg-type]
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        self.save()
+
+    def save(self) -> bool:
+        current = self._controller.settings()
+        failed = False
+        for key, value in self.values().items():
+            if value == _stored_text(current, key):
+                self._show_error(key, "")
+                continue
+            try:
+                self._controller.update_setting(key, value)
+                self._show_error(key, "")
+            except ValidationError as exc:
+                self._show_error(key, exc.errors.get(key, exc.message))
+                failed = True
+        if failed:
+            self.message.show_message("error", "Some settings were not saved; see above.")
+        else:
+            self.message.show_message("ok", "Settings saved.")
+            self.reload()
+            self.settings_changed.emit()
+        return not failed
+
+
+def _stored_text(settings: AppSettings, key: str) -> str:
+    if key == "beacon_version":
+        return settings.effective_beacon_version()
+    return str(getattr(settings, key))

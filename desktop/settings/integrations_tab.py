@@ -1,0 +1,274 @@
+"""ITAM Settings > Integrations: the SaaS Management connector (spec §6)."""
+
+from __future__ import annotations
+
+import functools
+import html
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.domain import SaasResult, SaasStatus, SaasZone
+from core.errors import LicenseDeskError, ValidationError
+from desktop import formatting
+from desktop.jobs import Job, JobRunner
+from desktop.notify import Notifier, describe_error
+from desktop.resources import icon
+from desktop.widgets.inline_message import InlineMessage
+
+if TYPE_CHECKING:
+    from core.controller import Controller
+
+RULE = (
+    "While the SaaS Management connector is enabled, it supersedes and overrides both Office "
+    "365 connectors (Microsoft 365 and Microsoft Office 365 (deprecated)). Every license "
+    "created from their imports gets the status Retired, automatically, so it has no effect "
+    "on reconciliation; licenses their later imports create are Retired from the start. "
+    "Licenses come from the SaaS Management imports instead and are reconciled as usual. "
+    "Disabling the connector gives each license it retired the status it had just before, "
+    "unless someone changed that license's status by hand in the meantime."
+)
+ZONES = (
+    (SaasZone.NAM, "NAM (North America)"),
+    (SaasZone.EU, "EU (Europe)"),
+    (SaasZone.APAC, "APAC (Asia Pacific)"),
+    (SaasZone.CUSTOM, "Custom"),
+)
+
+
+def result_html(result: SaasResult) -> tuple[str, str]:
+    when = f" ({formatting.when(result.when)})" if result.when else ""
+    text = html.escape(result.message) + when
+    if result.ok and (result.apps or result.licenses):
+        text += (
+            f"<br>{result.apps:,} Microsoft apps, {result.licenses:,} licenses, "
+            f"{result.app_users:,} app users."
+        )
+    return ("ok" if result.ok else "error"), text
+
+
+class IntegrationsTab(QWidget):
+    """Signals: licenses_changed(): enabling, disabling or importing changed licenses."""
+
+    licenses_changed = Signal()
+
+    def __init__(
+        self,
+        controller: Controller,
+        jobs: JobRunner,
+        notifier: Notifier,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self._jobs = jobs
+        self._notifier = notifier
+        self.status: SaasStatus | None = None
+        self.job: Job | None = None
+        self.rule = QLabel(RULE, self)
+        self.rule.setObjectName("explanation")
+        self.rule.setWordWrap(True)
+        self.state = QLabel(self)
+        self.state.setWordWrap(True)
+        self.state.setObjectName("sectionTitle")
+        self.enable_button = QPushButton(self)
+        self.enable_button.setProperty("primary", True)
+        self.enable_button.clicked.connect(self._on_enable_clicked)
+        self.zone = QComboBox(self)
+        for zone, label in ZONES:
+            self.zone.addItem(label, zone.value)
+        self.zone.currentIndexChanged.connect(self._on_zone_changed)
+        self.token_url = QLineEdit(self)
+        self.token_url.setPlaceholderText("https://login.flexera.com/oidc/token")
+        self.api_url = QLineEdit(self)
+        self.api_url.setPlaceholderText("https://api.flexera.com")
+        self.org_id = QLineEdit(self)
+        self.org_id.setPlaceholderText("Numeric Flexera One organization ID")
+        self.refresh_token = QLineEdit(self)
+        self.refresh_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.save_button = QPushButton("Save", self)
+        self.test_button = QPushButton(icon("test"), "Test connection", self)
+        self.import_button = QPushButton(icon("run"), "Import now", self)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.test_button.clicked.connect(self._on_test_clicked)
+        self.import_button.clicked.connect(self._on_import_clicked)
+        self.message = InlineMessage(self)
+        self.last_result = InlineMessage(self)
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        self.form = QFormLayout()
+        self.form.addRow("Zone", self.zone)
+        self.form.addRow("Token URL", self.token_url)
+        self.form.addRow("API URL", self.api_url)
+        self.form.addRow("Organization ID", self.org_id)
+        self.form.addRow("API refresh token", self.refresh_token)
+        buttons = QHBoxLayout()
+        for button in (self.save_button, self.test_button, self.import_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        settings = QGroupBox("Connection to Flexera One", self)
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.addLayout(self.form)
+        settings_layout.addLayout(buttons)
+        settings_layout.addWidget(self.message)
+        top = QHBoxLayout()
+        top.addWidget(self.state, 1)
+        top.addWidget(self.enable_button)
+        box = QGroupBox("SaaS Management connector", self)
+        box_layout = QVBoxLayout(box)
+        box_layout.addWidget(self.rule)
+        box_layout.addLayout(top)
+        box_layout.addWidget(settings)
+        result_title = QLabel("Last import", self)
+        result_title.setObjectName("sectionTitle")
+        box_layout.addWidget(result_title)
+        box_layout.addWidget(self.last_result)
+        layout = QVBoxLayout(self)
+        layout.addWidget(box)
+        layout.addStretch(1)
+
+    # Loading
+
+    def reload(self) -> None:
+        self.status = self._controller.saas.status()
+        config = self.status.config
+        self.zone.setCurrentIndex(max(0, self.zone.findData(config.zone.value)))
+        self.token_url.setText(config.token_url if config.zone is SaasZone.CUSTOM else "")
+        self.api_url.setText(config.api_url if config.zone is SaasZone.CUSTOM else "")
+        self.org_id.setText(config.org_id)
+        self.refresh_token.clear()
+        self.refresh_token.setPlaceholderText(
+            "Kept in the keychain; type to replace" if config.has_refresh_token else ""
+        )
+        self._show_state(self.status)
+        if config.last_result is not None:
+            self.last_result.show_message(*result_html(config.last_result))
+        else:
+            self.last_result.show_message("info", "The connector has not imported yet.")
+        self._on_zone_changed()
+
+    def _show_state(self, status: SaasStatus) -> None:
+        if status.config.enabled:
+            self.state.setText(
+                f"Enabled. It holds {status.retired_by_connector:,} Office 365 connector "
+                f"licenses Retired; {status.saas_licenses:,} licenses come from SaaS Management."
+            )
+            self.enable_button.setText("Disable the connector")
+        else:
+            self.state.setText(
+                f"Disabled. Enabling it now retires {status.would_retire:,} licenses created by "
+                "the Office 365 connectors."
+            )
+            self.enable_button.setText("Enable the connector…")
+        running = self.job is not None and self.job.running
+        self.enable_button.setEnabled(not running)
+        self.test_button.setEnabled(not running)
+        self.import_button.setEnabled(not running and status.config.configured)
+
+    # Enabling
+
+    @Slot()
+    def _on_enable_clicked(self) -> None:
+        status = self._controller.saas.status()
+        if status.config.enabled:
+            self.set_enabled(False)
+            return
+        count = self._controller.saas.retire_preview_count()
+        question = f"{RULE}\n\nEnabling the connector now retires {count:,} licenses. Enable it?"
+        if self._notifier.confirm("Enable SaaS Management", question, ok_text="Enable"):
+            self.set_enabled(True)
+
+    def set_enabled(self, enabled: bool) -> None:
+        try:
+            changed = self._controller.saas.enable() if enabled else self._controller.saas.disable()
+        except LicenseDeskError as exc:
+            self.message.show_message("error", html.escape(exc.message), exc.detail)
+            return
+        verb = "retired" if enabled else "restored"
+        self._notifier.status(f"SaaS Management connector {'enabled' if enabled else 'disabled'}: "
+                              f"{changed:,} licenses {verb}.")  # fmt: skip
+        self.reload()
+        self.licenses_changed.emit()
+
+    # Settings, test and import
+
+    @Slot()
+    def _on_zone_changed(self) -> None:
+        custom = self.zone.currentData() == SaasZone.CUSTOM.value
+        self.form.setRowVisible(self.token_url, custom)
+        self.form.setRowVisible(self.api_url, custom)
+
+    def save(self) -> bool:
+        try:
+            self._controller.saas.configure(
+                zone=SaasZone(self.zone.currentData()),
+                org_id=self.org_id.text().strip(),
+                token_url=self.token_url.text().strip(),
+                api_url=self.api_url.text().strip(),
+                refresh_token=self.refresh_token.text() or None,
+            )
+        except ValidationError as exc:
+            text = "<br>".join(html.escape(m) for m in exc.errors.values())
+            self.message.show_message("error", text)
+            return False
+        except LicenseDeskError as exc:
+            self.message.show_message("error", html.escape(exc.message), exc.detail)
+            return False
+        self.message.show_message("ok", "Saved. The refresh token is in the keychain.")
+        self.reload()
+        return True
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        self.save()
+
+    @Slot()
+    def _on_test_clicked(self) -> None:
+        if self.save():
+            self._run("test", functools.partial(_call, self._controller.saas.test))
+
+    @Slot()
+    def _on_import_clicked(self) -> None:
+        self._run("import", functools.partial(_call, self._controller.saas.import_now))
+
+    def _run(self, what: str, call: Any) -> Job:
+        self.message.show_message("info", "Testing…" if what == "test" else "Importing…")
+        self.job = self._jobs.run(f"saas {what}", call)
+        self.job.setProperty("what", what)
+        self.job.succeeded.connect(self._on_job_succeeded)
+        self.job.failed.connect(self._on_job_failed)
+        self.job.completed.connect(self._on_job_completed)
+        if self.status is not None:
+            self._show_state(self.status)
+        return self.job
+
+    @Slot(object)
+    def _on_job_succeeded(self, result: SaasResult) -> None:
+        self.message.show_message(*result_html(result))
+        if self.job is not None and self.job.property("what") == "import":
+            self.licenses_changed.emit()
+
+    @Slot(object)
+    def _on_job_failed(self, exc: BaseException) -> None:
+        message, detail = describe_error(exc)
+        self.message.show_message("error", html.escape(message), detail)
+
+    @Slot()
+    def _on_job_completed(self) -> None:
+        self.reload()
+
+
+def _call(method: Any, _token: object) -> SaasResult:
+    return method()  # type: ignore[no-any-return]

@@ -1,0 +1,93 @@
+"""Import history: every run with its counts, warnings and error; details one click away."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from core.domain import ImportRun, ImportStatus
+from desktop import formatting
+from desktop.models.history_model import HistoryColumn, HistoryModel
+from desktop.models.proxy import SearchProxyModel
+from desktop.widgets.inline_message import InlineMessage
+from desktop.widgets.table_panel import TablePanel
+
+if TYPE_CHECKING:
+    from core.controller import Controller
+
+
+def run_summary(run: ImportRun) -> tuple[str, str, str]:
+    """(level, html, technical detail) describing one run."""
+    counts = run.counts
+    lines = [
+        f"<b>{html.escape(run.connection_name)}</b>, started {formatting.when(run.started_at)}, "
+        f"took {formatting.duration(run.duration_s)}: {counts.skus:,} SKUs, "
+        f"{counts.users:,} users ({counts.licensed_users:,} licensed), "
+        f"{counts.report_rows:,} report rows."
+    ]
+    if run.error:
+        lines.append(f"Error: {html.escape(run.error)}")
+    lines += [f"Warning: {html.escape(w)}" for w in run.warnings]
+    level = {
+        ImportStatus.FAILED: "error",
+        ImportStatus.SUCCEEDED_WITH_WARNINGS: "warning",
+        ImportStatus.SUCCEEDED: "ok",
+    }.get(run.status, "info")
+    return level, "<br>".join(lines), run.error_detail or ""
+
+
+class HistoryTab(QWidget):
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self.model = HistoryModel(self)
+        proxy = SearchProxyModel(self)
+        proxy.setSourceModel(self.model)
+        self.panel = TablePanel("history", proxy, placeholder="Search runs")
+        self.panel.set_column_widths(
+            {HistoryColumn.STARTED: 130, HistoryColumn.CONNECTION: 180, HistoryColumn.STATUS: 170}
+        )
+        self.panel.view.horizontalHeader().setSortIndicator(
+            HistoryColumn.STARTED, Qt.SortOrder.DescendingOrder
+        )
+        self.detail = InlineMessage(self)
+        self.panel.selection_changed.connect(self._on_selection_changed)
+        self.panel.row_activated.connect(self._on_row_activated)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.panel)
+        holder = QWidget()
+        holder_layout = QVBoxLayout(holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
+        holder_layout.addWidget(self.detail)
+        holder_layout.addStretch(1)
+        split.addWidget(holder)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+
+    def panels(self) -> list[TablePanel]:
+        return [self.panel]
+
+    def reload(self) -> None:
+        self.model.replace_rows(self._controller.import_history())
+
+    def show_run(self, run: ImportRun) -> None:
+        level, text, detail = run_summary(run)
+        self.detail.show_message(level, text, detail)
+
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        run = self.panel.current_row()
+        if isinstance(run, ImportRun):
+            self.show_run(run)
+        else:
+            self.detail.clear()
+
+    @Slot(object)
+    def _on_row_activated(self, run: ImportRun) -> None:
+        self.show_run(run)
+        self.detail.details_button.setChecked(bool(run.error_detail))

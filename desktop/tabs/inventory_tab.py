@@ -1,0 +1,293 @@
+"""Inventory Systems: the beacon's source connections, with New ▸ PowerShell…, Edit, Delete,
+Test connection, Execute now and Cancel (spec §8)."""
+
+from __future__ import annotations
+
+import functools
+import html
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
+
+from core.catalogue import band_for
+from core.domain import Connection, ConnectionDraft, ConnectionTestReport, ImportProgress
+from core.errors import LicenseDeskError
+from desktop.dialogs.connection_dialog import ConnectionDialog
+from desktop.dialogs.report_view import PermissionReportView
+from desktop.jobs import ImportRunner, Job, JobRunner
+from desktop.models.connections_model import ConnectionColumn, ConnectionsModel
+from desktop.models.proxy import SearchProxyModel
+from desktop.notify import Notifier, describe_error
+from desktop.resources import icon
+from desktop.tabs.welcome_panel import WelcomePanel
+from desktop.widgets.table_panel import TablePanel
+
+if TYPE_CHECKING:
+    from core.controller import Controller
+
+CERTIFICATE_FILTER = "Certificates (*.pem *.pfx *.p12);;All files (*)"
+
+
+class InventoryTab(QWidget):
+    """Signals: connections_changed(): a connection was added, edited or deleted."""
+
+    connections_changed = Signal()
+
+    def __init__(
+        self,
+        controller: Controller,
+        runner: ImportRunner,
+        jobs: JobRunner,
+        notifier: Notifier,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self._runner = runner
+        self._jobs = jobs
+        self._notifier = notifier
+        self.dialog: ConnectionDialog | None = None
+        self.test_job: Job | None = None
+        self.model = ConnectionsModel(self)
+        proxy = SearchProxyModel(self)
+        proxy.setSourceModel(self.model)
+        self.panel = TablePanel("connections", proxy, placeholder="Search connections")
+        self.panel.set_column_widths(
+            {ConnectionColumn.NAME: 220, ConnectionColumn.SOURCE_TYPE: 210,
+             ConnectionColumn.TENANT: 260, ConnectionColumn.METHOD: 150,
+             ConnectionColumn.CLOUD: 200, ConnectionColumn.LAST_IMPORT: 130}
+        )  # fmt: skip
+        self.welcome = WelcomePanel(self)
+        self.welcome.demo_requested.connect(self._on_demo_requested)
+        self.welcome.new_requested.connect(self.open_new_dialog)
+        self.test_title = QLabel(self)
+        self.test_title.setObjectName("sectionTitle")
+        self.test_view = PermissionReportView(self)
+        self._build_tools()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.welcome)
+        layout.addWidget(self.panel, 1)
+        layout.addWidget(self.test_title)
+        layout.addWidget(self.test_view)
+        self.test_title.hide()
+        self.panel.selection_changed.connect(self._update_buttons)
+        self.panel.row_activated.connect(self._on_row_activated)
+        runner.running_changed.connect(self._on_running_changed)
+        runner.progress_changed.connect(self._on_progress_changed)
+
+    def _build_tools(self) -> None:
+        self.new_button = QToolButton(self)
+        self.new_button.setText("New")
+        self.new_button.setIcon(icon("add"))
+        self.new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.new_button)
+        self.new_powershell_action = menu.addAction("PowerShell…")
+        self.new_powershell_action.triggered.connect(self.open_new_dialog)
+        self.new_button.setMenu(menu)
+        self.edit_button = QPushButton(icon("edit"), "Edit", self)
+        self.delete_button = QPushButton(icon("delete"), "Delete", self)
+        self.test_button = QPushButton(icon("test"), "Test connection", self)
+        self.execute_button = QPushButton(icon("run"), "Execute now", self)
+        self.cancel_button = QPushButton(icon("cancel"), "Cancel", self)
+        for button, slot in (
+            (self.edit_button, self._on_edit_clicked),
+            (self.delete_button, self._on_delete_clicked),
+            (self.test_button, self._on_test_clicked),
+            (self.execute_button, self._on_execute_clicked),
+            (self.cancel_button, self._on_cancel_clicked),
+        ):
+            button.clicked.connect(slot)
+        self.panel.tools.addWidget(self.new_button)
+        for button in (self.edit_button, self.delete_button, self.test_button,
+                       self.execute_button, self.cancel_button):  # fmt: skip
+            self.panel.tools.addWidget(button)
+
+    def panels(self) -> list[TablePanel]:
+        return [self.panel]
+
+    # Loading
+
+    def reload(self) -> None:
+        connections = self._controller.list_connections()
+        self.model.replace_rows(connections)
+        self.welcome.setVisible(not connections)
+        self._update_live()
+        self._update_buttons()
+
+    def selected(self) -> list[Connection]:
+        return [row for row in self.panel.selected_rows() if isinstance(row, Connection)]
+
+    # Connection dialog
+
+    @Slot()
+    def open_new_dialog(self) -> ConnectionDialog:
+        version = self._controller.beacon_version()
+        source_type = band_for(version).source_types[0][1]
+        return self._open_dialog(ConnectionDraft(name="", source_type=source_type), None)
+
+    def open_edit_dialog(self, connection_id: int) -> ConnectionDialog:
+        return self._open_dialog(self._controller.draft_for_edit(connection_id), connection_id)
+
+    def _open_dialog(self, draft: ConnectionDraft, editing_id: int | None) -> ConnectionDialog:
+        self.dialog = ConnectionDialog(
+            self._controller,
+            self._jobs,
+            version=self._controller.beacon_version(),
+            draft=draft,
+            editing_id=editing_id,
+            browse=self._browse_certificate,
+            parent=self,
+        )
+        self.dialog.submitted.connect(self._on_dialog_submitted)
+        self.dialog.open()
+        return self.dialog
+
+    def _browse_certificate(self, _hint: str) -> str | None:
+        return self._notifier.open_file_name("Choose the certificate file", CERTIFICATE_FILTER)
+
+    @Slot(object)
+    def _on_dialog_submitted(self, draft: ConnectionDraft) -> None:
+        dialog = self.dialog
+        if dialog is None:
+            return
+        try:
+            if dialog.editing_id is None:
+                saved = self._controller.create_connection(draft)
+            else:
+                saved = self._controller.update_connection(dialog.editing_id, draft)
+        except LicenseDeskError as exc:
+            dialog.show_save_error(exc)
+            return
+        dialog.accept()
+        self.reload()
+        self._notifier.status(f"Saved the connection “{saved.name}”.")
+        self.connections_changed.emit()
+
+    # Buttons
+
+    @Slot()
+    def _on_edit_clicked(self) -> None:
+        chosen = self.selected()
+        if chosen:
+            self.open_edit_dialog(chosen[0].id)
+
+    @Slot(object)
+    def _on_row_activated(self, connection: Connection) -> None:
+        self.open_edit_dialog(connection.id)
+
+    @Slot()
+    def _on_delete_clicked(self) -> None:
+        chosen = self.selected()
+        if not chosen:
+            return
+        names = ", ".join(f"“{c.name}”" for c in chosen)
+        question = (
+            f"Delete {names}? Its licenses, users and import history go with it; the "
+            "secrets are removed from the keychain."
+        )
+        if not self._notifier.confirm("Delete connection", question, ok_text="Delete"):
+            return
+        for connection in chosen:
+            try:
+                self._controller.delete_connection(connection.id)
+            except LicenseDeskError as exc:
+                self._notifier.error_from(f"Could not delete “{connection.name}”", exc)
+        self.reload()
+        self.connections_changed.emit()
+
+    @Slot()
+    def _on_execute_clicked(self) -> None:
+        for connection in self.selected():
+            self._runner.start(connection.id)
+
+    @Slot()
+    def _on_cancel_clicked(self) -> None:
+        for connection in self.selected():
+            self._runner.cancel(connection.id)
+
+    @Slot()
+    def _on_test_clicked(self) -> None:
+        chosen = self.selected()
+        if chosen:
+            self.start_test(chosen[0])
+
+    def start_test(self, connection: Connection) -> Job:
+        draft = self._controller.draft_for_edit(connection.id)
+        call = functools.partial(_test, self._controller, draft, connection.id)
+        self.test_title.setText(f"Test connection: {connection.display_name}")
+        self.test_title.show()
+        self.test_view.show_running("Testing the connection…")
+        self.test_job = self._jobs.run("test connection", call)
+        self.test_job.succeeded.connect(self._on_test_succeeded)
+        self.test_job.failed.connect(self._on_test_failed)
+        self.test_job.completed.connect(self._update_buttons)
+        self._update_buttons()
+        return self.test_job
+
+    @Slot(object)
+    def _on_test_succeeded(self, report: ConnectionTestReport) -> None:
+        self.test_view.show_report(report)
+        if report.error is not None:
+            self.test_view.show_problem("error", html.escape(report.error))
+
+    @Slot(object)
+    def _on_test_failed(self, exc: BaseException) -> None:
+        message, detail = describe_error(exc)
+        self.test_view.show_problem("error", html.escape(message), detail)
+
+    @Slot()
+    def _on_demo_requested(self) -> None:
+        self.add_demo_tenants()
+
+    def add_demo_tenants(self) -> None:
+        """Create the demo tenants' connections (once) and import them."""
+        try:
+            created = self._controller.add_demo_connections(start_imports=False)
+        except LicenseDeskError as exc:
+            self._notifier.error_from("Could not add the demo tenants", exc)
+            return
+        self.reload()
+        self.connections_changed.emit()
+        for connection in created:
+            self._runner.start(connection.id)
+
+    # Live state
+
+    @Slot()
+    def _update_buttons(self) -> None:
+        chosen = self.selected()
+        running = [c for c in chosen if self._runner.is_running(c.id)]
+        testing = self.test_job is not None and self.test_job.running
+        self.edit_button.setEnabled(len(chosen) == 1)
+        self.delete_button.setEnabled(bool(chosen) and not running)
+        self.test_button.setEnabled(len(chosen) == 1 and not testing)
+        self.execute_button.setEnabled(len(running) < len(chosen))
+        cancellable = [c for c in running if not self._runner.is_cancelling(c.id)]
+        self.cancel_button.setEnabled(bool(cancellable))
+
+    @Slot()
+    def _on_running_changed(self) -> None:
+        self._update_live()
+        self._update_buttons()
+
+    @Slot(object)
+    def _on_progress_changed(self, _event: ImportProgress) -> None:
+        self._update_live()
+
+    def _update_live(self) -> None:
+        live = {}
+        for connection_id in self._runner.running_ids():
+            event = self._runner.progress_of(connection_id)
+            if self._runner.is_cancelling(connection_id):
+                live[connection_id] = "Cancelling…"
+            else:
+                live[connection_id] = f"Importing: {event.message}" if event else "Importing…"
+        self.model.set_live_status(live)
+
+
+def _test(
+    controller: Controller, draft: ConnectionDraft, connection_id: int, _token: object
+) -> ConnectionTestReport:
+    return controller.test_connection(draft, editing_id=connection_id)

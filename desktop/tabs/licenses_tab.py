@@ -1,0 +1,94 @@
+"""Licenses: every license with its reconciliation; Retired rows greyed and struck out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QPushButton, QVBoxLayout, QWidget
+
+from core.domain import LicenseRow
+from desktop.dialogs.license_dialog import LicenseDialog
+from desktop.models.licenses_model import LicenseColumn, LicensesModel, is_retired
+from desktop.models.proxy import SearchProxyModel
+from desktop.resources import icon
+from desktop.widgets.table_panel import TablePanel
+
+if TYPE_CHECKING:
+    from core.controller import Controller
+
+
+def _not_retired(row: LicenseRow) -> bool:
+    return not is_retired(row)
+
+
+class LicensesTab(QWidget):
+    """Signals: licenses_changed(): a status or price changed (other tabs reload)."""
+
+    licenses_changed = Signal()
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self.dialog: LicenseDialog | None = None
+        self.model = LicensesModel(self)
+        self.proxy = SearchProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.panel = TablePanel("licenses", self.proxy, placeholder="Search licenses")
+        self.panel.set_column_widths(
+            {
+                LicenseColumn.PRODUCT: 240,
+                LicenseColumn.SKU: 170,
+                LicenseColumn.TENANT: 150,
+                LicenseColumn.SOURCE: 150,
+                LicenseColumn.STATUS: 120,
+            }
+        )
+        self.show_retired = QCheckBox("Show retired", self)
+        self.show_retired.setChecked(True)
+        self.show_retired.toggled.connect(self._on_show_retired_toggled)
+        self.properties_button = QPushButton(icon("properties"), "Properties…", self)
+        self.properties_button.clicked.connect(self._on_properties_clicked)
+        self.panel.tools.addWidget(self.properties_button)
+        self.panel.tools.addWidget(self.show_retired)
+        self.panel.row_activated.connect(self._on_row_activated)
+        self.panel.selection_changed.connect(self._on_selection_changed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.panel)
+        self._on_selection_changed()
+
+    def panels(self) -> list[TablePanel]:
+        return [self.panel]
+
+    def reload(self) -> None:
+        self.model.currency = self._controller.settings().currency
+        self.model.replace_rows(self._controller.licensing.license_rows())
+
+    def open_properties(self, license_id: int) -> LicenseDialog:
+        self.dialog = LicenseDialog(self._controller, license_id, self)
+        self.dialog.license_changed.connect(self._on_license_changed)
+        self.dialog.open()
+        return self.dialog
+
+    @Slot(bool)
+    def _on_show_retired_toggled(self, shown: bool) -> None:
+        self.proxy.set_predicate(None if shown else _not_retired)
+
+    @Slot()
+    def _on_properties_clicked(self) -> None:
+        row = self.panel.current_row()
+        if row is not None:
+            self.open_properties(row.id)
+
+    @Slot(object)
+    def _on_row_activated(self, row: LicenseRow) -> None:
+        self.open_properties(row.id)
+
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        self.properties_button.setEnabled(self.panel.current_row() is not None)
+
+    @Slot(int)
+    def _on_license_changed(self, _license_id: int) -> None:
+        self.reload()
+        self.licenses_changed.emit()

@@ -1,0 +1,159 @@
+"""Overview: figures per tenant and in total, the product chart and the warnings to act on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.domain import ActionWarning, Overview, OverviewTotals
+from desktop import formatting
+from desktop.models.overview_model import TotalsColumn, TotalsModel
+from desktop.models.proxy import SearchProxyModel
+from desktop.models.warnings_model import WarningColumn, WarningsModel
+from desktop.widgets.bar_chart import BarChart, BarGroup
+from desktop.widgets.inline_message import restyle
+from desktop.widgets.table_panel import TablePanel
+
+if TYPE_CHECKING:
+    from core.controller import Controller
+
+CARDS = (
+    ("entitled", "Entitled"),
+    ("assigned", "Assigned"),
+    ("active", "Active"),
+    ("unassigned", "Unassigned"),
+    ("shortfall", "Shortfall"),
+    ("monthly_cost", "Monthly cost"),
+    ("monthly_waste", "Monthly waste"),
+)
+MAX_CHART_PRODUCTS = 20
+
+
+class _FigureCard(QFrame):
+    def __init__(self, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("figureCard")
+        self.value = QLabel(formatting.DASH, self)
+        self.value.setObjectName("figureValue")
+        self.caption = QLabel(caption, self)
+        self.caption.setObjectName("figureCaption")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.addWidget(self.value)
+        layout.addWidget(self.caption)
+
+    def set_value(self, text: str, tone: str = "") -> None:
+        self.value.setText(text)
+        if self.value.property("tone") != tone:
+            self.value.setProperty("tone", tone)
+            restyle(self.value)
+
+
+def _section(title: str, body: QWidget) -> QWidget:
+    box = QWidget()
+    label = QLabel(title, box)
+    label.setObjectName("sectionTitle")
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(label)
+    layout.addWidget(body, 1)
+    return box
+
+
+class OverviewTab(QWidget):
+    """Signals: warning_activated(object): the user double-clicked an ActionWarning."""
+
+    warning_activated = Signal(object)
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self.overview: Overview | None = None
+        self.cards = {name: _FigureCard(caption) for name, caption in CARDS}
+        self.totals_model = TotalsModel(self)
+        totals_proxy = SearchProxyModel(self)
+        totals_proxy.setSourceModel(self.totals_model)
+        self.totals = TablePanel("overview-tenants", totals_proxy, placeholder="Search tenants")
+        self.totals.set_column_widths({TotalsColumn.TENANT: 260})
+        self.warnings_model = WarningsModel(self)
+        warnings_proxy = SearchProxyModel(self)
+        warnings_proxy.setSourceModel(self.warnings_model)
+        self.warnings = TablePanel("overview-warnings", warnings_proxy, placeholder="Search")
+        self.warnings.set_column_widths(
+            {WarningColumn.SEVERITY: 90, WarningColumn.TENANT: 150, WarningColumn.KIND: 150}
+        )
+        self.warnings.row_activated.connect(self._on_warning_activated)
+        self.chart = BarChart()
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        cards = QGridLayout()
+        for i, card in enumerate(self.cards.values()):
+            cards.addWidget(card, 0, i)
+        scroll = QScrollArea()
+        scroll.setObjectName("overviewScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.chart)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(_section("Per tenant", self.totals))
+        left.addWidget(_section("Warnings that need action", self.warnings))
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(_section("Entitled vs assigned vs active per product", scroll))
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        header = QHBoxLayout()
+        header.addLayout(cards)
+        layout.addLayout(header)
+        layout.addWidget(split, 1)
+
+    def panels(self) -> list[TablePanel]:
+        return [self.totals, self.warnings]
+
+    def reload(self) -> None:
+        self.show_overview(self._controller.licensing.overview())
+
+    def show_overview(self, overview: Overview) -> None:
+        self.overview = overview
+        self.totals_model.currency = overview.currency
+        self.totals_model.replace_rows([*overview.tenants, overview.total])
+        self.warnings_model.replace_rows(overview.warnings)
+        self._fill_cards(overview.total, overview.currency)
+        products = sorted(overview.products, key=lambda p: p.entitlement, reverse=True)
+        self.chart.set_groups(
+            [
+                BarGroup(p.product, (p.entitlement, p.assigned_users, p.active_users))
+                for p in products[:MAX_CHART_PRODUCTS]
+            ]
+        )
+
+    def _fill_cards(self, total: OverviewTotals, currency: str) -> None:
+        for name, card in self.cards.items():
+            value = getattr(total, name)
+            if isinstance(value, float):
+                card.set_value(formatting.money(value, currency))
+            else:
+                card.set_value(formatting.count(value))
+        self.cards["shortfall"].set_value(
+            formatting.count(total.shortfall), "negative" if total.shortfall else ""
+        )
+        self.cards["monthly_waste"].set_value(
+            formatting.money(total.monthly_waste, currency),
+            "warning" if total.monthly_waste else "",
+        )
+
+    @Slot(object)
+    def _on_warning_activated(self, warning: ActionWarning) -> None:
+        self.warning_activated.emit(warning)

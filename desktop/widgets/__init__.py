@@ -1,0 +1,1 @@
+"""Reusable widgets: the table panel, inline messages, the bar chart."""
