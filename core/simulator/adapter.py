@@ -110,6 +110,13 @@ class Simulator:
             raise KeyError(f"the simulator has no tenant {tenant_id_or_domain!r}")
         return found
 
+    def tenant_model(self, tenant_id_or_domain: str | None = None) -> TenantModel:
+        """Return a tenant (the first one by default) with its ground truth computed, so the
+        one streaming pass over its users is paid here rather than inside a measurement."""
+        model = self.tenant(tenant_id_or_domain) if tenant_id_or_domain else self._models[0]
+        model.truth()
+        return model
+
     def invalidate_tokens(self) -> None:
         """Make Graph reject every access token issued so far (401), as after a revocation."""
         self._tokens_valid_after = time.time() + 1e-6

@@ -14,6 +14,15 @@ import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
+from core.domain import (
+    AuthMethod,
+    Cloud,
+    ConnectionDraft,
+    ConnectionSecrets,
+    CredentialKind,
+    SourceType,
+)
+
 from .adapter import Knobs, Simulator
 from .model import TenantModel, TenantSpec
 from .saas import SaasApp, SaasAppUser, SaasLicense, SaasOrgSpec, SaasTerm
@@ -123,6 +132,32 @@ def reset_simulators() -> None:
     with _lock:
         _models.clear()
         _simulators.clear()
+
+
+def size_draft(profile: str, *, name: str | None = None) -> ConnectionDraft:
+    """Return a connection draft for a simulated profile: own registered app with a client
+    secret (the simulator's published credentials), Global cloud."""
+    key = _canonical(profile)
+    spec = profile_spec(key)
+    return ConnectionDraft(
+        name=name or f"Simulated {spec.users} users {abs(spec.seed)}",
+        source_type=SourceType.MICROSOFT_365,
+        method=AuthMethod.OWN_APP,
+        tenant=spec.tenant_id,
+        client_id=spec.client_id,
+        credential_kind=CredentialKind.SECRET,
+        cloud=Cloud.GLOBAL,
+        simulated_tenant=key,
+        secrets=ConnectionSecrets(client_secret=spec.client_secret),
+    )
+
+
+def demo_drafts() -> list[ConnectionDraft]:
+    """The two demo connections: Contoso and Fabrikam (the merger)."""
+    return [
+        size_draft("contoso", name="Contoso demo"),
+        size_draft("fabrikam", name="Fabrikam demo"),
+    ]
 
 
 def _holders(model: TenantModel, parts: Iterable[str]) -> list[int]:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import pytest
 import requests
 
+from core.beacon import parse_beacon_version
+from core.connection_rules import validate
 from core.simulator import Knobs, Simulator, simulator_session
 from core.simulator import adapter as adapter_module
 from core.simulator.demo import (
     DEMO_SAAS_ORG_ID,
     DEMO_SAAS_REFRESH_TOKEN,
+    demo_drafts,
     demo_saas_org,
     get_model,
     get_simulator,
     profile_spec,
     reset_simulators,
+    size_draft,
 )
 from tests.core.test_simulator import GRAPH, app_token, spec
 
@@ -141,6 +145,20 @@ def test_demo_profiles_and_registry() -> None:
     auth = app_token(get_simulator("fabrikam"), fabrikam)
     resp = session.get(f"{GRAPH}/users?$select=id,signInActivity", headers=auth)
     assert resp.json()["error"]["code"] == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+    reset_simulators()
+
+
+def test_demo_drafts_are_valid_simulated_connections() -> None:
+    drafts = demo_drafts() + [size_draft("size:2000:3")]
+    version = parse_beacon_version("2025 R1")
+    for draft in drafts:
+        assert draft.is_simulated
+        assert validate(draft, version=version) == {}, draft.name
+        spec = profile_spec(draft.simulated_tenant or "")
+        assert (draft.tenant, draft.client_id) == (spec.tenant_id, spec.client_id)
+    assert [d.name for d in drafts[:2]] == ["Contoso demo", "Fabrikam demo"]
+    model = get_simulator("size:2000:3").tenant_model()
+    assert model.spec.users == 2000 and model._truth is not None
     reset_simulators()
 
 
