@@ -11,11 +11,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .catalog import MIXES, SKUS, SkuLayout
+from .catalog import MIXES, PLANS, SKUS, SkuLayout
 from .profiles import Group, compile_table, make_groups
-from .synth import BASE_NOW, future_stamp, guid, iso, key_of, mix, stamp
-from .truth import Kind, Truth, capability, consumed_per_sku, plan_units, summarize
-from .users import C_CLASS, C_ENABLED, C_GUEST, C_NEW, C_PROFILE, Override, UserFactory
+from .synth import BASE_NOW, future_stamp, guid, key_of, mix, stamp
+from .truth import Kind, Truth, consumed_per_sku, plan_units, summarize
+from .users import (
+    C_CLASS,
+    C_ENABLED,
+    C_GUEST,
+    C_H2,
+    C_NEW,
+    C_PROFILE,
+    USER_PROPERTIES,
+    Override,
+    UserFactory,
+)
 
 ALL_PERMISSIONS = frozenset(
     {
@@ -117,14 +127,12 @@ class TenantModel:
 
     def user(self, i: int, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
         """Return user `i` as Graph returns it (all properties unless `fields`)."""
-        from .users import USER_PROPERTIES
-
         if not self.exists(i):
             raise KeyError(f"user {i} does not exist")
         return self.factory.build(i, self.core(i), fields or USER_PROPERTIES)
 
     def user_id(self, i: int) -> str:
-        return self.factory.user_id(i, self.core(i)[8])
+        return self.factory.user_id(i, self.core(i)[C_H2])
 
     def upn(self, i: int) -> str:
         return self.factory.upn(i, self.core(i)[C_GUEST])
@@ -261,7 +269,7 @@ class TenantModel:
                         "warning": t.warning,
                         "lockedOut": t.locked_out,
                     },
-                    "servicePlans": _service_plans(sku.plans, sku.applies_to, "Success"),
+                    "servicePlans": _service_plans(sku.plans, sku.applies_to),
                 }
             )
         return out
@@ -289,7 +297,7 @@ class TenantModel:
                         "ownerId": None,
                         "ownerTenantId": None,
                         "ownerType": None,
-                        "serviceStatus": _service_plans(sku.plans, sku.applies_to, None),
+                        "serviceStatus": _service_plans(sku.plans, sku.applies_to),
                         "skuId": sku.sku_id,
                         "skuPartNumber": sku.part,
                         "status": sub.status,
@@ -322,25 +330,14 @@ class TenantModel:
             ],
         }
 
-    def describe_now(self) -> str:
-        return iso(self.now)
 
-
-def _service_plans(names: tuple[str, ...], applies_to: str, status: str | None) -> list[Any]:
-    from .catalog import PLANS
-
-    out = []
-    for name in names:
-        plan = PLANS[name]
-        out.append(
-            {
-                "servicePlanId": plan.plan_id,
-                "servicePlanName": plan.name,
-                "provisioningStatus": status or "Success",
-                "appliesTo": plan.applies_to if applies_to == "User" else "Company",
-            }
-        )
-    return out
-
-
-__all__ = ["ALL_PERMISSIONS", "MULTI_TENANT_CLIENT_ID", "TenantModel", "TenantSpec", "capability"]
+def _service_plans(names: tuple[str, ...], applies_to: str) -> list[dict[str, str]]:
+    return [
+        {
+            "servicePlanId": PLANS[name].plan_id,
+            "servicePlanName": name,
+            "provisioningStatus": "Success",
+            "appliesTo": PLANS[name].applies_to if applies_to == "User" else "Company",
+        }
+        for name in names
+    ]

@@ -169,6 +169,12 @@ class UsersPager:
         tid = self.tenant.tenant_id
         now = self.tenant.now.timestamp()
         delta, skip = req.q("$deltatoken"), req.q("$skiptoken")
+        if delta == "latest":  # a delta link for "from now on", without the initial round
+            fields = self._fields(req.q("$select"))
+            if isinstance(fields, SimResponse):
+                return fields
+            link = self._delta_link(fields, self.tenant.version, now)
+            return ok(req, _page_text(self._delta_context(fields), [], delta_link=link))
         if delta is not None:
             token = unseal("dt", delta)
             if token is None or token.get("t") != tid or now - float(token["c"]) > DELTA_TTL_S:
@@ -218,14 +224,21 @@ class UsersPager:
             more = offset + size < len(changed)
             items = [self._change(i, fields) for i in page]
             next_offset = offset + size
-        ctx = f"{GRAPH_HOST}/v1.0/$metadata#users({','.join(fields)})"
+        ctx = self._delta_context(fields)
         if more:
             marker = seal("ds", {**state, "o": next_offset})
             link = _link("users/delta", [("$skiptoken", marker)])
             return ok(self.req, _page_text(ctx, items, next_link=link))
-        marker = seal("dt", {"t": tenant.tenant_id, "v": state["v"], "s": list(fields), "c": now})
-        link = _link("users/delta", [("$deltatoken", marker)])
+        link = self._delta_link(fields, int(state["v"]), now)
         return ok(self.req, _page_text(ctx, items, delta_link=link))
+
+    @staticmethod
+    def _delta_context(fields: tuple[str, ...]) -> str:
+        return f"{GRAPH_HOST}/v1.0/$metadata#users({','.join(fields)})"
+
+    def _delta_link(self, fields: tuple[str, ...], version: int, now: float) -> str:
+        marker = seal("dt", {"t": self.tenant.tenant_id, "v": version, "s": list(fields), "c": now})
+        return _link("users/delta", [("$deltatoken", marker)])
 
     def _change(self, i: int, fields: tuple[str, ...]) -> str:
         tenant = self.tenant

@@ -190,7 +190,9 @@ class UserFactory:
         if variant >= 0:
             return profile.states_json[variant]
         h2 = core[C_H2]
-        states = profile.states_for(variant, core[C_CREATED], (h2 >> 8) % 86400 + 600)
+        # assigned ten minutes after the account was created (same day)
+        sec = min((h2 >> 8) % 86400 + 600, 86399)
+        states = profile.states_for(variant, core[C_CREATED], sec)
         return json.dumps(states, separators=(",", ":"))
 
     def emit(self, i: int, core: tuple[Any, ...], fields: tuple[str, ...]) -> str:

@@ -314,6 +314,11 @@ def test_delta_round_then_mutation_returns_exactly_the_changes() -> None:
     assert model.truth().users == 700 - len(removed) + len(added)
     again, _ = _delta_round(session, link2, auth)
     assert again == []
+    latest = session.get(f"{GRAPH}/users/delta?$select=id&$deltatoken=latest", headers=auth)
+    assert latest.json()["value"] == [] and "@odata.deltaLink" in latest.json()
+    model.mutate(seed=6, changes=3)
+    from_latest, _ = _delta_round(session, latest.json()["@odata.deltaLink"], auth)
+    assert len(from_latest) == len(model.changed_between(model.version - 1, model.version))
 
 
 def test_delta_token_expires_after_seven_simulated_days() -> None:
