@@ -260,7 +260,7 @@ class SimulatorAdapter(BaseAdapter):
         super().__init__()
         self.simulator = simulator
 
-    def send(  # type: ignore[override]
+    def send(
         self,
         request: requests.PreparedRequest,
         stream: bool = False,

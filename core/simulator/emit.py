@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .synth import DEPARTMENTS, JOB_TITLES, LOCATIONS, stamp
-from .users import USER_PROPERTIES, UserFactory
+from .users import USER_PROPERTIES, Core, UserFactory
 
-Emitter = Callable[[UserFactory, int, tuple[Any, ...]], str]
+Emitter = Callable[[UserFactory, int, Core], str]
 
 # JSON fragment per property: f-string source using fac, i, core, guest, h2, names, profile.
 _FRAGMENTS = {

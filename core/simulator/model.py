@@ -23,6 +23,7 @@ from .users import (
     C_NEW,
     C_PROFILE,
     USER_PROPERTIES,
+    Core,
     Override,
     UserFactory,
 )
@@ -122,7 +123,7 @@ class TenantModel:
         ov = self._overrides.get(i)
         return ov is None or not ov.deleted
 
-    def core(self, i: int) -> tuple[Any, ...]:
+    def core(self, i: int) -> Core:
         return self.factory.core(i, self._overrides.get(i))
 
     def user(self, i: int, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -188,7 +189,7 @@ class TenantModel:
                 return i
 
     # -- ground truth ------------------------------------------------------------------------
-    def _kind(self, core: tuple[Any, ...]) -> Kind:
+    def _kind(self, core: Core) -> Kind:
         return (core[C_PROFILE], core[C_GUEST], core[C_ENABLED], core[C_CLASS], core[C_NEW])
 
     def _base_histogram(self) -> Counter[Kind]:

@@ -4,7 +4,6 @@ BOM, CRLF line ends, the exact column lists, optional concealed names."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from .model import TenantModel
 from .profiles import VARIANT_DAYS
@@ -20,6 +19,7 @@ from .users import (
     C_PROFILE,
     C_VARIANT,
     INACTIVE,
+    Core,
 )
 
 ACTIVE_USER_COLUMNS = (
@@ -97,11 +97,11 @@ def _csv(value: str) -> str:
     return value
 
 
-def _assign_days(core: tuple[Any, ...]) -> int:
+def _assign_days(core: Core) -> int:
     return core[C_CREATED] if core[C_NEW] else VARIANT_DAYS[core[C_VARIANT]]
 
 
-def _activity_days(core: tuple[Any, ...]) -> int | None:
+def _activity_days(core: Core) -> int | None:
     """Days before now of the latest report activity, never after the last sign-in."""
     if core[C_CLASS] not in (ACTIVE, INACTIVE):
         return None
@@ -167,7 +167,7 @@ def _flags(h: int, active: bool) -> list[str]:
     return out
 
 
-def _activation_days(core: tuple[Any, ...]) -> int:
+def _activation_days(core: Core) -> int:
     base = _activity_days(core) or 0
     return max(base, _assign_days(core) - (core[C_H2] >> 5) % 5)
 

@@ -4,7 +4,6 @@ tenant's administrator (`TenantSpec.admin_upn`)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import itertools
 import os
@@ -14,7 +13,7 @@ from urllib.parse import urlencode
 
 from .aad import aad_error, unknown_client, unknown_tenant, user_token_response
 from .model import TenantModel
-from .tokens import seal, unseal
+from .tokens import b64url, seal, unseal
 from .wire import SimRequest, SimResponse, json_response, redirect
 
 ClientAuth = Callable[..., SimResponse | None]
@@ -204,8 +203,7 @@ class DelegatedGrants:
         owner = self._find(str(payload["t"])) if payload else None
         verifier = form.get("code_verifier", "")
         if payload and payload["m"] == "S256":
-            verifier = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            verifier = verifier.rstrip(b"=").decode()
+            verifier = b64url(hashlib.sha256(verifier.encode()).digest())
         valid = (
             payload is not None
             and owner is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from .profiles import VARIANT_DAYS, CompiledProfile, ProfileTable
 from .synth import (
@@ -23,9 +23,23 @@ DISABLED_RATE = 41  # ~4 %
 NEW_HIRE_RATE = 15  # ~1.5 %, created less than 14 days ago
 
 # Sign-in classes of a user's last successful sign-in.
-ACTIVE, INACTIVE, NEVER, SENTINEL = range(4)
+ACTIVE: Final = 0
+INACTIVE: Final = 1
+NEVER: Final = 2
+SENTINEL: Final = 3
 # Core tuple fields.
-C_PROFILE, C_GUEST, C_ENABLED, C_CREATED, C_CLASS, C_DAYS, C_NEW, C_VARIANT, C_H2 = range(9)
+# (profile, guest, enabled, created days ago, sign-in class, sign-in days ago, new hire,
+#  licence-date variant, second hash)
+Core = tuple[int, bool, bool, int, int, int, bool, int, int]
+C_PROFILE: Final = 0
+C_GUEST: Final = 1
+C_ENABLED: Final = 2
+C_CREATED: Final = 3
+C_CLASS: Final = 4
+C_DAYS: Final = 5
+C_NEW: Final = 6
+C_VARIANT: Final = 7
+C_H2: Final = 8
 
 USER_PROPERTIES = (
     "id",
@@ -121,7 +135,7 @@ class UserFactory:
             guid(mix(key ^ (n << 20)), mix(key ^ (n << 21) ^ 1)) for n in range(4096)
         )
 
-    def core(self, i: int, override: Override | None = None) -> tuple[Any, ...]:
+    def core(self, i: int, override: Override | None = None) -> Core:
         h = mix(self.key ^ i)
         h2 = ((h ^ (h >> 31)) * 0xBF58476D1CE4E5B9) & M64
         guest = (h & 0x3FF) < GUEST_RATE
@@ -160,7 +174,7 @@ class UserFactory:
     def upn(self, i: int, guest: bool) -> str:
         return self.names(i, guest)[3]
 
-    def sign_in_json(self, core: tuple[Any, ...]) -> str:
+    def sign_in_json(self, core: Core) -> str:
         """Return the signInActivity JSON fragment of a user."""
         sclass = core[C_CLASS]
         if sclass == NEVER:
@@ -184,7 +198,7 @@ class UserFactory:
             f'"lastSuccessfulSignInDateTime":"{success}","lastSuccessfulSignInRequestId":"{rid}"}}'
         )
 
-    def states_json(self, core: tuple[Any, ...]) -> str:
+    def states_json(self, core: Core) -> str:
         profile = self.profiles[core[C_PROFILE]]
         variant = core[C_VARIANT]
         if variant >= 0:
@@ -195,13 +209,13 @@ class UserFactory:
         states = profile.states_for(variant, core[C_CREATED], sec)
         return json.dumps(states, separators=(",", ":"))
 
-    def emit(self, i: int, core: tuple[Any, ...], fields: tuple[str, ...]) -> str:
+    def emit(self, i: int, core: Core, fields: tuple[str, ...]) -> str:
         """Return the Graph JSON text of user `i` with exactly `fields`, in that order."""
         from .emit import emitter
 
         return emitter(fields)(self, i, core)
 
-    def build(self, i: int, core: tuple[Any, ...], fields: tuple[str, ...]) -> dict[str, Any]:
+    def build(self, i: int, core: Core, fields: tuple[str, ...]) -> dict[str, Any]:
         """Return the Graph user object with exactly `fields` (a dict; see `emit`)."""
         result: dict[str, Any] = json.loads(self.emit(i, core, fields))
         return result

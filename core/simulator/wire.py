@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -38,23 +38,20 @@ class SimRequest:
     def from_prepared(cls, request: requests.PreparedRequest) -> SimRequest:
         url = request.url or ""
         parts = urlsplit(url)
-        body = request.body
-        if body is None:
-            raw = b""
-        elif isinstance(body, str):
-            raw = body.encode()
-        elif isinstance(body, bytes):
-            raw = body
-        else:
-            raw = b"".join(c if isinstance(c, bytes) else str(c).encode() for c in body)
+        headers = CaseInsensitiveDict(
+            {
+                k: v if isinstance(v, str) else v.decode("latin-1")
+                for k, v in request.headers.items()
+            }
+        )
         return cls(
             method=(request.method or "GET").upper(),
             url=url,
             host=f"{parts.scheme}://{parts.netloc}".lower(),
             path=unquote(parts.path),
             query=parse_qs(parts.query, keep_blank_values=True),
-            headers=CaseInsensitiveDict(request.headers),
-            body=raw,
+            headers=headers,
+            body=_body_bytes(request.body),
         )
 
     def q(self, name: str) -> str | None:
@@ -71,6 +68,26 @@ class SimRequest:
         if auth[:7].lower() == "bearer ":
             return auth[7:].strip()
         return None
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("latin-1")
+
+
+def _body_bytes(body: object) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode()
+    if isinstance(body, bytes):
+        return body
+    read = getattr(body, "read", None)
+    if callable(read):  # a file-like upload
+        data = read()
+        return data if isinstance(data, bytes) else str(data).encode()
+    if isinstance(body, Iterable):
+        return b"".join(c if isinstance(c, bytes) else str(c).encode() for c in body)
+    return str(body).encode()
 
 
 @dataclass
@@ -166,5 +183,5 @@ def to_requests_response(
     response.reason = reason
     response.url = prepared.url or ""
     response.request = prepared
-    response.connection = adapter
+    response.connection = adapter  # type: ignore[assignment]  # any adapter works here
     return response
