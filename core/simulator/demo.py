@@ -8,11 +8,8 @@ for any size. Every simulator also serves the demo Flexera SaaS Management organ
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
-from collections.abc import Iterable
-from datetime import timedelta
 
 from core.domain import (
     AuthMethod,
@@ -24,10 +21,10 @@ from core.domain import (
 )
 
 from .adapter import Knobs, Simulator
+from .demo_saas import DEMO_SAAS_ORG_ID, DEMO_SAAS_REFRESH_TOKEN, build_demo_saas_org
 from .model import TenantModel, TenantSpec
-from .saas import SaasApp, SaasAppUser, SaasLicense, SaasOrgSpec, SaasTerm
-from .synth import BASE_NOW, guid, iso, key_of, mix, stamp
-from .users import C_CREATED, C_ENABLED, C_GUEST, C_H2, C_PROFILE
+from .saas import SaasOrgSpec
+from .synth import guid, key_of, mix
 
 CONTOSO = TenantSpec(
     name="Contoso",
@@ -58,8 +55,6 @@ FABRIKAM = TenantSpec(
     sku_mix="o365",
 )
 DEMO_PROFILES: dict[str, TenantSpec] = {"contoso": CONTOSO, "fabrikam": FABRIKAM}
-DEMO_SAAS_ORG_ID = "41071"
-DEMO_SAAS_REFRESH_TOKEN = "demo-flexera-refresh-token-0f3c9a7e5b1d"  # noqa: S105 (simulated)
 # The demo polls the device-code endpoint faster than the real 5 s.
 DEMO_KNOBS = Knobs(device_code_interval_s=2)
 
@@ -160,121 +155,23 @@ def demo_drafts() -> list[ConnectionDraft]:
     ]
 
 
-def _holders(model: TenantModel, parts: Iterable[str]) -> list[int]:
-    """Indexes of base (unmutated) members holding any of `parts`."""
-    wanted = {n for n, s in enumerate(model.sku_defs) if s.part in set(parts)}
-    profiles = model.factory.profiles
-    out = []
-    for i in range(model.spec.users):
-        core = model.factory.core(i)
-        if not core[C_GUEST] and wanted & set(profiles[core[C_PROFILE]].effective):
-            out.append(i)
-    return out
-
-
-def _members(model: TenantModel, indexes: Iterable[int]) -> list[int]:
-    return [i for i in indexes if not model.factory.core(i)[C_GUEST]]
-
-
-def _app_users(model: TenantModel, indexes: list[int]) -> list[SaasAppUser]:
-    out = []
-    for i in indexes:
-        core = model.factory.core(i)
-        first, last, _, upn, _ = model.factory.names(i, False)
-        gone = not core[C_ENABLED] or (core[C_H2] >> 52) % 33 == 0  # disabled, or ~3 % more
-        out.append(
-            SaasAppUser(
-                first_name=first,
-                last_name=last,
-                email=upn,
-                unique_id=model.factory.user_id(i, core[C_H2]),
-                activated_at=stamp(core[C_CREATED], 32400),
-                deactivated_at=stamp(5 + (core[C_H2] >> 40) % 200, 50400) if gone else None,
-            )
-        )
-    return out
-
-
-def _term(tag: str, units: int, monthly: float, ends_in_days: int) -> SaasTerm:
-    return SaasTerm(
-        id=f"term-{tag}",
-        term_type="Subscription",
-        total_active=units,
-        ends_at=iso(BASE_NOW + timedelta(days=ends_in_days)),
-        annual_cost=round(units * monthly * 12, 2),
-    )
-
-
-@functools.cache
 def demo_saas_org() -> SaasOrgSpec:
-    """The demo Flexera organization: Microsoft 365 apps mirroring the demo tenants' main paid
-    SKUs (one term already ended), app users matching tenant users, and Slack (not Microsoft)."""
-    contoso, fabrikam = TenantModel(CONTOSO), TenantModel(FABRIKAM)
-    c, f = contoso.truth(), fabrikam.truth()
-    suites = ("SPE_E3", "SPE_E5", "ENTERPRISEPACK")
-    m365 = SaasApp(
-        id="1001",
-        app_id="microsoft-365",
-        name="Microsoft 365",
-        vendor_name="Microsoft",
-        description="Microsoft 365 and Office 365 suites",
-        point_of_contact="it-licensing@contoso.com",
-        licenses=(
-            SaasLicense(
-                "lic-m365-e3",
-                "Microsoft 365 E3",
-                (
-                    _term("m365-e3-2026", c.sku("SPE_E3").enabled, 36.0, 214),
-                    _term("m365-e3-2025", 200, 32.0, -333),
-                ),
-            ),
-            SaasLicense(
-                "lic-m365-e5",
-                "Microsoft 365 E5",
-                (_term("m365-e5", c.sku("SPE_E5").enabled, 57.0, 214),),
-            ),
-            SaasLicense(
-                "lic-o365-e3",
-                "Office 365 E3",
-                (
-                    _term("o365-e3-contoso", c.sku("ENTERPRISEPACK").enabled, 23.0, 88),
-                    _term("o365-e3-fabrikam", f.sku("ENTERPRISEPACK").enabled, 23.0, 140),
-                ),
-            ),
-        ),
-        users=tuple(
-            _app_users(contoso, _holders(contoso, suites))
-            + _app_users(fabrikam, _holders(fabrikam, suites))
-        ),
-    )
-    power_bi = SaasApp(
-        id="1002",
-        app_id="power-bi",
-        name="Power BI",
-        vendor_name="Microsoft",
-        description="Power BI Pro",
-        licenses=(
-            SaasLicense(
-                "lic-pbi-pro",
-                "Power BI Pro",
-                (
-                    _term("pbi-contoso", c.sku("POWER_BI_PRO").enabled, 10.0, 160),
-                    _term("pbi-fabrikam", f.sku("POWER_BI_PRO").enabled, 10.0, 95),
-                ),
-            ),
-        ),
-        users=tuple(
-            _app_users(contoso, _holders(contoso, ["POWER_BI_PRO"]))
-            + _app_users(fabrikam, _holders(fabrikam, ["POWER_BI_PRO"]))
-        ),
-    )
-    slack = SaasApp(
-        id="2001",
-        app_id="slack",
-        name="Slack",
-        vendor_name="Slack Technologies",
-        description="Team chat (not a Microsoft product)",
-        licenses=(SaasLicense("lic-slack", "Business+", (_term("slack", 250, 12.5, 45),)),),
-        users=tuple(_app_users(contoso, _members(contoso, range(0, 1500, 6)))),
-    )
-    return SaasOrgSpec(DEMO_SAAS_ORG_ID, DEMO_SAAS_REFRESH_TOKEN, "nam", (m365, power_bi, slack))
+    """The demo Flexera organization (see `demo_saas`); built once per process."""
+    return build_demo_saas_org(CONTOSO, FABRIKAM)
+
+
+__all__ = [
+    "CONTOSO",
+    "DEMO_KNOBS",
+    "DEMO_PROFILES",
+    "DEMO_SAAS_ORG_ID",
+    "DEMO_SAAS_REFRESH_TOKEN",
+    "FABRIKAM",
+    "demo_drafts",
+    "demo_saas_org",
+    "get_model",
+    "get_simulator",
+    "profile_spec",
+    "reset_simulators",
+    "size_draft",
+]

@@ -31,6 +31,21 @@ _PERIODS = {"D7": 7, "D30": 30, "D90": 90, "D180": 180}
 REPORT_LINK_TTL_S = 900
 
 
+_Answer = Callable[[SimRequest, Caller, str], SimResponse]
+
+
+def _collection(values: Callable[[TenantModel], list[Any]], units: int = 1) -> _Answer:
+    """An answer listing `values(tenant)` as an OData collection."""
+
+    def answer(req: SimRequest, caller: Caller, version: str) -> SimResponse:
+        path = req.path.strip("/").partition("/")[2]
+        ctx = f"{GRAPH_HOST}/{version}/$metadata#{path}"
+        body = {"@odata.context": ctx, "value": values(caller.tenant)}
+        return ok(req, json.dumps(body, separators=(",", ":")), units)
+
+    return answer
+
+
 class GraphService:
     def __init__(
         self,
@@ -99,35 +114,14 @@ class GraphService:
         caller = self.authenticate(req)
         if isinstance(caller, SimResponse):
             return caller
-        tenant, perms = caller.tenant, caller.permissions
         if req.method == "PATCH" and path == "admin/reportSettings":
             return self._patch_report_settings(req, caller)
         if req.method != "GET":
             return graph_error(405, "Request_BadRequest", "Method not allowed.", req)
-        simple: dict[str, tuple[frozenset[str], Callable[[], Any]]] = {
-            "organization": (_ORG, lambda: [tenant.organization()]),
-            "subscribedSkus": (_SKUS, lambda: tenant.skus),
-            "directory/subscriptions": (_ORG, lambda: tenant.subscriptions),
-        }
-        if path in simple:
-            needed, values = simple[path]
-            if not needed & perms:
-                return denied(req)
-            ctx = f"{GRAPH_HOST}/{version}/$metadata#{path}"
-            body = json.dumps({"@odata.context": ctx, "value": values()}, separators=(",", ":"))
-            return ok(req, body, 3 if path == "subscribedSkus" else 1)
-        if path in ("users", "users/delta", "users/$count") and not _USERS & perms:
-            return denied(req)
-        if path == "users":
-            return UsersPager(req, caller).list_page()
-        if path == "users/delta":
-            return UsersPager(req, caller).delta_page()
-        if path == "users/$count":
-            return self._count(req, tenant)
-        if path == "admin/reportSettings":
-            if not _SETTINGS & perms:
-                return denied(req)
-            return ok(req, json.dumps(self._settings(tenant, version), separators=(",", ":")))
+        route = self._routes.get(path)
+        if route is not None:
+            needed, answer = route
+            return answer(req, caller, version) if needed & caller.permissions else denied(req)
         match = _REPORT_CALL.match(path)
         if match:
             return self._report(req, caller, match.group(1), match.group(2))
@@ -135,18 +129,31 @@ class GraphService:
             400, "BadRequest", f"Resource not found for the segment '{path.split('/')[0]}'.", req
         )
 
+    @property
+    def _routes(self) -> dict[str, tuple[frozenset[str], _Answer]]:
+        return {
+            "organization": (_ORG, _collection(lambda t: [t.organization()])),
+            "subscribedSkus": (_SKUS, _collection(lambda t: t.skus, units=3)),
+            "directory/subscriptions": (_ORG, _collection(lambda t: t.subscriptions)),
+            "users": (_USERS, lambda req, caller, _: UsersPager(req, caller).list_page()),
+            "users/delta": (_USERS, lambda req, caller, _: UsersPager(req, caller).delta_page()),
+            "users/$count": (_USERS, lambda req, caller, _: self._count(req, caller.tenant)),
+            "admin/reportSettings": (_SETTINGS, self._settings),
+        }
+
     def _count(self, req: SimRequest, tenant: TenantModel) -> SimResponse:
         if req.headers.get("ConsistencyLevel", "").lower() != "eventual":
             return graph_error(400, "Request_BadRequest", "$count is not currently supported.", req)
         return SimResponse(200, str(tenant.truth().users).encode(), {"Content-Type": "text/plain"})
 
     @staticmethod
-    def _settings(tenant: TenantModel, version: str) -> dict[str, Any]:
-        return {
+    def _settings(req: SimRequest, caller: Caller, version: str) -> SimResponse:
+        body = {
             "@odata.context": f"{GRAPH_HOST}/{version}/$metadata#admin/reportSettings/$entity",
-            "id": tenant.tenant_id,
-            "displayConcealedNames": tenant.concealed_names,
+            "id": caller.tenant.tenant_id,
+            "displayConcealedNames": caller.tenant.concealed_names,
         }
+        return ok(req, json.dumps(body, separators=(",", ":")))
 
     def _patch_report_settings(self, req: SimRequest, caller: Caller) -> SimResponse:
         if "ReportSettings.ReadWrite.All" not in caller.permissions:

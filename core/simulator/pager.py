@@ -96,6 +96,42 @@ class UsersPager:
         return [render(factory, i, core(i)) for i in indexes]
 
     # -- /users ------------------------------------------------------------------------------
+    def _top(self) -> int | SimResponse:
+        raw = self.req.q("$top")
+        try:
+            top = int(raw) if raw is not None else DEFAULT_TOP
+        except ValueError:
+            top = -1
+        if 1 <= top <= MAX_TOP:
+            return top
+        return graph_error(
+            400,
+            "Request_BadRequest",
+            f"Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive.",
+            self.req,
+        )
+
+    def _skip_start(self) -> int | SimResponse:
+        token = self.req.q("$skiptoken")
+        if token is None:
+            return 0
+        state = unseal("sk", token)
+        if state is None or state.get("t") != self.tenant.tenant_id:
+            return graph_error(400, "Request_BadRequest", "Invalid skip token.", self.req)
+        return int(state["i"])
+
+    def _count(self) -> int | None | SimResponse:
+        if self.req.q("$count") != "true":
+            return None
+        if self.req.headers.get("ConsistencyLevel", "").lower() != "eventual":
+            return graph_error(
+                400,
+                "Request_BadRequest",
+                "$count is not supported without the ConsistencyLevel: eventual header.",
+                self.req,
+            )
+        return self.tenant.truth().users
+
     def list_page(self) -> SimResponse:
         req = self.req
         fields = self._fields(req.q("$select"))
@@ -104,36 +140,16 @@ class UsersPager:
         rejected = self._rejections(fields)
         if rejected is not None:
             return rejected
-        top_raw = req.q("$top")
-        try:
-            top = int(top_raw) if top_raw is not None else DEFAULT_TOP
-        except ValueError:
-            top = -1
-        if not 1 <= top <= MAX_TOP:
-            return graph_error(
-                400,
-                "Request_BadRequest",
-                f"Invalid page size specified: '{top_raw}'. Must be between 1 and 999 inclusive.",
-                req,
-            )
+        top = self._top()
+        start = self._skip_start()
+        count = self._count()
+        for problem in (top, start, count):
+            if isinstance(problem, SimResponse):
+                return problem
+        assert (
+            isinstance(top, int) and isinstance(start, int) and not isinstance(count, SimResponse)
+        )
         size = min(top, SIGN_IN_MAX_TOP) if "signInActivity" in fields else top
-        start = 0
-        token = req.q("$skiptoken")
-        if token is not None:
-            state = unseal("sk", token)
-            if state is None or state.get("t") != self.tenant.tenant_id:
-                return graph_error(400, "Request_BadRequest", "Invalid skip token.", req)
-            start = int(state["i"])
-        count = None
-        if req.q("$count") == "true":
-            if req.headers.get("ConsistencyLevel", "").lower() != "eventual":
-                return graph_error(
-                    400,
-                    "Request_BadRequest",
-                    "$count is not supported without the ConsistencyLevel: eventual header.",
-                    req,
-                )
-            count = self.tenant.truth().users
         indexes = list(islice(self.tenant.indexes(start), size + 1))
         next_link = None
         if len(indexes) > size:

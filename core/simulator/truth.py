@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .catalog import SkuDef, SkuLayout, SubDef
 from .profiles import CompiledProfile
-from .users import ACTIVE, INACTIVE, NEVER, SENTINEL
+from .users import INACTIVE, NEVER, SENTINEL
 
 Kind = tuple[int, bool, bool, int, bool]
 FREE_PARTS = frozenset({"FLOW_FREE", "POWER_BI_STANDARD", "TEAMS_EXPLORATORY"})
@@ -144,54 +144,55 @@ def _accumulate(acc: _SkuAcc, prof: CompiledProfile, s: int, kind: Kind, count: 
         acc.never += count if sclass in (NEVER, SENTINEL) else 0
 
 
-def summarize(
-    *,
-    tenant_id: str,
-    version: int,
-    hist: Counter[Kind],
-    profiles: Sequence[CompiledProfile],
-    skus: Sequence[SkuDef],
-    layouts: Sequence[SkuLayout],
-    units: Sequence[Sequence[int]],
-    deleted_report_rows: int,
-    premium: bool,
-    concealed_names: bool,
-) -> Truth:
-    accs = [_SkuAcc() for _ in skus]
+def _tenant_counts(
+    hist: Counter[Kind], profiles: Sequence[CompiledProfile], skus: Sequence[SkuDef]
+) -> Counter[str]:
     c: Counter[str] = Counter()
     e5 = next((n for n, s in enumerate(skus) if s.part == "SPE_E5"), -1)
     e3 = {n for n, s in enumerate(skus) if s.part in _E3_PARTS}
     for kind, count in hist.items():
         prof = profiles[kind[0]]
         _, guest, enabled, sclass, new = kind
-        licensed = prof.licensed
+        never = sclass in (NEVER, SENTINEL)
         c["users"] += count
         c["guests" if guest else "members"] += count
         c["disabled"] += 0 if enabled else count
         c["new"] += count if new else 0
-        c["never"] += count if sclass in (NEVER, SENTINEL) else 0
+        c["never"] += count if never else 0
         c["sentinel"] += count if sclass == SENTINEL else 0
         c["group_errors"] += count if prof.errors else 0
-        if licensed:
+        c["app_rows"] += count if prof.has_apps else 0
+        c["activation_rows"] += 0 if never else count * len(prof.activations)
+        if prof.licensed:
             c["licensed"] += count
             c["licensed_disabled"] += 0 if enabled else count
             c["licensed_guests"] += count if guest else 0
             c["inactive"] += count if sclass == INACTIVE and not new else 0
-            c["never_active"] += count if sclass in (NEVER, SENTINEL) and not new else 0
+            c["never_active"] += count if never and not new else 0
             c["overlap"] += count if e5 in prof.effective and e3 & set(prof.effective) else 0
             c["dup"] += count if prof.direct & prof.via_group else 0
-        c["app_rows"] += count if prof.has_apps else 0
-        if sclass in (ACTIVE, INACTIVE):
-            c["activation_rows"] += count * len(prof.activations)
+    return c
+
+
+def _sku_truths(
+    hist: Counter[Kind],
+    profiles: Sequence[CompiledProfile],
+    skus: Sequence[SkuDef],
+    layouts: Sequence[SkuLayout],
+    units: Sequence[Sequence[int]],
+) -> dict[str, SkuTruth]:
+    accs = [_SkuAcc() for _ in skus]
+    for kind, count in hist.items():
+        prof = profiles[kind[0]]
         for s in prof.effective:
             _accumulate(accs[s], prof, s, kind, count)
-    sku_truths: dict[str, SkuTruth] = {}
+    out: dict[str, SkuTruth] = {}
     for n, sku in enumerate(skus):
         by_status: Counter[str] = Counter()
         for sub, u in zip(layouts[n].subs, units[n], strict=True):
             by_status[sub.status] += u
         a = accs[n]
-        sku_truths[sku.sku_id] = SkuTruth(
+        out[sku.sku_id] = SkuTruth(
             sku_id=sku.sku_id,
             part_number=sku.part,
             applies_to=sku.applies_to,
@@ -212,6 +213,24 @@ def summarize(
             never_active_holders=a.never,
             new_holders=a.new,
         )
+    return out
+
+
+def summarize(
+    *,
+    tenant_id: str,
+    version: int,
+    hist: Counter[Kind],
+    profiles: Sequence[CompiledProfile],
+    skus: Sequence[SkuDef],
+    layouts: Sequence[SkuLayout],
+    units: Sequence[Sequence[int]],
+    deleted_report_rows: int,
+    premium: bool,
+    concealed_names: bool,
+) -> Truth:
+    c = _tenant_counts(hist, profiles, skus)
+    sku_truths = _sku_truths(hist, profiles, skus, layouts, units)
     return Truth(
         tenant_id=tenant_id,
         version=version,
