@@ -19,7 +19,7 @@ from .aad import (
 from .model import TenantModel
 from .sts_delegated import DelegatedGrants
 from .tokens import jwt_claims
-from .wire import SimRequest, SimResponse, json_response
+from .wire import SimRequest, SimResponse, json_response, text_response
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-zA-Z0-9-]{1,63}\.)+[a-zA-Z]{2,63}$")
@@ -83,7 +83,11 @@ class StsService:
             return self._delegated.authorize(req, tenant)
         if rest in ("adminconsent", "v2.0/adminconsent") and req.method == "GET":
             return self._delegated.admin_consent(req, tenant)
-        return aad_error(req, 404, "invalid_request", 900561, "The endpoint only accepts POST.")
+        if rest in ("oauth2/v2.0/token", "oauth2/v2.0/devicecode"):
+            return aad_error(
+                req, 400, "invalid_request", 900561, "The endpoint only accepts POST requests."
+            )
+        return text_response(404, "Not Found", "text/html")
 
     # -- discovery ---------------------------------------------------------------------------
     def _resolve(self, req: SimRequest, segment: str) -> TenantModel | None | SimResponse:
