@@ -158,9 +158,11 @@ def to_requests_response(
     if isinstance(sim.body, bytes):
         body = sim.body
         headers.setdefault("Content-Length", str(len(body)))
-        if drop_fraction is not None and body:
-            body = body[: int(len(body) * drop_fraction)]
-        fp = io.BytesIO(body)
+        if drop_fraction is None or not body:
+            fp = io.BytesIO(body)
+        else:
+            cut = max(1, int(len(body) * drop_fraction))
+            fp = io.BufferedReader(_IterReader(iter([body]), cut), 65536)
     else:
         drop_after = None if drop_fraction is None else max(1, int(65536 * drop_fraction))
         fp = io.BufferedReader(_IterReader(sim.body, drop_after), 65536)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+import urllib3
 
 from core.beacon import parse_beacon_version
 from core.connection_rules import validate
@@ -56,6 +57,9 @@ def test_drop_knob_breaks_the_body_like_a_reset_connection() -> None:
     assert streamed.status_code == 200
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         b"".join(streamed.iter_content(1024))
+    raw = session.get(f"{GRAPH}/users?$top=999", headers=auth, stream=True).raw
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        raw.read()
     report = session.get(
         f"{GRAPH}/reports/getOffice365ActiveUserDetail(period='D30')",
         headers=auth,
@@ -63,7 +67,7 @@ def test_drop_knob_breaks_the_body_like_a_reset_connection() -> None:
     )
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         report.content  # noqa: B018
-    assert sim.calls["dropped"] == 3
+    assert sim.calls["dropped"] == 4
 
 
 def test_latency_knob_sleeps_per_request(monkeypatch: pytest.MonkeyPatch) -> None:
