@@ -276,8 +276,14 @@ class Controller:
     # Imports
 
     def start_import(
-        self, connection_id: int, *, on_progress: ProgressListener | None = None
+        self,
+        connection_id: int,
+        *,
+        on_progress: ProgressListener | None = None,
+        incremental: bool = False,
     ) -> ImportHandle:
+        """Start one import in the pool. `incremental` applies /users/delta changes to the
+        current snapshot when a fresh change link exists (else it reads everything)."""
         connection = self.get_connection(connection_id)
         with self._lock:
             running = self._running.get(connection_id)
@@ -295,7 +301,7 @@ class Controller:
 
         def job() -> ImportRun:
             try:
-                return self._run_import(connection, progress, cancel)
+                return self._run_import(connection, progress, cancel, incremental)
             finally:
                 self.database.close_thread_connection()
 
@@ -312,9 +318,9 @@ class Controller:
                 handles.append(self.start_import(connection.id, on_progress=on_progress))
         return handles
 
-    def import_now(self, connection_id: int) -> ImportRun:
-        """Run one import to the end (CLI)."""
-        return self.start_import(connection_id).future.result()
+    def import_now(self, connection_id: int, *, incremental: bool = False) -> ImportRun:
+        """Run one import to the end (CLI, benchmark)."""
+        return self.start_import(connection_id, incremental=incremental).future.result()
 
     def running_imports(self) -> list[ImportHandle]:
         with self._lock:
@@ -382,7 +388,11 @@ class Controller:
     # Internals
 
     def _run_import(
-        self, connection: Connection, progress: ProgressListener, cancel: CancelToken
+        self,
+        connection: Connection,
+        progress: ProgressListener,
+        cancel: CancelToken,
+        incremental: bool,
     ) -> ImportRun:
         draft = with_simulated_secrets(
             connection_as_draft(connection, load_secrets(self.secrets, connection.id))
@@ -400,6 +410,11 @@ class Controller:
             graph = build_graph(
                 draft, session=session, tokens=tokens, version=version, cancel=cancel
             )
+            base = (
+                self._connections.incremental_base(self._db(), connection.id)
+                if incremental
+                else None
+            )
             request = ImportRequest(
                 connection=connection,
                 graph=graph,
@@ -408,6 +423,9 @@ class Controller:
                 snapshots_kept=settings.snapshots_kept,
                 commit_hooks=[self.licensing.sync_after_import],
                 now=self._clock,
+                delta_link=base[0] if base else None,
+                previous_snapshot_id=base[1] if base else None,
+                previous_sign_in=base[2] if base else False,
             )
             return run_import(request, progress=progress, cancel=cancel)
         finally:

@@ -18,6 +18,12 @@ def register(commands: Any) -> None:
     parser.add_argument("name", nargs="?", help="connection name")
     parser.add_argument("--all", action="store_true", help="import every connection")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="read only users changed since the last import (/users/delta); sign-in activity "
+        "of unchanged users stays as last read",
+    )
     parser.set_defaults(handler=run_imports)
 
 
@@ -50,7 +56,10 @@ def run_imports(args: argparse.Namespace, controller: Any) -> int:
     if not connections:
         raise CliError("There are no connections to import.")
     printer = _ProgressPrinter({c.id: c.name for c in connections}, args.quiet)
-    handles = [controller.start_import(c.id, on_progress=printer) for c in connections]
+    handles = [
+        controller.start_import(c.id, on_progress=printer, incremental=args.incremental)
+        for c in connections
+    ]
     failed = 0
     for handle in handles:
         run: ImportRun = handle.future.result()

@@ -144,6 +144,37 @@ class ConnectionRepository:
     def delete(self, conn: sqlite3.Connection, connection_id: int) -> None:
         conn.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
 
+    def set_delta_link(
+        self, conn: sqlite3.Connection, connection_id: int, link: str | None
+    ) -> None:
+        if link is None:
+            conn.execute("DELETE FROM delta_links WHERE connection_id = ?", (connection_id,))
+            return
+        conn.execute(
+            "INSERT INTO delta_links (connection_id, delta_link, saved_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(connection_id) DO UPDATE SET delta_link = excluded.delta_link, "
+            "saved_at = excluded.saved_at",
+            (connection_id, link, iso(utc_now())),
+        )
+
+    def incremental_base(
+        self, conn: sqlite3.Connection, connection_id: int, *, max_age_days: int = 7
+    ) -> tuple[str, int, bool] | None:
+        """(delta link, current snapshot id, sign-in imported) when an incremental import can
+        start from here: a link younger than the 7 days Graph keeps it, and a current snapshot."""
+        row = conn.execute(
+            "SELECT d.delta_link, d.saved_at, s.id, s.sign_in_imported FROM delta_links d "
+            "JOIN snapshots s ON s.connection_id = d.connection_id AND s.state = 'current' "
+            "WHERE d.connection_id = ?",
+            (connection_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        saved = from_iso(row["saved_at"])
+        if saved is None or (utc_now() - saved).days >= max_age_days:
+            return None
+        return row["delta_link"], int(row["id"]), bool(row["sign_in_imported"])
+
     @staticmethod
     def _from_row(row: sqlite3.Row) -> Connection:
         kwargs = draft_kwargs_from_json(row["config"])

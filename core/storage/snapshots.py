@@ -105,6 +105,40 @@ class SnapshotWriter:
             conn.execute("DELETE FROM user_skus WHERE snapshot_id = ?", (sid,))
             conn.execute("DELETE FROM users WHERE snapshot_id = ?", (sid,))
 
+    def copy_users_from(self, previous_snapshot_id: int) -> int:
+        """Start from the previous snapshot's users (incremental import); returns the count."""
+        sid = self._require_snapshot()
+        with self._db.transaction(self._conn) as conn:
+            cur = conn.execute(
+                "INSERT INTO users SELECT ?, id, user_principal_name, upn_lower, display_name, "
+                "mail, account_enabled, user_type, created_at, last_sign_in FROM users "
+                "WHERE snapshot_id = ?",
+                (sid, previous_snapshot_id),
+            )
+            conn.execute(
+                "INSERT INTO user_skus SELECT ?, sku_id, user_id, direct, group_ids, "
+                "group_count, state, assigned_at FROM user_skus WHERE snapshot_id = ?",
+                (sid, previous_snapshot_id),
+            )
+        return cur.rowcount
+
+    def replace_users(
+        self, remove_ids: Sequence[str], users: list[UserRow], user_skus: list[UserSkuRow]
+    ) -> None:
+        """Drop these users (deleted or about to be rewritten), then write the new rows."""
+        sid = self._require_snapshot()
+        with self._db.transaction(self._conn) as conn:
+            gone = [(sid, uid) for uid in remove_ids]
+            conn.executemany("DELETE FROM user_skus WHERE snapshot_id = ? AND user_id = ?", gone)
+            conn.executemany("DELETE FROM users WHERE snapshot_id = ? AND id = ?", gone)
+            conn.executemany(_INSERT_USER, [(sid, *u) for u in users])
+            conn.executemany(_INSERT_USER_SKU, [(sid, *s) for s in user_skus])
+
+    def user_count(self) -> int:
+        sid = self._require_snapshot()
+        row = self._conn.execute("SELECT COUNT(*) FROM users WHERE snapshot_id = ?", (sid,))
+        return int(row.fetchone()[0])
+
     def write_usage(self, rows: list[ReportRow]) -> None:
         sid = self._require_snapshot()
         with self._db.transaction(self._conn) as conn:
