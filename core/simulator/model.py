@@ -66,6 +66,12 @@ class TenantSpec:
         return self.username or f"admin@{self.domain}"
 
 
+# users.user_id() puts (i * 0x9E3779B97F4B) mod 2**48 in the last 12 hex digits; that multiplier
+# is odd, so it has an inverse and the index can be read back from an id.
+_ID_MASK = (1 << 48) - 1
+_ID_INVERSE = pow(0x9E3779B97F4B, -1, 1 << 48)
+
+
 class TenantModel:
     """One simulated tenant. Thread-safe; users are never all held in memory."""
 
@@ -134,6 +140,17 @@ class TenantModel:
 
     def user_id(self, i: int) -> str:
         return self.factory.user_id(i, self.core(i)[C_H2])
+
+    def index_of(self, user_id: str) -> int | None:
+        """The index of an existing user from its object id (ids encode the index)."""
+        try:
+            tail = int(user_id.strip().lower().rsplit("-", 1)[-1], 16)
+        except ValueError:
+            return None
+        i = (tail * _ID_INVERSE) & _ID_MASK
+        if self.exists(i) and self.user_id(i) == user_id.strip().lower():
+            return i
+        return None
 
     def upn(self, i: int) -> str:
         return self.factory.upn(i, self.core(i)[C_GUEST])

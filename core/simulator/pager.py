@@ -20,6 +20,9 @@ SIGN_IN_MAX_TOP = 500
 DELTA_PAGE = 200
 DELTA_TTL_S = 7 * 86400
 _UNSUPPORTED = ("$filter", "$orderby", "$search", "$expand", "$skip", "$format")
+# The only $filter the simulator understands on /users: by object id (`id eq` / `id in`).
+_ID_FILTER = re.compile(r"^\s*id\s+(?:eq\s+'([^']+)'|in\s+\(([^)]*)\))\s*$", re.IGNORECASE)
+MAX_IN_VALUES = 15
 _MAXPAGESIZE = re.compile(r"odata\.maxpagesize\s*=\s*(\d+)")
 
 
@@ -67,9 +70,11 @@ class UsersPager:
                 )
         return names or DEFAULT_SELECT
 
-    def _rejections(self, fields: tuple[str, ...]) -> SimResponse | None:
+    def _rejections(
+        self, fields: tuple[str, ...], allowed: tuple[str, ...] = ()
+    ) -> SimResponse | None:
         for option in _UNSUPPORTED:
-            if self.req.q(option) is not None:
+            if option not in allowed and self.req.q(option) is not None:
                 return graph_error(
                     400,
                     "Request_UnsupportedQuery",
@@ -132,14 +137,38 @@ class UsersPager:
             )
         return self.tenant.truth().users
 
+    def _filtered(self, raw: str, fields: tuple[str, ...]) -> SimResponse:
+        match = _ID_FILTER.match(raw)
+        if match is None:
+            return graph_error(
+                400, "Request_UnsupportedQuery", "Unsupported query: only id filters.", self.req
+            )
+        ids = (
+            [match.group(1)]
+            if match.group(1)
+            else [v.strip().strip("'") for v in match.group(2).split(",") if v.strip()]
+        )
+        if len(ids) > MAX_IN_VALUES:
+            return graph_error(
+                400,
+                "Request_UnsupportedQuery",
+                f"Too many values in the 'in' operator; at most {MAX_IN_VALUES} are allowed.",
+                self.req,
+            )
+        found = [i for i in (self.tenant.index_of(v) for v in ids) if i is not None]
+        ctx = f"{GRAPH_HOST}/v1.0/$metadata#users"
+        return ok(self.req, _page_text(ctx, self._emit(sorted(found), fields)), 1)
+
     def list_page(self) -> SimResponse:
         req = self.req
         fields = self._fields(req.q("$select"))
         if isinstance(fields, SimResponse):
             return fields
-        rejected = self._rejections(fields)
+        rejected = self._rejections(fields, allowed=("$filter",))
         if rejected is not None:
             return rejected
+        if req.q("$filter") is not None:
+            return self._filtered(req.q("$filter") or "", fields)
         top = self._top()
         start = self._skip_start()
         count = self._count()
