@@ -22,6 +22,7 @@ from core import APP_ID, APP_NAME, APP_ORG, __version__
 if TYPE_CHECKING:
     from core.controller import Controller
     from desktop.main_window import MainWindow
+    from desktop.notify import Notifier
 
 log = logging.getLogger(__name__)
 JOB_THREADS = 4
@@ -61,6 +62,7 @@ def build_window(
     controller: Controller,
     executor: Executor,
     settings: QSettings,
+    notifier: Notifier | None = None,
 ) -> MainWindow:
     """Build the main window and its collaborators (tests and the screenshot tool too)."""
     from desktop.jobs import ImportRunner, JobRunner
@@ -68,7 +70,7 @@ def build_window(
     from desktop.main_window import MainWindow
     from desktop.notify import Notifier
 
-    notifier = Notifier()
+    notifier = notifier or Notifier()
     runner = ImportRunner(controller)
     jobs = JobRunner(executor)
     window = MainWindow(controller, runner, jobs, notifier, LayoutStore(settings))

@@ -195,6 +195,15 @@ class ConnectionForm(QWidget):
     def is_visible_field(self, name: str) -> bool:
         return name in self._visible
 
+    def visible_fields(self) -> list[str]:
+        """The rows the layout shows, in order (what the user sees)."""
+        shown = []
+        for name, row in self.rows.items():
+            for _, form in self._forms.values():
+                if form.indexOf(row.container) >= 0 and form.isRowVisible(row.container):
+                    shown.append(name)
+        return shown
+
     # Drafts
 
     def load(self, draft: ConnectionDraft) -> None:

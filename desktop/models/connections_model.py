@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QIcon
 
-from core.domain import CLOUD_LABELS, AuthMethod, Connection, ImportStatus
+from core.domain import CLOUD_LABELS, AuthMethod, Cloud, Connection, ImportStatus
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import icon
@@ -57,12 +57,17 @@ STATUS_ICON = {
 }
 
 
+CLOUD_SHORT = {
+    Cloud.GLOBAL: "Global",
+    Cloud.GCC_HIGH: "GCC High",
+    Cloud.DOD: "DoD",
+    Cloud.CHINA: "China",
+    Cloud.CUSTOM: "Custom",
+}
+
+
 def tenant_text(connection: Connection) -> str:
-    name = connection.tenant_name
-    tenant = connection.tenant or connection.tenant_id
-    if name and tenant:
-        return f"{name} ({tenant})"
-    return name or tenant or formatting.DASH
+    return connection.tenant_name or connection.tenant or connection.tenant_id or formatting.DASH
 
 
 class ConnectionsModel(RowTableModel[Connection]):
@@ -98,7 +103,7 @@ class ConnectionsModel(RowTableModel[Connection]):
         if column == ConnectionColumn.METHOD:
             return METHOD_SHORT.get(row.method, row.method.value)
         if column == ConnectionColumn.CLOUD:
-            return CLOUD_LABELS[row.cloud]
+            return CLOUD_SHORT[row.cloud]
         if column == ConnectionColumn.SCHEDULE:
             return row.schedule.describe()
         if column == ConnectionColumn.LAST_IMPORT:
@@ -130,4 +135,8 @@ class ConnectionsModel(RowTableModel[Connection]):
     def tooltip(self, row: Connection, column: int) -> str | None:
         if column == ConnectionColumn.NAME and row.is_simulated:
             return "Served by the built-in tenant simulator (demo data)."
+        if column == ConnectionColumn.TENANT:
+            return "\n".join(filter(None, (row.tenant_name, row.tenant, row.tenant_id))) or None
+        if column == ConnectionColumn.CLOUD:
+            return CLOUD_LABELS[row.cloud]
         return None

@@ -78,7 +78,8 @@ class LicensesModel(RowTableModel[LicenseRow]):
         if column in _NUMBERS:
             return formatting.count(getattr(row, _NUMBERS[LicenseColumn(column)]))
         if column == LicenseColumn.PRODUCT:
-            return row.product + (" (free)" if row.free else "")
+            free = row.free and "free" not in row.product.casefold()
+            return row.product + (" (free)" if free else "")
         if column == LicenseColumn.SKU:
             return row.sku_part_number or formatting.DASH
         if column == LicenseColumn.TENANT:

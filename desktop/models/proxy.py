@@ -29,12 +29,25 @@ class SearchProxyModel(QSortFilterProxyModel):
     def set_search(self, text: str) -> None:
         words = tuple(text.casefold().split())
         if words != self._words:
+            self._begin_filter_change()
             self._words = words
-            self.invalidateFilter()
+            self._end_filter_change()
 
     def set_predicate(self, predicate: Callable[[Any], bool] | None) -> None:
+        self._begin_filter_change()
         self._predicate = predicate
-        self.invalidateFilter()
+        self._end_filter_change()
+
+    # Qt 6.10 replaced invalidateFilter() by a begin/end pair around the change.
+    def _begin_filter_change(self) -> None:
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+
+    def _end_filter_change(self) -> None:
+        if hasattr(self, "endFilterChange"):
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateFilter()
 
     def row_at(self, proxy_row: int) -> Any:
         """The row dataclass behind a proxy row (never use proxy rows as source rows)."""

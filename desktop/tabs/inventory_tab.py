@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from core.catalogue import band_for
+from core.catalogue import band_for, effective_method
 from core.domain import Connection, ConnectionDraft, ConnectionTestReport, ImportProgress
 from core.errors import LicenseDeskError
 from desktop.dialogs.connection_dialog import ConnectionDialog
@@ -54,13 +54,14 @@ class InventoryTab(QWidget):
         proxy.setSourceModel(self.model)
         self.panel = TablePanel("connections", proxy, placeholder="Search connections")
         self.panel.set_column_widths(
-            {ConnectionColumn.NAME: 220, ConnectionColumn.SOURCE_TYPE: 210,
-             ConnectionColumn.TENANT: 260, ConnectionColumn.METHOD: 150,
-             ConnectionColumn.CLOUD: 200, ConnectionColumn.LAST_IMPORT: 130}
+            {ConnectionColumn.NAME: 220, ConnectionColumn.SOURCE_TYPE: 230,
+             ConnectionColumn.TENANT: 170, ConnectionColumn.METHOD: 160,
+             ConnectionColumn.CLOUD: 80, ConnectionColumn.SCHEDULE: 110,
+             ConnectionColumn.LAST_IMPORT: 130}
         )  # fmt: skip
         self.welcome = WelcomePanel(self)
         self.welcome.demo_requested.connect(self._on_demo_requested)
-        self.welcome.new_requested.connect(self.open_new_dialog)
+        self.welcome.new_requested.connect(self._on_new_requested)
         self.test_title = QLabel(self)
         self.test_title.setObjectName("sectionTitle")
         self.test_view = PermissionReportView(self)
@@ -84,7 +85,7 @@ class InventoryTab(QWidget):
         self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.new_button)
         self.new_powershell_action = menu.addAction("PowerShell…")
-        self.new_powershell_action.triggered.connect(self.open_new_dialog)
+        self.new_powershell_action.triggered.connect(self._on_new_requested)
         self.new_button.setMenu(menu)
         self.edit_button = QPushButton(icon("edit"), "Edit", self)
         self.delete_button = QPushButton(icon("delete"), "Delete", self)
@@ -122,10 +123,17 @@ class InventoryTab(QWidget):
     # Connection dialog
 
     @Slot()
-    def open_new_dialog(self) -> ConnectionDialog:
-        version = self._controller.beacon_version()
-        source_type = band_for(version).source_types[0][1]
-        return self._open_dialog(ConnectionDraft(name="", source_type=source_type), None)
+    def _on_new_requested(self) -> None:
+        self.open_new_dialog()
+
+    def open_new_dialog(self, draft: ConnectionDraft | None = None) -> ConnectionDialog:
+        """Open the Create dialog, empty or prefilled (a demo profile, a copy)."""
+        if draft is None:
+            version = self._controller.beacon_version()
+            source_type = band_for(version).source_types[0][1]
+            method = effective_method(source_type, None)
+            draft = ConnectionDraft(name="", source_type=source_type, method=method)
+        return self._open_dialog(draft, None)
 
     def open_edit_dialog(self, connection_id: int) -> ConnectionDialog:
         return self._open_dialog(self._controller.draft_for_edit(connection_id), connection_id)

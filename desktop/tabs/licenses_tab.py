@@ -36,14 +36,13 @@ class LicensesTab(QWidget):
         self.proxy.setSourceModel(self.model)
         self.panel = TablePanel("licenses", self.proxy, placeholder="Search licenses")
         self.panel.set_column_widths(
-            {
-                LicenseColumn.PRODUCT: 240,
-                LicenseColumn.SKU: 170,
-                LicenseColumn.TENANT: 150,
-                LicenseColumn.SOURCE: 150,
-                LicenseColumn.STATUS: 120,
-            }
-        )
+            {LicenseColumn.PRODUCT: 230, LicenseColumn.SKU: 150, LicenseColumn.TENANT: 100,
+             LicenseColumn.SOURCE: 120, LicenseColumn.STATUS: 80,
+             LicenseColumn.IN_RECONCILIATION: 115, LicenseColumn.ENABLED: 80,
+             LicenseColumn.WARNING: 65, LicenseColumn.SUSPENDED: 75, LicenseColumn.CONSUMED: 75,
+             LicenseColumn.AVAILABLE: 70, LicenseColumn.COMPLIANCE: 130,
+             LicenseColumn.INACTIVE: 65}
+        )  # fmt: skip
         self.show_retired = QCheckBox("Show retired", self)
         self.show_retired.setChecked(True)
         self.show_retired.toggled.connect(self._on_show_retired_toggled)

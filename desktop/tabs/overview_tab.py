@@ -85,7 +85,9 @@ class OverviewTab(QWidget):
         totals_proxy = SearchProxyModel(self)
         totals_proxy.setSourceModel(self.totals_model)
         self.totals = TablePanel("overview-tenants", totals_proxy, placeholder="Search tenants")
-        self.totals.set_column_widths({TotalsColumn.TENANT: 260})
+        self.totals.set_column_widths(
+            {TotalsColumn.TENANT: 170, **{c: 82 for c in TotalsColumn if c != TotalsColumn.TENANT}}
+        )
         self.warnings_model = WarningsModel(self)
         warnings_proxy = SearchProxyModel(self)
         warnings_proxy.setSourceModel(self.warnings_model)
@@ -113,6 +115,8 @@ class OverviewTab(QWidget):
         split.addWidget(_section("Entitled vs assigned vs active per product", scroll))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([840, 520])
+        left.setSizes([220, 400])
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
         header.addLayout(cards)

@@ -39,13 +39,13 @@ class UsersTab(QWidget):
         self.panel = TablePanel("users", self.model, placeholder="Search name or UPN")
         self.panel.set_column_widths(
             {
-                UserColumn.NAME: 190,
-                UserColumn.UPN: 260,
-                UserColumn.TENANT: 140,
-                UserColumn.ENABLED: 70,
-                UserColumn.TYPE: 80,
-                UserColumn.LICENSES: 330,
-                UserColumn.LAST_ACTIVITY: 110,
+                UserColumn.NAME: 180,
+                UserColumn.UPN: 250,
+                UserColumn.TENANT: 100,
+                UserColumn.ENABLED: 65,
+                UserColumn.TYPE: 70,
+                UserColumn.LICENSES: 320,
+                UserColumn.LAST_ACTIVITY: 100,
             }
         )
         self.panel.view.horizontalHeader().setSortIndicator(
