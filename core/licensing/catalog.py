@@ -8,6 +8,7 @@ shipped ones. Lookup is by skuId, then by skuPartNumber (case-insensitive).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -84,6 +85,11 @@ class SkuCatalog:
         return sorted(
             (product, suite) for suite, products in self._contained.items() for product in products
         )
+
+    def fingerprint(self) -> str:
+        """Changes when the suite data changes (stored overlap counts depend on it)."""
+        digest = hashlib.sha1(repr(self.suite_pairs()).encode(), usedforsecurity=False)
+        return digest.hexdigest()[:12]
 
     def find_by_name(self, name: str) -> SkuInfo | None:
         key = name.strip().lower()

@@ -23,7 +23,13 @@ from core.errors import LicenseDeskError
 from core.licensing import catalog as sku_table
 from core.licensing import detail, overview, prices, status, users
 from core.licensing.reconcile import Context, build_license_rows, product_rollup
-from core.licensing.stats import HolderStats, app_stats, sku_stats
+from core.licensing.stats import (
+    HolderStats,
+    app_stats,
+    compute_sku_stats,
+    load_sku_stats,
+    store_sku_stats,
+)
 from core.licensing.sync import sync_licenses
 from core.licensing.usage_sql import prepare_overlap, window_params
 from core.settings import AppSettings
@@ -71,7 +77,6 @@ class LicensingService:
         self._clock = clock
         self._data_dir = data_dir or database.path.parent
         self._catalog = sku_table.load_catalog(self._data_dir)
-        self._catalog_version = 0
         self._lock = threading.Lock()
         self._cache_key: tuple[object, ...] | None = None
         self._cache: tuple[dict[tuple[int, str], HolderStats], dict[str, HolderStats]] = ({}, {})
@@ -110,6 +115,7 @@ class LicensingService:
         ).fetchone()[0]
         is_saas = row.source.value == "SaaS Management"
         snapshot_id = detail.current_snapshot(conn, row.connection_id, row.source.value)
+        prepare_overlap(conn, self._catalog)
         return LicenseDetail(
             row=row,
             subscriptions=() if is_saas else detail.subscriptions(conn, snapshot_id, row.sku_id),
@@ -171,8 +177,7 @@ class LicensingService:
         conn = self._conn()
         window = self._window()
         prepare_overlap(conn, self._catalog)
-        keys = users.page_keys(conn, query, window)
-        total = users.count_users(conn, query, window)
+        keys, total = users.page_keys(conn, query, window)
         return users.load_users(conn, keys, window, self._catalog), total
 
     def iter_user_rows(self, query: UserQuery | None = None) -> Iterator[UserRow]:
@@ -226,7 +231,6 @@ class LicensingService:
         sku_table.write_user_table(self._data_dir / sku_table.USER_TABLE_NAME, infos)
         with self._lock:
             self._catalog = sku_table.load_catalog(self._data_dir)
-            self._catalog_version += 1
         with self._db.transaction(self._conn()) as conn:
             for license_id, sku_id, part in conn.execute(
                 "SELECT id, sku_id, sku_part_number FROM licenses WHERE sku_id IS NOT NULL"
@@ -252,22 +256,34 @@ class LicensingService:
     def _stats(
         self, conn: sqlite3.Connection
     ) -> tuple[dict[tuple[int, str], HolderStats], dict[str, HolderStats]]:
-        """Holder aggregates, recomputed only when a snapshot, the SaaS app users, the
-        inactivity settings or the SKU table changed."""
+        """Holder aggregates: kept in memory per set of current snapshots, SaaS app users,
+        inactivity settings and SKU table; stored per snapshot in holder_stats, so only a
+        snapshot no one has read yet is computed."""
         window = self._window()
         snapshots = tuple(
-            conn.execute("SELECT id FROM snapshots WHERE state = 'current' ORDER BY id").fetchall()
+            r[0]
+            for r in conn.execute("SELECT id FROM snapshots WHERE state = 'current' ORDER BY id")
         )
-        saas = conn.execute(
-            "SELECT COUNT(*), MAX(rowid), "
-            "(SELECT value FROM settings WHERE key = 'saas_last_import_at') FROM saas_app_users"
-        ).fetchone()
-        key = (tuple(r[0] for r in snapshots), tuple(saas), window, self._catalog_version)
+        saas = tuple(
+            conn.execute(
+                "SELECT COUNT(*), MAX(rowid), (SELECT value FROM settings "
+                "WHERE key = 'saas_last_import_at') FROM saas_app_users"
+            ).fetchone()
+        )
+        params = f"{window[0]}|{window[1]}|{self._catalog.fingerprint()}"
+        key = (snapshots, saas, params)
         with self._lock:
             if key == self._cache_key:
                 return self._cache
+        by_sku, done = load_sku_stats(conn, snapshots, params)
+        missing = [sid for sid in snapshots if sid not in done]
         prepare_overlap(conn, self._catalog)
-        computed = (sku_stats(conn, window), app_stats(conn, window))
+        for sid in missing:
+            computed = compute_sku_stats(conn, sid, window)
+            with self._db.transaction(conn):
+                store_sku_stats(conn, sid, params, computed)
+            by_sku.update({(sid, sku_id): s for sku_id, s in computed.items()})
+        result = (by_sku, app_stats(conn, window))
         with self._lock:
-            self._cache_key, self._cache = key, computed
-        return computed
+            self._cache_key, self._cache = key, result
+        return result

@@ -5,7 +5,8 @@ users in Python."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
 
 from core.licensing.usage_sql import (
     ACTIVE,
@@ -50,9 +51,15 @@ h AS (
     JOIN cur ON cur.id = us.snapshot_id
     LEFT JOIN users u ON u.snapshot_id = us.snapshot_id AND u.id = us.user_id
     LEFT JOIN report_usage r ON r.snapshot_id = us.snapshot_id AND r.upn_lower = u.upn_lower
+    WHERE us.snapshot_id = ?
+    LIMIT -1  -- keeps h a co-routine, so each holder's expressions are computed once
 )
 SELECT snapshot_id, sku_id, {_SUMS} FROM h GROUP BY snapshot_id, sku_id
 """
+_STAT_COLUMNS = (
+    "assigned, disabled, inactive, never_active, usage_unknown, duplicate_paths, overlap, "
+    "active, wasted_holders"
+)
 
 # App users (active ones) matched to imported users by address: the UPN, else the user whose
 # mail it is (saas_app_users.matched_upn). One row per app user even if several tenants match.
@@ -86,11 +93,45 @@ def _stats(row: sqlite3.Row | tuple[object, ...], start: int) -> HolderStats:
     return HolderStats(*values)
 
 
-def sku_stats(
-    conn: sqlite3.Connection, window: tuple[str, str]
-) -> dict[tuple[int, str], HolderStats]:
-    """(snapshot id, sku id) -> holder stats, for every current snapshot."""
-    return {(r[0], r[1]): _stats(r, 2) for r in conn.execute(_SKU_STATS, window)}
+def compute_sku_stats(
+    conn: sqlite3.Connection, snapshot_id: int, window: tuple[str, str]
+) -> dict[str, HolderStats]:
+    """sku id -> holder stats of one current snapshot: one pass over its assignments."""
+    return {r[1]: _stats(r, 2) for r in conn.execute(_SKU_STATS, (*window, snapshot_id))}
+
+
+def load_sku_stats(
+    conn: sqlite3.Connection, snapshot_ids: Sequence[int], params: str
+) -> tuple[dict[tuple[int, str], HolderStats], set[int]]:
+    """Stored stats of these snapshots for `params`, and which snapshots have them."""
+    out: dict[tuple[int, str], HolderStats] = {}
+    done: set[int] = set()
+    if not snapshot_ids:
+        return out, done
+    marks = ", ".join("?" * len(snapshot_ids))
+    for r in conn.execute(
+        f"SELECT snapshot_id, sku_id, {_STAT_COLUMNS} FROM holder_stats "
+        f"WHERE params = ? AND snapshot_id IN ({marks})",
+        (params, *snapshot_ids),
+    ):
+        done.add(r[0])
+        if r[1]:
+            out[(r[0], r[1])] = _stats(r, 2)
+    return out, done
+
+
+def store_sku_stats(
+    conn: sqlite3.Connection, snapshot_id: int, params: str, stats: dict[str, HolderStats]
+) -> None:
+    """Replace the stored stats of a snapshot (other params' rows go: settings changed)."""
+    conn.execute("DELETE FROM holder_stats WHERE snapshot_id = ?", (snapshot_id,))
+    rows = [(snapshot_id, params, "", *astuple(HolderStats()))]
+    rows += [(snapshot_id, params, sku_id, *astuple(s)) for sku_id, s in stats.items()]
+    conn.executemany(
+        f"INSERT OR REPLACE INTO holder_stats (snapshot_id, params, sku_id, {_STAT_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def app_stats(conn: sqlite3.Connection, window: tuple[str, str]) -> dict[str, HolderStats]:

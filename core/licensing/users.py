@@ -21,36 +21,69 @@ from core.licensing.usage_sql import (
 
 BATCH = 500
 
-_PER_USER = "FROM user_skus us WHERE us.snapshot_id = u.snapshot_id AND us.user_id = u.id"
-_BASE = f"""
-WITH {CURRENT_CTE},
-base AS (
+# INDEXED BY: without ANALYZE statistics SQLite may pick the primary key on snapshot_id alone
+# and scan every assignment of the tenant for each user.
+_PER_USER = (
+    "FROM user_skus us INDEXED BY user_skus_user "
+    "WHERE us.snapshot_id = u.snapshot_id AND us.user_id = u.id"
+)
+_COLUMNS = f"""
     SELECT u.snapshot_id AS snapshot_id, u.id AS id, u.display_name AS display_name,
            u.user_principal_name AS upn, u.upn_lower AS upn_lower, u.mail AS mail,
            u.account_enabled AS account_enabled, u.user_type AS user_type,
            cur.tenant_id AS tenant_id, cur.tenant_name AS tenant_name,
            cur.connection_id AS connection_id, c.name AS connection_name,
            {KNOWN} AS known, {LAST_ACTIVITY} AS last_act,
-           cur.cutoff AS cutoff, cur.hire_cutoff AS hire_cutoff,
-           (SELECT COUNT(*) {_PER_USER}) AS sku_count,
-           (SELECT MIN({ASSIGNED}) {_PER_USER}) AS assigned,
-           (SELECT COUNT(*) {_PER_USER} AND us.direct = 1 AND us.group_count > 0) AS dup_count
+           cur.cutoff AS cutoff, cur.hire_cutoff AS hire_cutoff,"""
+_FROM = """
     FROM users u
     JOIN cur ON cur.id = u.snapshot_id
     JOIN connections c ON c.id = cur.connection_id
-    LEFT JOIN report_usage r ON r.snapshot_id = u.snapshot_id AND r.upn_lower = u.upn_lower
+    LEFT JOIN report_usage r ON r.snapshot_id = u.snapshot_id AND r.upn_lower = u.upn_lower"""
+# Filtering and sorting over every user: per-user facts as correlated subqueries, which SQLite
+# evaluates only for the rows and columns a query needs.
+_BASE = f"""
+WITH {CURRENT_CTE},
+base AS ({_COLUMNS}
+           EXISTS (SELECT 1 {_PER_USER}) AS licensed,
+           (SELECT COUNT(*) {_PER_USER}) AS sku_count,
+           (SELECT MIN({ASSIGNED}) {_PER_USER}) AS assigned,
+           EXISTS (SELECT 1 {_PER_USER} AND us.direct = 1 AND us.group_count > 0) AS dup
+    {_FROM}
+    WHERE {{where}}
+)
+"""
+# One batch of known users: the same facts from one GROUP BY over their assignments, so each
+# is computed once however many flags mention it.
+_BATCH = f"""
+WITH {CURRENT_CTE},
+agg AS (
+    SELECT us.snapshot_id AS snapshot_id, us.user_id AS user_id, COUNT(*) AS sku_count,
+           MIN({ASSIGNED}) AS assigned, MAX(us.direct = 1 AND us.group_count > 0) AS dup
+    FROM user_skus us INDEXED BY user_skus_user
+    JOIN users u ON u.snapshot_id = us.snapshot_id AND u.id = us.user_id
+    WHERE {{us_where}}
+    GROUP BY us.snapshot_id, us.user_id
+),
+base AS ({_COLUMNS}
+           COALESCE(a.sku_count, 0) > 0 AS licensed, COALESCE(a.sku_count, 0) AS sku_count,
+           a.assigned AS assigned, COALESCE(a.dup, 0) AS dup
+    {_FROM}
+    LEFT JOIN agg a ON a.snapshot_id = u.snapshot_id AND a.user_id = u.id
     WHERE {{where}}
 )
 """
 
+# Cheap column tests first: SQLite stops at the first false term, so the per-user subqueries
+# run only for the users still in question.
 FLAG_SQL: dict[UserFlag, str] = {
-    UserFlag.INACTIVE: f"(sku_count > 0 AND {INACTIVE})",
-    UserFlag.NEVER_ACTIVE: f"(sku_count > 0 AND {NEVER_ACTIVE})",
-    UserFlag.DISABLED_WITH_LICENSE: "(sku_count > 0 AND account_enabled = 0)",
-    UserFlag.DUPLICATE_PATH: "(dup_count > 0)",
+    UserFlag.INACTIVE: f"({INACTIVE} AND licensed)",
+    UserFlag.NEVER_ACTIVE: f"({NEVER_ACTIVE} AND licensed)",
+    UserFlag.DISABLED_WITH_LICENSE: "(account_enabled = 0 AND licensed)",
+    UserFlag.DUPLICATE_PATH: "(dup)",
     UserFlag.USAGE_UNKNOWN: "(known = 0)",
-    UserFlag.LICENSED: "(sku_count > 0)",
-    UserFlag.UNLICENSED: "(sku_count = 0)",
+    UserFlag.LICENSED: "(licensed)",
+    UserFlag.UNLICENSED: "(NOT licensed)",
 }
 SORT_SQL: dict[UserSort, str] = {
     UserSort.DISPLAY_NAME: "display_name COLLATE NOCASE",
@@ -91,12 +124,13 @@ def count_users(conn: sqlite3.Connection, query: UserQuery, window: tuple[str, s
     return int(conn.execute(sql, (*window, *params)).fetchone()[0])
 
 
-def _keys_sql(query: UserQuery) -> tuple[str, list[Any]]:
+def _keys_sql(query: UserQuery, *, with_total: bool = False) -> tuple[str, list[Any]]:
     where, params = _filters(query)
     direction = "DESC" if query.descending else "ASC"
+    total = ", COUNT(*) OVER ()" if with_total else ""
     sql = (
         _BASE.format(where=where)
-        + f"SELECT snapshot_id, id FROM base WHERE {_flag(query)} "
+        + f"SELECT snapshot_id, id{total} FROM base WHERE {_flag(query)} "
         + f"ORDER BY {SORT_SQL[query.sort]} {direction}, snapshot_id, id"
     )
     if query.limit is not None:
@@ -110,9 +144,15 @@ def _keys_sql(query: UserQuery) -> tuple[str, list[Any]]:
 
 def page_keys(
     conn: sqlite3.Connection, query: UserQuery, window: tuple[str, str]
-) -> list[tuple[int, str]]:
-    sql, params = _keys_sql(query)
-    return [(r[0], r[1]) for r in conn.execute(sql, (*window, *params))]
+) -> tuple[list[tuple[int, str]], int]:
+    """One page of keys and the number of matching users, in one pass when the page is
+    not empty."""
+    sql, params = _keys_sql(query, with_total=True)
+    rows = conn.execute(sql, (*window, *params)).fetchall()
+    if rows:
+        return [(r[0], r[1]) for r in rows], int(rows[0][2])
+    total = count_users(conn, query, window) if query.offset else 0
+    return [], total
 
 
 def iter_keys(
@@ -127,10 +167,16 @@ def iter_keys(
         cursor.close()
 
 
-def _values(keys: Sequence[tuple[int, str]]) -> tuple[str, list[Any]]:
-    placeholders = ", ".join("(?, ?)" for _ in keys)
-    params: list[Any] = [v for key in keys for v in key]
-    return f"(VALUES {placeholders})", params
+def _key_filter(keys: Sequence[tuple[int, str]], snapshot: str, user: str) -> tuple[str, list[Any]]:
+    """`snapshot = ? AND user IN (…)` per snapshot, so SQLite looks each key up by index."""
+    by_snapshot: dict[int, list[str]] = {}
+    for snapshot_id, user_id in keys:
+        by_snapshot.setdefault(snapshot_id, []).append(user_id)
+    clauses, params = [], []
+    for snapshot_id, ids in by_snapshot.items():
+        clauses.append(f"({snapshot} = ? AND {user} IN ({', '.join('?' * len(ids))}))")
+        params += [snapshot_id, *ids]
+    return "(" + " OR ".join(clauses) + ")", params
 
 
 def load_users(
@@ -142,7 +188,8 @@ def load_users(
     """The rows of these users, in the order of `keys`."""
     if not keys:
         return []
-    values, params = _values(keys)
+    where, params = _key_filter(keys, "u.snapshot_id", "u.id")
+    us_where, us_params = _key_filter(keys, "us.snapshot_id", "us.user_id")
     flags = ", ".join(
         f"{FLAG_SQL[f]} AS {f.name.lower()}"
         for f in (
@@ -152,9 +199,10 @@ def load_users(
             UserFlag.DUPLICATE_PATH,
         )
     )
-    sql = _BASE.format(where=f"(u.snapshot_id, u.id) IN {values}") + f"SELECT *, {flags} FROM base"
-    users = {(r["snapshot_id"], r["id"]): r for r in conn.execute(sql, (*window, *params))}
-    skus = _user_skus(conn, values, params, catalog)
+    sql = _BATCH.format(where=where, us_where=us_where) + f"SELECT *, {flags} FROM base"
+    result = conn.execute(sql, (*window, *us_params, *params))
+    users = {(r["snapshot_id"], r["id"]): r for r in result}
+    skus = _user_skus(conn, keys, catalog)
     out = []
     for key in keys:
         r = users.get(key)
@@ -187,13 +235,14 @@ def load_users(
 
 
 def _user_skus(
-    conn: sqlite3.Connection, values: str, params: list[Any], catalog: SkuCatalog
+    conn: sqlite3.Connection, keys: Sequence[tuple[int, str]], catalog: SkuCatalog
 ) -> dict[tuple[int, str], list[UserSkuRef]]:
+    where, params = _key_filter(keys, "us.snapshot_id", "us.user_id")
     sql = (
         "SELECT us.snapshot_id, us.user_id, us.sku_id, us.direct, us.group_ids, us.assigned_at, "
-        f"k.sku_part_number, {OVERLAP} AS overlap FROM user_skus us "
+        f"k.sku_part_number, {OVERLAP} AS overlap FROM user_skus us INDEXED BY user_skus_user "
         "LEFT JOIN skus k ON k.snapshot_id = us.snapshot_id AND k.sku_id = us.sku_id "
-        f"WHERE (us.snapshot_id, us.user_id) IN {values} ORDER BY k.sku_part_number"
+        f"WHERE {where} ORDER BY k.sku_part_number"
     )
     out: dict[tuple[int, str], list[UserSkuRef]] = {}
     for r in conn.execute(sql, params):

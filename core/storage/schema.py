@@ -176,6 +176,25 @@ CREATE TABLE prices (
     unit_price REAL NOT NULL               -- per unit per month, settings currency
 );
 
+-- Holder aggregates per (snapshot, SKU) for one inactivity window and SKU table (`params`),
+-- computed on first read after an import and kept, so opening the app on a 1,000,000-user
+-- tenant does not redo them. Rows go with their snapshot; sku_id '' marks "computed".
+CREATE TABLE holder_stats (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+    params TEXT NOT NULL,
+    sku_id TEXT NOT NULL,
+    assigned INTEGER NOT NULL DEFAULT 0,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    inactive INTEGER NOT NULL DEFAULT 0,
+    never_active INTEGER NOT NULL DEFAULT 0,
+    usage_unknown INTEGER NOT NULL DEFAULT 0,
+    duplicate_paths INTEGER NOT NULL DEFAULT 0,
+    overlap INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 0,
+    wasted_holders INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (snapshot_id, params, sku_id)
+) WITHOUT ROWID;
+
 CREATE TABLE saas_terms (
     license_id INTEGER NOT NULL REFERENCES licenses(id) ON DELETE CASCADE,
     term_id TEXT NOT NULL,
