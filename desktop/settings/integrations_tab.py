@@ -25,7 +25,7 @@ from desktop import formatting
 from desktop.jobs import Job, JobRunner
 from desktop.notify import Notifier, describe_error
 from desktop.resources import icon
-from desktop.widgets.inline_message import InlineMessage
+from desktop.widgets.inline_message import InlineMessage, restyle
 
 if TYPE_CHECKING:
     from core.controller import Controller
@@ -98,6 +98,11 @@ class IntegrationsTab(QWidget):
         self.refresh_token = QLineEdit(self)
         self.refresh_token.setEchoMode(QLineEdit.EchoMode.Password)
         self.save_button = QPushButton("Save", self)
+        self.demo_button = QPushButton(icon("simulated"), "Use the demo organization", self)
+        self.demo_button.setToolTip(
+            "Point the connector at the simulated Flexera One organization of the demo tenants."
+        )
+        self.demo_button.clicked.connect(self._on_demo_clicked)
         self.test_button = QPushButton(icon("test"), "Test connection", self)
         self.import_button = QPushButton(icon("run"), "Import now", self)
         self.save_button.clicked.connect(self._on_save_clicked)
@@ -105,6 +110,13 @@ class IntegrationsTab(QWidget):
         self.import_button.clicked.connect(self._on_import_clicked)
         self.message = InlineMessage(self)
         self.last_result = InlineMessage(self)
+        self.editors: dict[str, QWidget] = {
+            "zone": self.zone,
+            "token_url": self.token_url,
+            "api_url": self.api_url,
+            "org_id": self.org_id,
+            "refresh_token": self.refresh_token,
+        }
         self._lay_out()
 
     def _lay_out(self) -> None:
@@ -118,6 +130,7 @@ class IntegrationsTab(QWidget):
         for button in (self.save_button, self.test_button, self.import_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.demo_button)
         settings = QGroupBox("Connection to Flexera One", self)
         settings_layout = QVBoxLayout(settings)
         settings_layout.addLayout(self.form)
@@ -160,22 +173,26 @@ class IntegrationsTab(QWidget):
         self._on_zone_changed()
 
     def _show_state(self, status: SaasStatus) -> None:
+        simulated = " Simulated demo organization." if status.config.simulated else ""
         if status.config.enabled:
             self.state.setText(
                 f"Enabled. It holds {status.retired_by_connector:,} Office 365 connector "
                 f"licenses Retired; {status.saas_licenses:,} licenses come from SaaS Management."
+                + simulated
             )
             self.enable_button.setText("Disable the connector")
         else:
             self.state.setText(
                 f"Disabled. Enabling it now retires {status.would_retire:,} licenses created by "
-                "the Office 365 connectors."
+                "the Office 365 connectors." + simulated
             )
             self.enable_button.setText("Enable the connector…")
         running = self.job is not None and self.job.running
         self.enable_button.setEnabled(not running)
         self.test_button.setEnabled(not running)
-        self.import_button.setEnabled(not running and status.config.configured)
+        ready = status.config.enabled and status.config.configured
+        self.import_button.setEnabled(not running and ready)
+        self.import_button.setToolTip("" if ready else "Enable the connector to import.")
 
     # Enabling
 
@@ -210,7 +227,8 @@ class IntegrationsTab(QWidget):
         self.form.setRowVisible(self.token_url, custom)
         self.form.setRowVisible(self.api_url, custom)
 
-    def save(self) -> bool:
+    def save(self, *, simulated: bool = False) -> bool:
+        self._mark_invalid({})
         try:
             self._controller.saas.configure(
                 zone=SaasZone(self.zone.currentData()),
@@ -218,21 +236,36 @@ class IntegrationsTab(QWidget):
                 token_url=self.token_url.text().strip(),
                 api_url=self.api_url.text().strip(),
                 refresh_token=self.refresh_token.text() or None,
+                simulated=simulated,
             )
         except ValidationError as exc:
+            self._mark_invalid(exc.errors)
             text = "<br>".join(html.escape(m) for m in exc.errors.values())
             self.message.show_message("error", text)
             return False
         except LicenseDeskError as exc:
             self.message.show_message("error", html.escape(exc.message), exc.detail)
             return False
-        self.message.show_message("ok", "Saved. The refresh token is in the keychain.")
+        where = "" if simulated else " The refresh token is in the keychain."
+        self.message.show_message("ok", "Saved." + where)
         self.reload()
         return True
+
+    def _mark_invalid(self, errors: dict[str, str]) -> None:
+        for name, editor in self.editors.items():
+            invalid = name in errors
+            if bool(editor.property("invalid")) != invalid:
+                editor.setProperty("invalid", invalid)
+                restyle(editor)  # type: ignore[arg-type]
+            editor.setToolTip(errors.get(name, ""))
 
     @Slot()
     def _on_save_clicked(self) -> None:
         self.save()
+
+    @Slot()
+    def _on_demo_clicked(self) -> None:
+        self.save(simulated=True)
 
     @Slot()
     def _on_test_clicked(self) -> None:
