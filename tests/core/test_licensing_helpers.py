@@ -189,6 +189,10 @@ class Tenant:
             writer.write_users(list(users), list(holds))
             if usage_rows:
                 writer.write_usage(list(usage_rows))
+            # Writers that stage pages move them into the snapshot tables before commit.
+            for flush in ("flush_users", "flush_usage"):
+                if hasattr(writer, flush):
+                    getattr(writer, flush)()
             writer.set_usage_meta(
                 as_of=as_of,
                 report_refresh_date=as_of if reports else None,

@@ -93,7 +93,10 @@ def test_user_page_sorts_pages_and_counts_in_sql(service, two_tenants):
         (UserQuery(tenant="22222222-2222-2222-2222-222222222222"), ["frank"]),
         (UserQuery(search="fabrikam.com"), ["frank"]),
         (UserQuery(search="%"), []),  # LIKE wildcards are taken literally
-        (UserQuery(search="a", flag=UserFlag.LICENSED, tenant="Contoso"), ["alice", "carol", "dave"]),
+        (
+            UserQuery(search="a", flag=UserFlag.LICENSED, tenant="Contoso"),
+            ["alice", "carol", "dave"],
+        ),
     ],
 )
 def test_user_filters(service, two_tenants, query, expected):
