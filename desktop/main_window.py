@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         if not self._controller.secrets.available:
             note = QLabel("No OS keychain: secrets are kept for this run only", self)
             note.setToolTip(self._controller.secrets.describe())
-            self.statusBar().addWidget(note)
+            self.statusBar().addPermanentWidget(note)
 
     # Menus and shortcuts
 

@@ -111,6 +111,7 @@ class FieldRow(QObject):
             return
         if not self.user_modified:
             line.setText(auto_value or "")
+            line.setCursorPosition(0)
         self._auto_value = auto_value
         auto = bool(auto_value) and not self.user_modified
         if bool(line.property("auto")) != auto:

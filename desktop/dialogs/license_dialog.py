@@ -37,10 +37,12 @@ if TYPE_CHECKING:
 HOLDER_PAGE = 200
 
 
-def _panel(name: str, model: object) -> TablePanel:
+def _panel(name: str, model: object, widths: dict[int, int] | None = None) -> TablePanel:
     proxy = SearchProxyModel()
     proxy.setSourceModel(model)  # type: ignore[arg-type]
-    return TablePanel(name, proxy)
+    panel = TablePanel(name, proxy)
+    panel.set_column_widths(widths or {})
+    return panel
 
 
 class LicenseDialog(QDialog):
@@ -94,15 +96,19 @@ class LicenseDialog(QDialog):
         form.addRow("Figures", self.facts)
         holders = QWidget()
         holders_layout = QVBoxLayout(holders)
-        holders_layout.addWidget(_panel("license-holders", self.holders_model), 1)
+        holders_layout.addWidget(
+            _panel("license-holders", self.holders_model, {0: 170, 1: 250, 2: 65, 3: 110}), 1
+        )
         more = QHBoxLayout()
         more.addWidget(self.holders_label, 1)
         more.addWidget(self.more_holders)
         holders_layout.addLayout(more)
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(_panel("license-subscriptions", self.subscriptions_model), "Subscriptions")
+        subscriptions = _panel("license-subscriptions", self.subscriptions_model, {0: 300})
+        self.tabs.addTab(subscriptions, "Subscriptions")
         self.tabs.addTab(holders, "Users who hold it")
-        self.tabs.addTab(_panel("license-changes", self.changes_model), "Status history")
+        changes = _panel("license-changes", self.changes_model, {0: 130, 1: 90, 2: 90, 3: 130})
+        self.tabs.addTab(changes, "Status history")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

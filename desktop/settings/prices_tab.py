@@ -43,7 +43,10 @@ class PricesTab(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
-        self.panel.set_column_widths({PriceColumn.PRODUCT: 300, PriceColumn.SKU: 200})
+        self.panel.set_column_widths(
+            {PriceColumn.PRODUCT: 300, PriceColumn.SKU: 200, PriceColumn.UNIT_PRICE: 150,
+             PriceColumn.MONTHLY_COST: 140}
+        )  # fmt: skip
         self.import_prices = QPushButton(icon("import"), "Import prices CSV…", self)
         self.import_names = QPushButton(icon("import"), "Import SKU names CSV…", self)
         self.import_prices.clicked.connect(self._on_import_prices_clicked)

@@ -48,7 +48,14 @@ class HistoryTab(QWidget):
         proxy.setSourceModel(self.model)
         self.panel = TablePanel("history", proxy, placeholder="Search runs")
         self.panel.set_column_widths(
-            {HistoryColumn.STARTED: 130, HistoryColumn.CONNECTION: 180, HistoryColumn.STATUS: 170}
+            {
+                HistoryColumn.STARTED: 130,
+                HistoryColumn.CONNECTION: 180,
+                HistoryColumn.STATUS: 190,
+                HistoryColumn.DURATION: 80,
+                HistoryColumn.SKUS: 60,
+                HistoryColumn.LICENSED_USERS: 115,
+            }
         )
         self.panel.view.horizontalHeader().setSortIndicator(
             HistoryColumn.STARTED, Qt.SortOrder.DescendingOrder
@@ -66,6 +73,7 @@ class HistoryTab(QWidget):
         split.addWidget(holder)
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
+        split.setSizes([520, 200])
         layout = QVBoxLayout(self)
         layout.addWidget(split)
 

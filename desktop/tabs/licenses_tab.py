@@ -36,12 +36,12 @@ class LicensesTab(QWidget):
         self.proxy.setSourceModel(self.model)
         self.panel = TablePanel("licenses", self.proxy, placeholder="Search licenses")
         self.panel.set_column_widths(
-            {LicenseColumn.PRODUCT: 230, LicenseColumn.SKU: 150, LicenseColumn.TENANT: 100,
-             LicenseColumn.SOURCE: 120, LicenseColumn.STATUS: 80,
-             LicenseColumn.IN_RECONCILIATION: 115, LicenseColumn.ENABLED: 80,
-             LicenseColumn.WARNING: 65, LicenseColumn.SUSPENDED: 75, LicenseColumn.CONSUMED: 75,
-             LicenseColumn.AVAILABLE: 70, LicenseColumn.COMPLIANCE: 130,
-             LicenseColumn.INACTIVE: 65}
+            {LicenseColumn.PRODUCT: 220, LicenseColumn.SKU: 140, LicenseColumn.TENANT: 90,
+             LicenseColumn.SOURCE: 115, LicenseColumn.STATUS: 80,
+             LicenseColumn.IN_RECONCILIATION: 130, LicenseColumn.ENABLED: 85,
+             LicenseColumn.WARNING: 75, LicenseColumn.SUSPENDED: 95, LicenseColumn.CONSUMED: 95,
+             LicenseColumn.AVAILABLE: 90, LicenseColumn.COMPLIANCE: 150,
+             LicenseColumn.INACTIVE: 75}
         )  # fmt: skip
         self.show_retired = QCheckBox("Show retired", self)
         self.show_retired.setChecked(True)

@@ -86,8 +86,10 @@ class OverviewTab(QWidget):
         totals_proxy.setSourceModel(self.totals_model)
         self.totals = TablePanel("overview-tenants", totals_proxy, placeholder="Search tenants")
         self.totals.set_column_widths(
-            {TotalsColumn.TENANT: 170, **{c: 82 for c in TotalsColumn if c != TotalsColumn.TENANT}}
-        )
+            {TotalsColumn.TENANT: 190, TotalsColumn.LICENSES: 70, TotalsColumn.ENTITLED: 75,
+             TotalsColumn.ASSIGNED: 80, TotalsColumn.ACTIVE: 70, TotalsColumn.UNASSIGNED: 95,
+             TotalsColumn.SHORTFALL: 80, TotalsColumn.MONTHLY_COST: 110}
+        )  # fmt: skip
         self.warnings_model = WarningsModel(self)
         warnings_proxy = SearchProxyModel(self)
         warnings_proxy.setSourceModel(self.warnings_model)
@@ -115,7 +117,7 @@ class OverviewTab(QWidget):
         split.addWidget(_section("Entitled vs assigned vs active per product", scroll))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([840, 520])
+        split.setSizes([900, 460])
         left.setSizes([220, 400])
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
