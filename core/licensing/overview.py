@@ -120,7 +120,8 @@ def _import_runs(conn: sqlite3.Connection, *, skip_concealed: set[int]) -> list[
     rows = conn.execute(
         """
         SELECT r.connection_id, r.connection_name, r.status, r.warnings, r.error,
-               c.tenant_name
+               COALESCE(NULLIF(c.tenant_name, ''), (SELECT s.tenant_name FROM snapshots s
+                        WHERE s.connection_id = c.id AND s.state = 'current'), '')
         FROM import_runs r JOIN connections c ON c.id = r.connection_id
         WHERE r.id = (SELECT id FROM import_runs x WHERE x.connection_id = r.connection_id
                       AND x.status != 'running' ORDER BY started_at DESC, id DESC LIMIT 1)

@@ -11,6 +11,7 @@ from pathlib import Path
 from core.domain import (
     LicenseDetail,
     LicenseRow,
+    LicenseSource,
     LicenseStatus,
     Overview,
     ProductRow,
@@ -113,7 +114,7 @@ class LicensingService:
         app = conn.execute(
             "SELECT saas_app_id FROM licenses WHERE id = ?", (license_id,)
         ).fetchone()[0]
-        is_saas = row.source.value == "SaaS Management"
+        is_saas = row.source is LicenseSource.SAAS_MANAGEMENT
         snapshot_id = detail.current_snapshot(conn, row.connection_id, row.source.value)
         prepare_overlap(conn, self._catalog)
         return LicenseDetail(

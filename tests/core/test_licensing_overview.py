@@ -1,0 +1,143 @@
+"""The Overview: totals per tenant, warnings that need action; stored holder aggregates."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from core.domain import ConnectionDraft
+from core.licensing import service as service_module
+from core.storage.repositories import ConnectionRepository
+from tests.core.test_licensing_helpers import (
+    EMS,
+    NOW,
+    SPE_E3,
+    Settings,
+    Tenant,
+    hold,
+    make_service,
+    sku,
+    user,
+)
+
+
+@pytest.fixture
+def settings():
+    return Settings()
+
+
+@pytest.fixture
+def service(database, settings):
+    return make_service(database, settings)
+
+
+def _run(database, connection_id, name, status, warnings, error=None, started="2026-06-30"):
+    conn = database.thread_connection()
+    with database.transaction(conn):
+        conn.execute(
+            "INSERT INTO import_runs (connection_id, connection_name, started_at, ended_at, "
+            "status, warnings, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                connection_id,
+                name,
+                f"{started}T10:00:00+00:00",
+                f"{started}T10:05:00+00:00",
+                status,
+                json.dumps(warnings),
+                error,
+            ),
+        )
+
+
+def test_totals_per_tenant_and_in_all(database, service):
+    contoso = Tenant(database, service, "Contoso")
+    contoso.load(
+        skus=[sku(SPE_E3, 4, consumed=2), sku(EMS, 1, consumed=2)],
+        users=[user("a", sign_in="2026-06-29T00:00:00Z"), user("b")],
+        holds=[hold(SPE_E3, "a"), hold(SPE_E3, "b"), hold(EMS, "a"), hold(EMS, "b")],
+    )
+    fabrikam = Tenant(
+        database, service, "Fabrikam", tenant_id="22222222-2222-2222-2222-222222222222"
+    )
+    fabrikam.load(skus=[sku(SPE_E3, 3)])
+    service.set_price("SPE_E3", 30)
+    service.set_price("EMS", 10)
+    overview = service.overview()
+    tenants = {t.key: t for t in overview.tenants}
+    c = tenants["Contoso"]
+    # E3: 4 entitled, 2 assigned (a active, b never active), 2 unassigned; EMS: shortfall 1.
+    assert (c.entitled, c.assigned, c.active, c.unassigned, c.shortfall) == (5, 4, 2, 2, 1)
+    assert c.monthly_cost == pytest.approx(4 * 30 + 1 * 10)
+    # Waste: E3 2 unassigned + b inactive = 3 × 30; EMS: b inactive, capped at 1 entitled.
+    assert c.monthly_waste == pytest.approx(3 * 30 + 1 * 10)
+    f = tenants["Fabrikam"]
+    assert (f.entitled, f.assigned, f.unassigned, f.monthly_cost) == (3, 0, 3, 90.0)
+    total = overview.total
+    assert (total.entitled, total.assigned, total.unassigned, total.shortfall) == (8, 4, 5, 1)
+    assert total.monthly_cost == pytest.approx(c.monthly_cost + f.monthly_cost)
+    assert overview.currency == "USD"
+    chart = {p.product_key: p for p in overview.products}
+    assert (chart["SPE_E3"].entitlement, chart["SPE_E3"].assigned_users) == (7, 2)
+    assert chart["SPE_E3"].active_users == 1
+
+
+def test_warnings_that_need_action(database, service):
+    conn = database.thread_connection()
+    with database.transaction(conn):
+        expiring = ConnectionRepository().insert(
+            conn,
+            ConnectionDraft(name="Expiring", tenant="x.com", secret_expires_on=date(2026, 7, 20)),
+        )
+        ConnectionRepository().insert(
+            conn, ConnectionDraft(name="Later", tenant="y.com", secret_expires_on=date(2027, 1, 1))
+        )
+    tenant = Tenant(database, service, "Contoso")
+    tenant.load(skus=[sku(SPE_E3, 1)], sign_in=False, reports=True, concealed=True)
+    _run(
+        database,
+        tenant.connection_id,
+        "Contoso",
+        "succeeded with warnings",
+        [
+            "Sign-in activity was not imported: the AuditLog.Read.All permission is missing.",
+            "Usage reports of Contoso conceal user names, so usage is unknown …",
+        ],
+    )
+    _run(database, expiring, "Expiring", "failed", [], error="The secret was rejected.")
+    warnings = service.overview().warnings
+    kinds = [w.kind for w in warnings]
+    assert kinds.count("concealed-names") == 1  # the run's own concealed warning is folded in
+    secret = next(w for w in warnings if w.kind == "expiring-secret")
+    assert "“Expiring”" in secret.message and "2026-07-20" in secret.message
+    assert secret.connection_id == expiring and kinds.count("expiring-secret") == 1
+    permission = next(w for w in warnings if w.kind == "missing-permission")
+    assert "AuditLog.Read.All" in permission.message and permission.tenant_name == "Contoso"
+    failed = next(w for w in warnings if w.kind == "import-failed")
+    assert failed.severity == "error" and "secret was rejected" in failed.message
+    assert NOW.date() < date(2026, 7, 20)
+
+
+def test_holder_aggregates_are_stored_per_snapshot(database, service, settings, monkeypatch):
+    tenant = Tenant(database, service)
+    tenant.load(
+        skus=[sku(SPE_E3, 2)],
+        users=[user("a"), user("b", sign_in="2026-06-29T00:00:00Z")],
+        holds=[hold(SPE_E3, "a"), hold(SPE_E3, "b")],
+    )
+    assert service.license_rows()[0].inactive_users == 1
+
+    def no_recompute(*args, **kwargs):
+        raise AssertionError("stored aggregates should have been used")
+
+    monkeypatch.setattr(service_module, "compute_sku_stats", no_recompute)
+    fresh = make_service(database, settings)  # a new start of the app
+    assert fresh.license_rows()[0].inactive_users == 1
+    monkeypatch.undo()
+    settings.set(min_assignment_age_days=1000)  # other settings: computed again and stored
+    assert fresh.license_rows()[0].inactive_users == 0
+    stored = (
+        database.thread_connection().execute("SELECT DISTINCT params FROM holder_stats").fetchall()
+    )
+    assert [r[0] for r in stored] == ["-90 days|-1000 days|" + fresh._catalog.fingerprint()]
