@@ -215,3 +215,24 @@ def test_closing_during_an_import_asks_then_cancels_and_waits(
     assert threaded_controller.running_imports() == []
     assert threaded_controller.import_history(connection.id)[0].status is ImportStatus.CANCELLED
     pool.shutdown(wait=True)
+
+
+def test_status_bar_shows_a_running_import_with_its_cancel_button(
+    qtbot: QtBot, threaded_controller: Controller
+) -> None:
+    from desktop.import_status import ImportStatusPanel
+
+    connection = threaded_controller.create_connection(simulated_draft("Slow sim", "size:3000:6"))
+    get_simulator("size:3000:6").knobs.latency_s = 0.05
+    runner = ImportRunner(threaded_controller)
+    panel = ImportStatusPanel(runner)
+    qtbot.addWidget(panel)
+    panel.show()
+    runner.start(connection.id)
+    row = panel.rows[connection.id]
+    qtbot.waitUntil(lambda: row.isVisible(), timeout=5000)  # shown after 0.5 s of work
+    assert row.label.text().startswith("Slow sim:")
+    with qtbot.waitSignal(runner.cancelled, timeout=10000):
+        qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
+        assert row.cancel_button.text() == "Cancelling…" and not row.cancel_button.isEnabled()
+    assert panel.rows == {}
