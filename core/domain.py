@@ -362,6 +362,9 @@ class LicenseRow:
     consumed_mismatch: bool = False  # consumedUnits differs from the distinct holders
     renewal: datetime | None = None  # SaaS Management: earliest future term end
     retired_by_saas: bool = False
+    # SaaS Management: active users of the license's app (one with several licenses) that hold
+    # none of its licenses in the imported tenants, so no license counts them.
+    unattributed_users: int = 0
 
     @property
     def shortfall(self) -> int:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 
 from core.errors import ValidationError
 
 USER_TABLE_NAME = "sku_names.csv"
+SHIPPED_TABLE_NAME = "skus.csv"
 _MS_COLUMNS = ("Product_Display_Name", "String_Id", "GUID")
 
 
@@ -116,9 +117,24 @@ def _closure(direct: Mapping[str, tuple[str, ...]]) -> dict[str, frozenset[str]]
     return {k: v for k, v in out.items() if v}
 
 
+def shipped_table_path() -> Path:
+    """`resources/skus.csv`, inside a PyInstaller bundle or next to the package (also when an
+    older editable install sees `resources` as a namespace package)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle:
+        return Path(bundle) / "resources" / SHIPPED_TABLE_NAME
+    import resources as package
+
+    for base in list(getattr(package, "__path__", [])):
+        candidate = Path(base) / SHIPPED_TABLE_NAME
+        if candidate.is_file():
+            return candidate
+    return Path(__file__).resolve().parents[2] / "resources" / SHIPPED_TABLE_NAME
+
+
 def read_shipped_table(text: str | None = None) -> list[SkuInfo]:
     if text is None:
-        text = (resources.files("resources") / "skus.csv").read_text(encoding="utf-8")
+        text = shipped_table_path().read_text(encoding="utf-8")
     rows = []
     for row in csv.DictReader(io.StringIO(text)):
         part = (row.get("sku_part_number") or "").strip()

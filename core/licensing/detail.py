@@ -9,12 +9,14 @@ from datetime import datetime
 from core.domain import LicenseHolder, LicenseRow, LicenseSubscription, SaasTerm
 from core.licensing.usage_sql import (
     ASSIGNED,
+    ATTRIBUTED,
     CURRENT_CTE,
     INACTIVE,
     KNOWN,
     LAST_ACTIVITY,
     NEVER_ACTIVE,
     OVERLAP,
+    SAAS_LICENSES_CTE,
 )
 from core.storage.db import from_iso
 
@@ -37,7 +39,7 @@ ORDER BY display_name COLLATE NOCASE, user_id LIMIT ? OFFSET ?
 """
 
 _APP_HOLDERS = f"""
-WITH {CURRENT_CTE},
+WITH {CURRENT_CTE}, {SAAS_LICENSES_CTE},
 h AS (
     SELECT a.email_lower AS email, a.unique_id AS unique_id, a.activated_at AS activated_at,
            MAX(u.id) AS user_id, MAX(u.user_principal_name) AS upn,
@@ -49,12 +51,13 @@ h AS (
                     MIN(substr(COALESCE(u.created_at, ''), 1, 10)), '') AS assigned,
            COALESCE(MIN(cur.cutoff), '') AS cutoff,
            COALESCE(MIN(cur.hire_cutoff), '') AS hire_cutoff
-    FROM saas_app_users a
+    FROM lic
+    JOIN saas_app_users a ON a.saas_app_id = lic.app AND COALESCE(a.deactivated_at, '') = ''
     LEFT JOIN cur ON 1
     LEFT JOIN users u ON u.snapshot_id = cur.id
          AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
     LEFT JOIN report_usage r ON r.snapshot_id = u.snapshot_id AND r.upn_lower = u.upn_lower
-    WHERE a.saas_app_id = ? AND COALESCE(a.deactivated_at, '') = ''
+    WHERE lic.license_id = ? AND {ATTRIBUTED}
     GROUP BY a.email_lower
 )
 SELECT *, {INACTIVE} AS inactive, {NEVER_ACTIVE} AS never FROM h
@@ -119,14 +122,14 @@ def terms(conn: sqlite3.Connection, license_id: int, now: datetime) -> tuple[Saa
 def holders(
     conn: sqlite3.Connection,
     row: LicenseRow,
-    saas_app_id: str | None,
+    saas: bool,
     window: tuple[str, str],
     *,
     offset: int,
     limit: int,
 ) -> tuple[LicenseHolder, ...]:
-    if saas_app_id is not None:
-        result = conn.execute(_APP_HOLDERS, (*window, saas_app_id, limit, offset))
+    if saas:
+        result = conn.execute(_APP_HOLDERS, (*window, row.id, limit, offset))
         return tuple(_app_holder(r) for r in result)
     snapshot_id = current_snapshot(conn, row.connection_id, row.source.value)
     if snapshot_id is None:
@@ -176,6 +179,11 @@ def license_warnings(row: LicenseRow) -> tuple[str, ...]:
         out.append(
             f"SKU {row.sku_part_number} is not in the SKU name table; import Microsoft's "
             "licensing CSV to name it."
+        )
+    if row.unattributed_users:
+        out.append(
+            f"{row.unattributed_users} active users of this app hold none of its licenses in "
+            "the imported tenants, so no license of the app counts them."
         )
     if row.consumed_mismatch:
         out.append(

@@ -55,7 +55,7 @@ def build_license_rows(
     conn: sqlite3.Connection,
     ctx: Context,
     sku_stats: Mapping[tuple[int, str], HolderStats],
-    app_stats: Mapping[str, HolderStats],
+    saas: tuple[Mapping[int, HolderStats], Mapping[str, int]],
     *,
     license_id: int | None = None,
 ) -> list[LicenseRow]:
@@ -82,8 +82,9 @@ def build_license_rows(
     rows = []
     for rec in records:
         if rec["source"] == LicenseSource.SAAS_MANAGEMENT.value:
-            stats = app_stats.get(rec["saas_app_id"] or "", HolderStats())
+            stats = saas[0].get(rec["id"], HolderStats())
             row = _saas_row(rec, terms.get(rec["id"], []), stats, ctx)
+            row = replace(row, unattributed_users=saas[1].get(rec["saas_app_id"] or "", 0))
         else:
             key = (rec["snapshot_id"], rec["sku_id"])
             stats = sku_stats.get(key, HolderStats())

@@ -26,9 +26,9 @@ from core.licensing import detail, overview, prices, status, users
 from core.licensing.reconcile import Context, build_license_rows, product_rollup
 from core.licensing.stats import (
     HolderStats,
-    app_stats,
     compute_sku_stats,
     load_sku_stats,
+    saas_stats,
     store_sku_stats,
 )
 from core.licensing.sync import sync_licenses
@@ -37,6 +37,8 @@ from core.settings import AppSettings
 from core.storage.db import Database, utc_now
 
 HOLDER_PAGE = 200
+# (snapshot, SKU) -> holder stats; (SaaS license id -> stats, app id -> unattributed users)
+Stats = tuple[dict[tuple[int, str], HolderStats], tuple[dict[int, HolderStats], dict[str, int]]]
 
 
 class LicensingService:
@@ -80,7 +82,7 @@ class LicensingService:
         self._catalog = sku_table.load_catalog(self._data_dir)
         self._lock = threading.Lock()
         self._cache_key: tuple[object, ...] | None = None
-        self._cache: tuple[dict[tuple[int, str], HolderStats], dict[str, HolderStats]] = ({}, {})
+        self._cache: Stats = ({}, ({}, {}))
 
     # Import hook
 
@@ -111,9 +113,6 @@ class LicensingService:
     ) -> LicenseDetail:
         row = self.license(license_id)
         conn = self._conn()
-        app = conn.execute(
-            "SELECT saas_app_id FROM licenses WHERE id = ?", (license_id,)
-        ).fetchone()[0]
         is_saas = row.source is LicenseSource.SAAS_MANAGEMENT
         snapshot_id = detail.current_snapshot(conn, row.connection_id, row.source.value)
         prepare_overlap(conn, self._catalog)
@@ -124,7 +123,7 @@ class LicensingService:
             holders=detail.holders(
                 conn,
                 row,
-                (app or "") if is_saas else None,
+                is_saas,
                 self._window(),
                 offset=max(0, holder_offset),
                 limit=max(0, holder_limit),
@@ -254,9 +253,7 @@ class LicensingService:
     def _context(self, conn: sqlite3.Connection) -> Context:
         return Context(self._catalog, prices.get_prices(conn), self._clock())
 
-    def _stats(
-        self, conn: sqlite3.Connection
-    ) -> tuple[dict[tuple[int, str], HolderStats], dict[str, HolderStats]]:
+    def _stats(self, conn: sqlite3.Connection) -> Stats:
         """Holder aggregates: kept in memory per set of current snapshots, SaaS app users,
         inactivity settings and SKU table; stored per snapshot in holder_stats, so only a
         snapshot no one has read yet is computed."""
@@ -284,7 +281,7 @@ class LicensingService:
             with self._db.transaction(conn):
                 store_sku_stats(conn, sid, params, computed)
             by_sku.update({(sid, sku_id): s for sku_id, s in computed.items()})
-        result = (by_sku, app_stats(conn, window))
+        result = (by_sku, saas_stats(conn, window))
         with self._lock:
             self._cache_key, self._cache = key, result
         return result

@@ -11,12 +11,14 @@ from dataclasses import astuple, dataclass
 from core.licensing.usage_sql import (
     ACTIVE,
     ASSIGNED,
+    ATTRIBUTED,
     CURRENT_CTE,
     INACTIVE,
     KNOWN,
     LAST_ACTIVITY,
     NEVER_ACTIVE,
     OVERLAP,
+    SAAS_LICENSES_CTE,
 )
 
 
@@ -61,12 +63,13 @@ _STAT_COLUMNS = (
     "active, wasted_holders"
 )
 
-# App users (active ones) matched to imported users by address: the UPN, else the user whose
-# mail it is (saas_app_users.matched_upn). One row per app user even if several tenants match.
-_APP_STATS = f"""
-WITH {CURRENT_CTE},
+# Active app users matched to imported users by address: the UPN, else the user whose mail it
+# is (saas_app_users.matched_upn); one row per (license, app user) even if several tenants
+# match. Attribution to one of the app's licenses: usage_sql.ATTRIBUTED.
+_SAAS_STATS = f"""
+WITH {CURRENT_CTE}, {SAAS_LICENSES_CTE},
 m AS (
-    SELECT a.saas_app_id AS app, a.email_lower AS email,
+    SELECT lic.license_id AS license_id, a.email_lower AS email,
            MAX(COALESCE(u.account_enabled, 1) = 0) AS disabled,
            COALESCE(MAX(CASE WHEN u.id IS NULL THEN 0 ELSE {KNOWN} END), 0) AS known,
            COALESCE(MAX({LAST_ACTIVITY}), '') AS last_act,
@@ -74,17 +77,35 @@ m AS (
                     MIN(substr(COALESCE(u.created_at, ''), 1, 10)), '') AS assigned,
            COALESCE(MIN(cur.cutoff), '') AS cutoff,
            COALESCE(MIN(cur.hire_cutoff), '') AS hire_cutoff
-    FROM saas_app_users a
+    FROM lic
+    JOIN saas_app_users a ON a.saas_app_id = lic.app AND COALESCE(a.deactivated_at, '') = ''
     LEFT JOIN cur ON 1
     LEFT JOIN users u ON u.snapshot_id = cur.id
          AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
     LEFT JOIN report_usage r ON r.snapshot_id = u.snapshot_id AND r.upn_lower = u.upn_lower
-    WHERE COALESCE(a.deactivated_at, '') = ''
-    GROUP BY a.saas_app_id, a.email_lower
+    WHERE {ATTRIBUTED}
+    GROUP BY lic.license_id, a.email_lower
 )
-SELECT app, COUNT(*), SUM(disabled), SUM({INACTIVE}), SUM({NEVER_ACTIVE}), SUM(known = 0), 0, 0,
-       SUM({ACTIVE}), SUM(disabled = 1 OR {INACTIVE})
-FROM m GROUP BY app
+SELECT license_id, COUNT(*), SUM(disabled), SUM({INACTIVE}), SUM({NEVER_ACTIVE}),
+       SUM(known = 0), 0, 0, SUM({ACTIVE}), SUM(disabled = 1 OR {INACTIVE})
+FROM m GROUP BY license_id
+"""
+# Active users of apps with several licenses that hold none of them in the imported tenants.
+_UNATTRIBUTED = """
+SELECT a.saas_app_id, COUNT(*) FROM saas_app_users a
+WHERE COALESCE(a.deactivated_at, '') = ''
+  AND (SELECT COUNT(*) FROM licenses x WHERE x.source = 'SaaS Management'
+       AND x.saas_app_id = a.saas_app_id) > 1
+  AND NOT EXISTS (
+      SELECT 1 FROM snapshots s
+      JOIN users u ON u.snapshot_id = s.id
+           AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
+      JOIN user_skus us INDEXED BY user_skus_user
+           ON us.snapshot_id = u.snapshot_id AND us.user_id = u.id
+      JOIN temp.ld_saas_map mp ON mp.sku_id = us.sku_id
+      JOIN licenses l ON l.id = mp.license_id AND l.saas_app_id = a.saas_app_id
+      WHERE s.state = 'current')
+GROUP BY a.saas_app_id
 """
 
 
@@ -134,6 +155,11 @@ def store_sku_stats(
     )
 
 
-def app_stats(conn: sqlite3.Connection, window: tuple[str, str]) -> dict[str, HolderStats]:
-    """SaaS app id -> stats over its active app users."""
-    return {r[0]: _stats(r, 1) for r in conn.execute(_APP_STATS, window)}
+def saas_stats(
+    conn: sqlite3.Connection, window: tuple[str, str]
+) -> tuple[dict[int, HolderStats], dict[str, int]]:
+    """SaaS Management license id -> stats over the active app users it is attributed; and
+    app id -> active users attributed to none of the app's licenses."""
+    by_license = {r[0]: _stats(r, 1) for r in conn.execute(_SAAS_STATS, window)}
+    unattributed = {r[0]: int(r[1]) for r in conn.execute(_UNATTRIBUTED)}
+    return by_license, unattributed

@@ -48,20 +48,34 @@ OVERLAP = (
 )
 
 
+# SaaS Management licenses and how many licenses their app has.
+SAAS_LICENSES_CTE = """lic AS (
+    SELECT l.id AS license_id, l.saas_app_id AS app,
+           (SELECT COUNT(*) FROM licenses x WHERE x.source = 'SaaS Management'
+            AND x.saas_app_id = l.saas_app_id) AS siblings
+    FROM licenses l WHERE l.source = 'SaaS Management')"""
+# The API does not say which of an app's licenses a user holds. With one license, every active
+# app user consumes it; with several, a user consumes the licenses whose product the matched
+# Microsoft 365 user holds (temp.ld_saas_map: license -> SKUs, by product name).
+ATTRIBUTED = (
+    "(lic.siblings = 1 OR EXISTS (SELECT 1 FROM temp.ld_saas_map mp JOIN user_skus us "
+    "ON us.snapshot_id = u.snapshot_id AND us.sku_id = mp.sku_id AND us.user_id = u.id "
+    "WHERE mp.license_id = lic.license_id))"
+)
+
+
 def window_params(inactive_days: int, min_assignment_age_days: int) -> tuple[str, str]:
     """Parameters of CURRENT_CTE, in order."""
     return (f"-{int(inactive_days)} days", f"-{int(min_assignment_age_days)} days")
 
 
 def prepare_overlap(conn: sqlite3.Connection, catalog: SkuCatalog) -> None:
-    """Fill temp.ld_overlap with (snapshot, product SKU, suite SKU) for the SKUs each current
-    snapshot has, so the overlap check is two index lookups per holder."""
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS ld_overlap (snapshot_id INTEGER NOT NULL, "
-        "product_sku_id TEXT NOT NULL, suite_sku_id TEXT NOT NULL, "
-        "PRIMARY KEY (snapshot_id, product_sku_id, suite_sku_id)) WITHOUT ROWID"
-    )
+    """Fill the temporary lookup tables of this connection: temp.ld_overlap (snapshot,
+    product SKU, suite SKU) for the SKUs each current snapshot has, so the overlap check is two
+    index lookups per holder; and temp.ld_saas_map (SaaS Management license, SKU)."""
+    conn.executescript(_TEMP_TABLES)
     conn.execute("DELETE FROM temp.ld_overlap")
+    conn.execute("DELETE FROM temp.ld_saas_map")
     rows = conn.execute(
         "SELECT k.snapshot_id, k.sku_id, k.sku_part_number FROM skus k "
         "JOIN snapshots s ON s.id = k.snapshot_id WHERE s.state = 'current'"
@@ -69,6 +83,41 @@ def prepare_overlap(conn: sqlite3.Connection, catalog: SkuCatalog) -> None:
     conn.executemany(
         "INSERT OR IGNORE INTO temp.ld_overlap VALUES (?, ?, ?)", _pairs(rows, catalog)
     )
+    conn.executemany(
+        "INSERT OR IGNORE INTO temp.ld_saas_map VALUES (?, ?)", _saas_map(conn, rows, catalog)
+    )
+
+
+_TEMP_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS ld_overlap (snapshot_id INTEGER NOT NULL,
+    product_sku_id TEXT NOT NULL, suite_sku_id TEXT NOT NULL,
+    PRIMARY KEY (snapshot_id, product_sku_id, suite_sku_id)) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS ld_saas_map (license_id INTEGER NOT NULL, sku_id TEXT NOT NULL,
+    PRIMARY KEY (license_id, sku_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS temp.ld_saas_map_sku ON ld_saas_map (sku_id);
+"""
+
+
+def _saas_map(
+    conn: sqlite3.Connection, skus: Iterable[tuple[int, str, str]], catalog: SkuCatalog
+) -> list[tuple[int, str]]:
+    """SaaS Management license -> SKU ids: its name is a product name (or part number) of the
+    SKU table; tenants' SKUs with that part number count too (gov and renamed ids)."""
+    by_part: dict[str, set[str]] = {}
+    for _, sku_id, part in skus:
+        by_part.setdefault((part or "").upper(), set()).add(sku_id)
+    out = []
+    for license_id, name in conn.execute(
+        "SELECT id, name FROM licenses WHERE source = 'SaaS Management'"
+    ):
+        info = catalog.find_by_name(name or "") or catalog.lookup(None, name)
+        if info is None:
+            continue
+        ids = set(by_part.get(info.part_number.upper(), set()))
+        if info.sku_id:
+            ids.add(info.sku_id)
+        out += [(license_id, sku_id) for sku_id in sorted(ids)]
+    return out
 
 
 def _pairs(rows: Iterable[tuple[int, str, str]], catalog: SkuCatalog) -> list[tuple[int, str, str]]:

@@ -207,3 +207,41 @@ def test_sku_names_from_microsofts_csv_win_over_the_shipped_table(
     with pytest.raises(ValidationError, match="String_Id"):
         (tmp_path / "wrong.csv").write_text("Name,GUID\nx,y\n", encoding="utf-8")
         service.import_sku_names_csv(tmp_path / "wrong.csv")
+
+
+def test_app_users_are_attributed_to_the_licenses_they_hold(database, service):
+    contoso = Tenant(database, service, "Contoso")
+    contoso.load(
+        skus=[sku(SPE_E3, 5), sku(SPE_E5, 5)],
+        users=[user("ann", sign_in="2026-06-29T00:00:00Z"), user("ben")],
+        holds=[hold(SPE_E3, "ann"), hold(SPE_E3, "ben"), hold(SPE_E5, "ben")],
+    )
+    people = [
+        ("ann@contoso.com", "2025-01-01T00:00:00Z", None),
+        ("ben@contoso.com", "2025-01-01T00:00:00Z", None),
+        ("zoe@partner.com", "2025-01-01T00:00:00Z", None),  # holds nothing we imported
+    ]
+    e3 = add_saas_license(
+        database,
+        license_key="e3",
+        app_id="m365",
+        name="Microsoft 365 E3",
+        terms=[("t1", 10, None, None)],
+        app_users=people,
+    )
+    e5 = add_saas_license(
+        database,
+        license_key="e5",
+        app_id="m365",
+        name="microsoft 365 e5",
+        terms=[("t2", 2, None, None)],
+        app_users=people,
+    )
+    rows = {r.id: r for r in service.license_rows()}
+    # One app, two licenses: each counts the users whose Microsoft 365 user holds its product.
+    assert rows[e3].assigned_users == 2 and rows[e5].assigned_users == 1
+    assert rows[e5].inactive_users == 1  # ben never signed in
+    assert rows[e3].unattributed_users == rows[e5].unattributed_users == 1
+    detail = service.license_detail(e5)
+    assert [h.user_principal_name for h in detail.holders] == ["ben@contoso.com"]
+    assert any("hold none of its licenses" in w for w in detail.warnings)
