@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from core.domain import ActionWarning, LicenseRow, OverviewTotals, UnrecognizedSku
+from core.domain import ActionWarning, LicenseRow, LicenseSource, OverviewTotals, UnrecognizedSku
 from core.imports.engine import CONCEALED_HELP
 from core.storage.repositories import ConnectionRepository
 
@@ -61,6 +61,7 @@ def warnings(
     out += _expiring_secrets(conn, now)
     out += _import_runs(conn, skip_concealed=set(concealed))
     out += _license_warnings(rows)
+    out += _saas_warnings(conn, rows)
     for sku in unrecognized:
         out.append(
             ActionWarning(
@@ -195,4 +196,40 @@ def _license_warnings(rows: Sequence[LicenseRow]) -> list[ActionWarning]:
                     license_id=row.id,
                 )
             )
+    return out
+
+
+def _saas_warnings(conn: sqlite3.Connection, rows: Sequence[LicenseRow]) -> list[ActionWarning]:
+    settings = dict(
+        conn.execute(
+            "SELECT key, value FROM settings WHERE key IN ('saas_enabled', 'saas_last_result')"
+        ).fetchall()
+    )
+    enabled = settings.get("saas_enabled") == "1"
+    out = []
+    try:
+        last = json.loads(settings.get("saas_last_result") or "null")
+    except ValueError:
+        last = None
+    if enabled and isinstance(last, dict) and not last.get("ok"):
+        out.append(
+            ActionWarning(
+                "saas-import",
+                "error",
+                f"The last SaaS Management import failed: {last.get('message', '')}",
+                tenant_name="SaaS Management",
+            )
+        )
+    counted = [r for r in rows if r.source is LicenseSource.SAAS_MANAGEMENT and r.in_reconciliation]
+    if not enabled and counted:
+        out.append(
+            ActionWarning(
+                "saas-disabled",
+                "warning",
+                f"The SaaS Management connector is disabled, but {len(counted)} of its licenses "
+                "are still in reconciliation beside the Office 365 connectors' licenses, which "
+                "may count the same products twice: retire them or enable the connector again.",
+                tenant_name="SaaS Management",
+            )
+        )
     return out

@@ -296,6 +296,9 @@ def test_import_creates_licenses_terms_and_users(database, saas, licensing, wait
 
     assert saas.disable() == 1
     assert not saas.config().enabled
+    # Disabled with its licenses still counted: the overview says so.
+    kinds = [w.kind for w in licensing.overview().warnings]
+    assert "saas-disabled" in kinds
 
 
 def test_failed_import_is_remembered_and_changes_nothing(database, saas, licensing):
@@ -307,6 +310,8 @@ def test_failed_import_is_remembered_and_changes_nothing(database, saas, licensi
         result = saas.import_now()
     assert not result.ok and "organization 31337" in result.message
     assert saas.config().last_result == result and saas.config().last_import_at is None
+    failed = [w for w in licensing.overview().warnings if w.kind == "saas-import"]
+    assert len(failed) == 1 and "organization 31337" in failed[0].message
     assert licensing.license_rows() == []
 
 
