@@ -73,7 +73,8 @@ def prepare_overlap(conn: sqlite3.Connection, catalog: SkuCatalog) -> None:
     """Fill the temporary lookup tables of this connection: temp.ld_overlap (snapshot,
     product SKU, suite SKU) for the SKUs each current snapshot has, so the overlap check is two
     index lookups per holder; and temp.ld_saas_map (SaaS Management license, SKU)."""
-    conn.executescript(_TEMP_TABLES)
+    for statement in _TEMP_TABLES:  # not executescript: that would commit a caller's work
+        conn.execute(statement)
     conn.execute("DELETE FROM temp.ld_overlap")
     conn.execute("DELETE FROM temp.ld_saas_map")
     rows = conn.execute(
@@ -88,14 +89,14 @@ def prepare_overlap(conn: sqlite3.Connection, catalog: SkuCatalog) -> None:
     )
 
 
-_TEMP_TABLES = """
-CREATE TEMP TABLE IF NOT EXISTS ld_overlap (snapshot_id INTEGER NOT NULL,
-    product_sku_id TEXT NOT NULL, suite_sku_id TEXT NOT NULL,
-    PRIMARY KEY (snapshot_id, product_sku_id, suite_sku_id)) WITHOUT ROWID;
-CREATE TEMP TABLE IF NOT EXISTS ld_saas_map (license_id INTEGER NOT NULL, sku_id TEXT NOT NULL,
-    PRIMARY KEY (license_id, sku_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS temp.ld_saas_map_sku ON ld_saas_map (sku_id);
-"""
+_TEMP_TABLES = (
+    "CREATE TEMP TABLE IF NOT EXISTS ld_overlap (snapshot_id INTEGER NOT NULL, "
+    "product_sku_id TEXT NOT NULL, suite_sku_id TEXT NOT NULL, "
+    "PRIMARY KEY (snapshot_id, product_sku_id, suite_sku_id)) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS ld_saas_map (license_id INTEGER NOT NULL, "
+    "sku_id TEXT NOT NULL, PRIMARY KEY (license_id, sku_id)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS temp.ld_saas_map_sku ON ld_saas_map (sku_id)",
+)
 
 
 def _saas_map(
