@@ -37,7 +37,7 @@ from core.imports.parse import (
     is_concealed_upn,
     sku_row,
     subscription_row,
-    usage_row,
+    usage_folder,
 )
 from core.storage.db import Database, iso, utc_now
 from core.storage.repositories import ConnectionRepository, ImportRunRepository
@@ -312,6 +312,7 @@ class _Importer:
             self.state.users += len(users)
             self.report("users", self.state.users, None, f"Read {self.state.users:,} users")
             self.cancel.raise_if_cancelled()
+        self.writer.flush_users()
         self.state.licensed_users = self.writer.licensed_user_count()
 
     def usage(self) -> tuple[bool, bool, str | None]:
@@ -333,6 +334,7 @@ class _Importer:
                 refresh_date = max(filter(None, (refresh_date, date)), default=None)
                 all_concealed = all_concealed and hidden > 0 and rows == hidden
                 self.cancel.raise_if_cancelled()
+            self.writer.flush_usage()
         except (PermissionMissingError, ThrottledError) as exc:
             if isinstance(exc, ThrottledError) and not isinstance(exc, ReportBudgetExceeded):
                 raise
@@ -359,19 +361,24 @@ class _Importer:
 
     def _read_report(self, kind: str, function: str) -> tuple[int, int, str | None]:
         report = self.graph.get_report_csv(function)
+        header = report.header
+        fold = usage_folder(kind, header)
+        upn_i = header.index("User Principal Name")
+        date_i = header.index("Report Refresh Date")
         batch: list[tuple[object, ...]] = []
         rows = hidden = 0
         refresh_date: str | None = None
-        for row in report.rows():
+        for row in report.records():
             rows += 1
-            refresh_date = refresh_date or row.get("Report Refresh Date") or None
-            if is_concealed_upn(row.get("User Principal Name") or ""):
+            if refresh_date is None and row[date_i]:
+                refresh_date = row[date_i]
+            if is_concealed_upn(row[upn_i]):
                 hidden += 1
                 continue
-            folded = usage_row(kind, row)
+            folded = fold(row)
             if folded is not None:
                 batch.append(folded)
-            if len(batch) >= 5000:
+            if len(batch) >= 20000:
                 self.writer.write_usage(batch)
                 batch = []
         if batch:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from core.errors import MalformedResponseError
@@ -175,6 +175,38 @@ def _latest(row: Mapping[str, str], columns: Iterable[str]) -> str | None:
     dates = [row.get(c) or "" for c in columns]
     best = max(dates) if dates else ""
     return best or None
+
+
+def usage_folder(report: str, header: list[str]) -> Callable[[list[str]], ReportRow | None]:
+    """A fast `usage_row` for rows as lists in `header` order (no dict per row)."""
+    col = {name: i for i, name in enumerate(header)}
+    upn_i = col["User Principal Name"]
+    deleted_i = col.get("Is Deleted")
+    if report == "active":
+        activity = [col[c] for c in ACTIVE_USER_ACTIVITY_COLUMNS if c in col]
+        licenses = [col[c] for c in ACTIVE_USER_LICENSE_COLUMNS if c in col]
+
+        def fold(row: list[str]) -> ReportRow | None:
+            upn = row[upn_i].strip()
+            if not upn or (deleted_i is not None and row[deleted_i].lower() == "true"):
+                return None
+            last = max([row[i] for i in activity]) if activity else ""
+            has = any(row[i].lower() == "true" for i in licenses)
+            return (upn.lower(), last or None, int(has), None)
+
+        return fold
+    date_i = col.get("Last Activity Date" if report == "apps" else "Last Activated Date")
+
+    def fold_other(row: list[str]) -> ReportRow | None:
+        upn = row[upn_i].strip()
+        if not upn:
+            return None
+        value = (row[date_i] or None) if date_i is not None else None
+        if report == "apps":
+            return (upn.lower(), value, 0, None)
+        return (upn.lower(), None, 0, value)
+
+    return fold_other
 
 
 def usage_row(report: str, row: Mapping[str, str]) -> ReportRow | None:

@@ -1,0 +1,208 @@
+"""licensedesk-cli end to end against a tenant answered by `responses` (real msal, real Graph
+client, real SQLite): connections add -> test -> import -> users/history, and the failures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import responses
+
+from core.cli import main
+from core.controller import Controller
+from core.graph import DEFAULT_REPORT_BUDGET
+from tests.core.test_auth_fakes import FakeSts, app_token_body, error_body
+from tests.fixtures import graph as fx
+
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+SECRET = "s3cr3t~value-never-stored"
+
+
+@pytest.fixture
+def controller(app_paths, database, secret_store) -> Iterator[Controller]:
+    DEFAULT_REPORT_BUDGET.reset()
+    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
+    yield ctl
+    ctl.close()
+
+
+@pytest.fixture
+def sts() -> Iterator[FakeSts]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeSts(mock)
+
+
+def cli(controller: Controller, *argv: str) -> int:
+    return main(list(argv), controller_factory=lambda: controller)
+
+
+def add(controller: Controller, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setenv("CONTOSO_SECRET", SECRET)
+    return cli(
+        controller,
+        "connections",
+        "add",
+        "--name",
+        "Contoso HQ",
+        "--source-type",
+        "Microsoft 365",
+        "--method",
+        "own-app",
+        "--tenant",
+        "contoso.com",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret-env",
+        "CONTOSO_SECRET",
+    )
+
+
+def serve_tenant(sts: FakeSts) -> None:
+    # Test connection reads one user, with and without signInActivity.
+    sts.mock.get(
+        f"{fx.GRAPH}/users",
+        json={"value": [fx.USERS_PAGE_1[0]]},
+        match=[responses.matchers.query_param_matcher({"$top": "1"}, strict_match=False)],
+    )
+    sts.tenant("contoso.com")
+    sts.token("contoso.com", app_token_body(tid=fx.TENANT_ID))
+    fx.add_tenant(sts.mock)
+    counts = "Report Refresh Date,Office 365,Exchange,Report Date,Report Period\r\n"
+    sts.mock.get(
+        f"{fx.GRAPH}/reports/getOffice365ActiveUserCounts(period='D7')",
+        status=302,
+        headers={"Location": f"{fx.DOWNLOAD}/counts"},
+    )
+    sts.mock.get(f"{fx.DOWNLOAD}/counts", body=("\ufeff" + counts).encode())
+
+
+def test_add_test_import_users_json(controller, sts, monkeypatch, capsys, database) -> None:
+    serve_tenant(sts)
+    assert add(controller, monkeypatch) == 0
+    assert "Added connection" in capsys.readouterr().out
+
+    assert cli(controller, "connections", "test", "Contoso HQ") == 0
+    out = capsys.readouterr().out
+    assert "Contoso Ltd" in out and "granted" in out
+    # The secret reached the token endpoint from the keychain, not from the database.
+    assert any(SECRET in str(c.request.body) for c in sts.mock.calls if "/token" in c.request.url)
+
+    assert cli(controller, "import", "Contoso HQ", "--quiet") == 0
+    assert "succeeded" in capsys.readouterr().out
+
+    assert cli(controller, "users", "--format", "json") == 0
+    users = {u["user_principal_name"]: u for u in json.loads(capsys.readouterr().out)}
+    assert len(users) == 4
+    first = users["user1@contoso.com"]
+    assert first["tenant_id"] == fx.TENANT_ID
+    e3 = next(s for s in first["skus"] if s["sku_id"] == fx.E3)
+    assert e3["direct"] is True and e3["groups"] == [fx.GROUP]
+    assert first["usage_known"] is True and first["inactive"] is False
+    assert users["user2@contoso.com"]["skus"][0]["direct"] in (True, False)
+
+    assert cli(controller, "history", "--format", "json") == 0
+    history = json.loads(capsys.readouterr().out)
+    assert history[0]["status"] == "succeeded" and history[0]["users"] == 4
+
+    raw = (
+        database.path.read_bytes()
+        + database.path.with_name(database.path.name + "-wal").read_bytes()
+    )
+    assert SECRET.encode() not in raw
+
+
+def test_wrong_secret_is_reported_on_the_secret_field(controller, sts, monkeypatch, capsys):
+    sts.tenant("contoso.com")
+    sts.token(
+        "contoso.com", error_body(7000215, "invalid_client", "Invalid client secret."), status=401
+    )
+    assert add(controller, monkeypatch) == 0
+    capsys.readouterr()
+    assert cli(controller, "connections", "test", "Contoso HQ") == 1
+    err = capsys.readouterr().err
+    assert "[client_secret]" in err
+    assert "check you copied the value, not its ID" in err
+
+
+def test_failed_import_exits_non_zero_and_keeps_previous_data(
+    controller, sts, monkeypatch, capsys
+) -> None:
+    serve_tenant(sts)
+    add(controller, monkeypatch)
+    assert cli(controller, "import", "Contoso HQ", "--quiet") == 0
+    sts.mock.replace(responses.GET, f"{fx.GRAPH}/subscribedSkus", body="<html>oops</html>")
+    capsys.readouterr()
+    assert cli(controller, "import", "Contoso HQ", "--quiet") == 1
+    err = capsys.readouterr().err
+    assert "subscribedSkus" in err
+    assert cli(controller, "users", "--format", "json") == 0
+    assert len(json.loads(capsys.readouterr().out)) == 4
+
+
+def test_secret_is_never_an_argument(controller, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("MISSING_VAR", raising=False)
+    code = cli(
+        controller,
+        "connections",
+        "add",
+        "--name",
+        "X",
+        "--tenant",
+        "contoso.com",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret-env",
+        "MISSING_VAR",
+    )
+    assert code != 0
+    assert "MISSING_VAR is not set" in capsys.readouterr().err
+    assert controller.list_connections() == []
+
+
+def test_bad_input_names_the_field(controller, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("S", "x")
+    code = cli(
+        controller,
+        "connections",
+        "add",
+        "--name",
+        "_bad name!",
+        "--tenant",
+        "not a domain",
+        "--client-id",
+        "nope",
+        "--client-secret-env",
+        "S",
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "name" in err and "tenant" in err and "client_id" in err
+
+
+def test_one_connection_per_tenant(controller, monkeypatch, capsys) -> None:
+    add(controller, monkeypatch)
+    monkeypatch.setenv("S2", "x")
+    code = cli(
+        controller,
+        "connections",
+        "add",
+        "--name",
+        "Second",
+        "--tenant",
+        "CONTOSO.com",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret-env",
+        "S2",
+    )
+    assert code == 2
+    assert "Contoso HQ" in capsys.readouterr().err
+
+
+def test_remove_deletes_keychain_entries(controller, monkeypatch, memory_keyring) -> None:
+    add(controller, monkeypatch)
+    assert any(v == SECRET for v in memory_keyring.entries.values())
+    assert cli(controller, "connections", "remove", "Contoso HQ") == 0
+    assert not any(v == SECRET for v in memory_keyring.entries.values())
+    assert controller.list_connections() == []
