@@ -1,6 +1,6 @@
 """Microsoft Graph access: GraphClient (paging, retries, usage reports) and its helpers."""
 
-from core.graph.client import GraphClient, Page, TokenSource
+from core.graph.client import GraphClient, Page, RawPage, TokenSource
 from core.graph.faults import GraphUnreachable, permission_for
 from core.graph.reports import (
     DEFAULT_REPORT_BUDGET,
@@ -17,6 +17,7 @@ __all__ = [
     "GraphClient",
     "GraphUnreachable",
     "Page",
+    "RawPage",
     "ReportBudget",
     "ReportBudgetExceeded",
     "ReportCsv",

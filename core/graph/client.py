@@ -42,6 +42,16 @@ class TokenSource(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class RawPage:
+    """One undecoded page: `body` is the JSON bytes as received."""
+
+    body: bytes
+    next_link: str | None
+    delta_link: str | None
+    url: str
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a Graph collection; `items` is the page's `value`, not a copy."""
 
@@ -115,6 +125,21 @@ class GraphClient:
                 raise _malformed(url, "a page without a 'value' list")
             next_link = _link(data, "@odata.nextLink", url)
             yield Page(items, next_link, _link(data, "@odata.deltaLink", url), response.url or url)
+            url, params = next_link, None
+
+    def iter_raw_pages(self, path_or_url: str, params: Params = None) -> Iterator[RawPage]:
+        """Like `iter_pages`, but yield each page's undecoded body; only the paging links are
+        read here. For the importer, which decodes pages in a separate process."""
+        url: str | None = self.url(path_or_url)
+        while url is not None:
+            response = self._send(url, params)
+            body = response.content
+            if not body:
+                raise _malformed(url, "an empty answer")
+            next_link = _scan_link(body, b"@odata.nextLink", url)
+            yield RawPage(
+                body, next_link, _scan_link(body, b"@odata.deltaLink", url), response.url or url
+            )
             url, params = next_link, None
 
     def get_report_csv(
@@ -287,6 +312,30 @@ class GraphClient:
         if not isinstance(data, dict):
             raise _malformed(url, f"JSON that is not an object ({type(data).__name__})")
         return data
+
+
+def _scan_link(body: bytes, key: bytes, url: str) -> str | None:
+    """Find a top-level `"key": "…"` in a JSON body without decoding the rest. Inside a JSON
+    string a quote is always escaped, so an unescaped `"key"` can only be a member name."""
+    needle = b'"' + key + b'"'
+    at = body.rfind(needle)
+    while at > 0 and body[at - 1 : at] == b"\\":
+        at = body.rfind(needle, 0, at)
+    if at < 0:
+        return None
+    rest = body[at + len(needle) :].lstrip()
+    if not rest.startswith(b":"):
+        raise _malformed(url, f"a page whose {key.decode()} is not a string")
+    try:
+        value, _ = _DECODER.raw_decode(rest[1:8192].lstrip().decode("utf-8", "replace"))
+    except ValueError as exc:
+        raise _malformed(url, f"a page whose {key.decode()} is not JSON", str(exc)) from exc
+    if not isinstance(value, str):
+        raise _malformed(url, f"a page whose {key.decode()} is not a string")
+    return value
+
+
+_DECODER = json.JSONDecoder()
 
 
 def _link(data: JsonObject, key: str, url: str) -> str | None:

@@ -33,12 +33,10 @@ from core.imports.parse import (
     USER_FIELDS,
     USERS_TOP,
     USERS_TOP_WITH_SIGN_IN,
-    fold_users,
-    is_concealed_upn,
     sku_row,
     subscription_row,
-    usage_folder,
 )
+from core.imports.stager import StagingWorker
 from core.storage.db import Database, iso, utc_now
 from core.storage.repositories import ConnectionRepository, ImportRunRepository
 from core.storage.snapshots import CommitHook, SnapshotWriter
@@ -101,9 +99,10 @@ def run_import(
         run_id = runs.start(conn, request.connection)
     state = _State(run_id)
     writer = SnapshotWriter(db, request.connection, run_id)
+    stager = StagingWorker(db.path)  # starts while the token and organization are read
     status, error, detail = ImportStatus.FAILED, None, None
     try:
-        _Importer(request, writer, state, progress, cancel).run()
+        _Importer(request, writer, stager, state, progress, cancel).run()
         status = ImportStatus.SUCCEEDED_WITH_WARNINGS if state.warnings else ImportStatus.SUCCEEDED
     except ImportCancelled:
         status, error = ImportStatus.CANCELLED, "Cancelled by the user."
@@ -114,7 +113,10 @@ def run_import(
         log.exception("import of %s crashed", request.connection.name)
         error, detail = "The import stopped on an unexpected error.", repr(exc)
     finally:
-        if status not in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS):
+        if status in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS):
+            stager.close()
+        else:
+            stager.kill()
             try:
                 writer.discard()
             except Exception:
@@ -142,6 +144,7 @@ class _Importer:
         self,
         request: ImportRequest,
         writer: SnapshotWriter,
+        stager: StagingWorker,
         state: _State,
         progress: ProgressCallback,
         cancel: CancelToken,
@@ -149,10 +152,12 @@ class _Importer:
         self.req = request
         self.graph = request.graph
         self.writer = writer
+        self.stager = stager
         self.state = state
         self.cancel = cancel
         self._progress = progress
         self.connection = request.connection
+        self._users_staged = False  # full read: counts come from the worker at the end
 
     def report(self, step: str, done: int, total: int | None, message: str) -> None:
         self._progress(ImportProgress(self.connection.id, step, done, total, message))
@@ -166,6 +171,7 @@ class _Importer:
         self.subscriptions()
         sign_in = self.users()
         reports_imported, concealed, refresh_date = self.usage()
+        self.count_users()
         self.cancel.raise_if_cancelled()
         self.writer.set_usage_meta(
             as_of=refresh_date or iso(self.req.now()) or "",
@@ -208,9 +214,10 @@ class _Importer:
                 field="tenant",
             )
         name = str(org.get("displayName") or tenant_id)
-        self.writer.begin(
+        snapshot_id = self.writer.begin(
             tenant_id=tenant_id, tenant_name=name, domains=domains, now=self.req.now()
         )
+        self.stager.attach(snapshot_id)
         return tenant_id, name
 
     def skus(self) -> None:
@@ -264,9 +271,15 @@ class _Importer:
                 f"Sign-in activity was not imported because {reason}; last activity comes "
                 "from the usage reports only."
             )
-            self.writer.clear_users()
+            self.stager.clear("users")
+            self.stager.sync()
             self._read_users(with_sign_in=False)
             return False
+
+    def count_users(self) -> None:
+        if self._users_staged:
+            self.state.users = int(self.stager.sync()["users"])
+            self.state.licensed_users = self.writer.licensed_user_count()
 
     def _latest_delta_link(self) -> str | None:
         # Taken before the full read, so changes made during it show up next time.
@@ -306,14 +319,15 @@ class _Importer:
         top = USERS_TOP_WITH_SIGN_IN if with_sign_in else USERS_TOP
         self.state.users = 0
         self.report("users", 0, None, "Reading users")
-        for page in self.graph.iter_pages("/users", {"$select": select, "$top": str(top)}):
-            users, user_skus = fold_users(page.items, page.url)
-            self.writer.write_users(users, user_skus)
-            self.state.users += len(users)
-            self.report("users", self.state.users, None, f"Read {self.state.users:,} users")
+        params = {"$select": select, "$top": str(top)}
+        for page in self.graph.iter_raw_pages("/users", params):
+            done = self.stager.users_page(page.body, page.url)
+            self.report("users", done, None, f"Read {done:,} users")
             self.cancel.raise_if_cancelled()
-        self.writer.flush_users()
-        self.state.licensed_users = self.writer.licensed_user_count()
+        # The worker moves the staged users into the snapshot while the reports download;
+        # `count_users` waits for it.
+        self.stager.flush_users()
+        self._users_staged = True
 
     def usage(self) -> tuple[bool, bool, str | None]:
         """Report settings and the three reports -> (imported, concealed, refresh date)."""
@@ -324,27 +338,32 @@ class _Importer:
             )
             return False, False, None
         concealed = self._report_settings_concealed()
-        refresh_date: str | None = None
-        all_concealed = True
         try:
             for index, (kind, template) in enumerate(REPORTS):
                 self.report("reports", index, len(REPORTS), f"Reading usage report {index + 1}/3")
                 function = template.format(period=self.connection.usage_period.value)
-                rows, hidden, date = self._read_report(kind, function)
-                refresh_date = max(filter(None, (refresh_date, date)), default=None)
-                all_concealed = all_concealed and hidden > 0 and rows == hidden
+                report = self.graph.get_report_csv(function)
+                self.stager.report(kind, report.text, report.url)
                 self.cancel.raise_if_cancelled()
-            self.writer.flush_usage()
+            self.stager.flush_usage()
+            stats = self.stager.sync()["reports"]
         except (PermissionMissingError, ThrottledError) as exc:
             if isinstance(exc, ThrottledError) and not isinstance(exc, ReportBudgetExceeded):
                 raise
-            self.writer.clear_usage()
+            self.stager.clear("usage")
+            self.stager.sync()
             self.state.report_rows = 0
             self.state.warnings.append(f"Usage reports were not read: {exc.message}")
             return False, concealed, None
+        self.state.report_rows = sum(r["rows"] for r in stats.values())
+        refresh_date = max(
+            (r["refresh_date"] for r in stats.values() if r["refresh_date"]), default=None
+        )
+        all_concealed = all(r["hidden"] > 0 and r["rows"] == r["hidden"] for r in stats.values())
         concealed = concealed or all_concealed
         if concealed:
-            self.writer.clear_usage()
+            self.stager.clear("usage")
+            self.stager.sync()
             self.state.warnings.append(
                 CONCEALED_HELP.format(tenant=self.connection.tenant_name or self.connection.name)
             )
@@ -358,30 +377,3 @@ class _Importer:
             return False
         settings = body.get("value", body) if isinstance(body.get("value"), dict) else body
         return bool(settings.get("displayConcealedNames"))
-
-    def _read_report(self, kind: str, function: str) -> tuple[int, int, str | None]:
-        report = self.graph.get_report_csv(function)
-        header = report.header
-        fold = usage_folder(kind, header)
-        upn_i = header.index("User Principal Name")
-        date_i = header.index("Report Refresh Date")
-        batch: list[tuple[object, ...]] = []
-        rows = hidden = 0
-        refresh_date: str | None = None
-        for row in report.records():
-            rows += 1
-            if refresh_date is None and row[date_i]:
-                refresh_date = row[date_i]
-            if is_concealed_upn(row[upn_i]):
-                hidden += 1
-                continue
-            folded = fold(row)
-            if folded is not None:
-                batch.append(folded)
-            if len(batch) >= 20000:
-                self.writer.write_usage(batch)
-                batch = []
-        if batch:
-            self.writer.write_usage(batch)
-        self.state.report_rows += rows
-        return rows, hidden, refresh_date

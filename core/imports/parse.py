@@ -149,6 +149,13 @@ def fold_users(
 
 # Usage reports (Graph reference §4.6).
 
+# The three usage reports by the kind the engine and the staging worker call them.
+REPORT_FUNCTIONS = {
+    "active": "getOffice365ActiveUserDetail",
+    "apps": "getM365AppUserDetail",
+    "activations": "getOffice365ActivationsUserDetail",
+}
+
 ACTIVE_USER_ACTIVITY_COLUMNS = (
     "Exchange Last Activity Date",
     "OneDrive Last Activity Date",

@@ -42,11 +42,11 @@ class Database:
         self.backups_dir = backups_dir or path.parent / "backups"
         self._local = threading.local()
 
-    def connect(self) -> sqlite3.Connection:
+    def connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
         """A new connection (caller closes it). Autocommit off; use `transaction()`."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=True
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=check_same_thread
         )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")

@@ -55,6 +55,22 @@ class SnapshotWriter:
         self._conn.execute("PRAGMA temp_store = FILE")
         self._conn.executescript(_STAGING)
         self.snapshot_id: int | None = None
+        self.last_staged = 0
+
+    @classmethod
+    def for_staging(
+        cls, database: Database, snapshot_id: int, *, any_thread: bool = False
+    ) -> SnapshotWriter:
+        """A writer that stages rows for an existing 'building' snapshot (the staging worker)."""
+        writer = cls.__new__(cls)
+        writer._db = database
+        writer._run_id = 0
+        writer._conn = database.connect(check_same_thread=not any_thread)
+        writer._conn.execute("PRAGMA temp_store = FILE")
+        writer._conn.executescript(_STAGING)
+        writer.snapshot_id = snapshot_id
+        writer.last_staged = 0
+        return writer
 
     def close(self) -> None:
         self._conn.close()

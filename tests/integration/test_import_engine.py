@@ -236,9 +236,12 @@ def test_cancel_between_pages_keeps_the_previous_snapshot(mock, database, connec
     mock.reset()
     fx.add_tenant(mock)
     token = CancelToken()
+    users_events: list[ImportProgress] = []
 
     def progress(event: ImportProgress) -> None:
-        if event.step == "users" and event.done > 0:
+        if event.step == "users":
+            users_events.append(event)
+        if len(users_events) == 2:  # "Reading users", then the first page
             token.cancel()
 
     run, _ = do_import(database, connection, cancel=token, progress=progress)
