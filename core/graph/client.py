@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -21,6 +22,7 @@ from core.graph.reports import (
     DEFAULT_REPORT_BUDGET,
     ReportBudget,
     ReportCsv,
+    check_report_header,
     required_columns_for,
 )
 from core.graph.retry import NETWORK_ERRORS, RETRY_STATUSES, RetryPolicy
@@ -155,24 +157,7 @@ class GraphClient:
         the report budget first. `required_columns` defaults to `Report Refresh Date` plus,
         for per-user reports (`…UserDetail`), `User Principal Name`.
         """
-        url = f"{self._root}/{self._report_version}/reports/{function_call.lstrip('/')}"
-
-        def take_slot() -> None:
-            self._budget.acquire(self._tenant_key)
-
-        response = self._send(url, None, accept=None, before_attempt=take_slot)
-        hops = 0
-        while response.status_code in _REDIRECTS:
-            location = response.headers.get("Location")
-            if not location or hops >= _MAX_DOWNLOAD_HOPS:
-                raise GraphError(
-                    f"Microsoft Graph sent an unusable report redirect for {describe_url(url)}.",
-                    url=url,
-                    status=response.status_code,
-                )
-            target = urljoin(response.url or url, location)
-            response = self._send(target, None, auth=False)
-            hops += 1
+        url, response, _ = self._report_response(function_call, stream=False)
         if response.status_code != 200:
             raise _malformed(url, f"an unexpected {response.status_code} answer")
         try:
@@ -182,6 +167,68 @@ class GraphClient:
         if required_columns is None:
             required_columns = required_columns_for(function_call)
         return ReportCsv(url, text, required_columns)
+
+    def download_report(
+        self,
+        function_call: str,
+        target: Path,
+        *,
+        required_columns: tuple[str, ...] | None = None,
+    ) -> str:
+        """Stream a CSV usage report into the file `target` and return the Graph report URL.
+
+        Like `get_report_csv`, but the body never sits in memory whole (a report of 1,000,000
+        users is hundreds of megabytes). A connection dropped mid-body downloads the report
+        again from its pre-authenticated link, under the same retry policy.
+        """
+        url, response, download_url = self._report_response(function_call, stream=True)
+        retries = 0
+        while True:
+            if response.status_code != 200:
+                response.close()
+                raise _malformed(url, f"an unexpected {response.status_code} answer")
+            try:
+                with target.open("wb") as out:
+                    for chunk in response.iter_content(1 << 16):
+                        out.write(chunk)
+            except NETWORK_ERRORS as exc:
+                response.close()
+                retries = self._back_off(exc, download_url, retries, graph=False)
+                response = self._send(download_url, None, auth=False, stream=True)
+                continue
+            response.close()
+            break
+        if required_columns is None:
+            required_columns = required_columns_for(function_call)
+        check_report_header(target, url, required_columns)
+        return url
+
+    def _report_response(
+        self, function_call: str, *, stream: bool
+    ) -> tuple[str, requests.Response, str]:
+        """GET a report, following Graph's 302 to the download link without the token;
+        returns (Graph URL, the final answer, the URL that answered)."""
+        url = f"{self._root}/{self._report_version}/reports/{function_call.lstrip('/')}"
+
+        def take_slot() -> None:
+            self._budget.acquire(self._tenant_key)
+
+        response = self._send(url, None, accept=None, before_attempt=take_slot, stream=stream)
+        target = url
+        hops = 0
+        while response.status_code in _REDIRECTS:
+            location = response.headers.get("Location")
+            response.close()
+            if not location or hops >= _MAX_DOWNLOAD_HOPS:
+                raise GraphError(
+                    f"Microsoft Graph sent an unusable report redirect for {describe_url(url)}.",
+                    url=url,
+                    status=response.status_code,
+                )
+            target = urljoin(response.url or url, location)
+            response = self._send(target, None, auth=False, stream=stream)
+            hops += 1
+        return url, response, target
 
     # -- one request under the retry policy -------------------------------------------------
 
@@ -193,6 +240,7 @@ class GraphClient:
         auth: bool = True,
         accept: str | None = "application/json",
         before_attempt: Callable[[], None] | None = None,
+        stream: bool = False,
     ) -> requests.Response:
         """GET `url`, retrying per the policy; return the first answer below 400."""
         retries = 0
@@ -210,6 +258,7 @@ class GraphClient:
                     headers=self._headers(auth, accept, fresh_token),  # type: ignore[arg-type]
                     timeout=self._timeout,
                     allow_redirects=False,
+                    stream=stream,
                 )
             except requests.exceptions.SSLError as exc:  # a bad certificate does not heal
                 raise tls_error(url, graph=auth) from exc

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from core.errors import MalformedResponseError, ThrottledError
 from core.graph.faults import relative_path
@@ -163,6 +164,45 @@ class ReportCsv:
             url=self.url,
             detail=f"GET {self.url}",
         )
+
+
+def check_report_header(path: Path, url: str, required_columns: tuple[str, ...]) -> list[str]:
+    """Validate a downloaded report file's header like ReportCsv does; return the header."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except UnicodeDecodeError as exc:
+        raise ReportCsv(url, "x", ())._malformed(
+            f"a report that is not UTF-8 ({exc.reason})"
+        ) from exc
+    return ReportCsv(url, first, required_columns).header
+
+
+def iter_report_file(path: Path, url: str) -> tuple[list[str], Iterator[list[str]]]:
+    """The header and a lazy iterator over the data rows of a downloaded report file; a row of
+    the wrong width or bytes that are not UTF-8 raise MalformedResponseError naming `url`."""
+    header = check_report_header(path, url, ())
+    probe = ReportCsv(url, ",".join(header), ())
+
+    def rows() -> Iterator[list[str]]:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            try:
+                next(reader, None)
+                for row in reader:
+                    if len(row) != len(header):
+                        if not row:
+                            continue
+                        raise probe._malformed(
+                            f"a report row with the wrong number of fields (line {reader.line_num})"
+                        )
+                    yield row
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise probe._malformed(
+                    f"a report that is not CSV (line {reader.line_num}: {exc})"
+                ) from exc
+
+    return header, rows()
 
 
 def _lines(text: str, chunk: int = 1 << 16) -> Iterator[str]:

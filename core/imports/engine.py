@@ -9,9 +9,11 @@ a snapshot that did not become current is discarded, so the previous data stays 
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from core.cancel import CancelToken
 from core.domain import Connection, ImportCounts, ImportProgress, ImportRun, ImportStatus
@@ -338,12 +340,16 @@ class _Importer:
             )
             return False, False, None
         concealed = self._report_settings_concealed()
+        # Reports are streamed to files (owner-only folder) and read by the worker from there:
+        # a report of a million users never sits in memory.
+        folder = tempfile.TemporaryDirectory(prefix="licensedesk-reports-")
         try:
             for index, (kind, template) in enumerate(REPORTS):
                 self.report("reports", index, len(REPORTS), f"Reading usage report {index + 1}/3")
                 function = template.format(period=self.connection.usage_period.value)
-                report = self.graph.get_report_csv(function)
-                self.stager.report(kind, report.text, report.url)
+                path = Path(folder.name) / f"{kind}.csv"
+                url = self.graph.download_report(function, path)
+                self.stager.report(kind, path, url)
                 self.cancel.raise_if_cancelled()
             self.stager.flush_usage()
             stats = self.stager.sync()["reports"]
@@ -355,6 +361,9 @@ class _Importer:
             self.state.report_rows = 0
             self.state.warnings.append(f"Usage reports were not read: {exc.message}")
             return False, concealed, None
+        finally:
+            self.stager.sync()  # the worker is done with the files before they go
+            folder.cleanup()
         self.state.report_rows = sum(r["rows"] for r in stats.values())
         refresh_date = max(
             (r["refresh_date"] for r in stats.values() if r["refresh_date"]), default=None

@@ -80,8 +80,10 @@ class StagingWorker:
         self._drain()
         return self.users
 
-    def report(self, kind: str, text: str, url: str) -> None:
-        self._send(("report", kind, text, url))
+    def report(self, kind: str, path: Path, url: str) -> None:
+        """Send a downloaded report file (the worker reads it; the caller deletes it after
+        the next `sync`)."""
+        self._send(("report", kind, str(path), url))
 
     def flush_users(self) -> None:
         self._send(("flush_users",))
@@ -342,19 +344,25 @@ def _stage_users(writer: Any, body: bytes, url: str, fold_users: Any) -> None:
     writer.last_staged = len(users)
 
 
-def _stage_report(writer: Any, kind: str, text: str, url: str) -> dict[str, Any]:
-    from core.graph.reports import ReportCsv, required_columns_for
-    from core.imports.parse import REPORT_FUNCTIONS, is_concealed_upn, usage_folder
+def _stage_report(writer: Any, kind: str, path: str, url: str) -> dict[str, Any]:
+    from core.graph.reports import iter_report_file
+    from core.imports.parse import is_concealed_upn, usage_folder
 
-    report = ReportCsv(url, text, required_columns_for(REPORT_FUNCTIONS[kind]))
-    header = report.header
+    header, records = iter_report_file(Path(path), url)
+    missing = [c for c in ("Report Refresh Date", "User Principal Name") if c not in header]
+    if missing:
+        raise MalformedResponseError(
+            f"Microsoft Graph sent a report without the column(s) {', '.join(missing)} for "
+            f"{_path(url)}.",
+            url=url,
+        )
     fold = usage_folder(kind, header)
     upn_i = header.index("User Principal Name")
     date_i = header.index("Report Refresh Date")
     batch: list[tuple[Any, ...]] = []
     rows = hidden = 0
     refresh_date: str | None = None
-    for row in report.records():
+    for row in records:
         rows += 1
         if refresh_date is None and row[date_i]:
             refresh_date = row[date_i]

@@ -234,3 +234,30 @@ def test_beta_reports_use_beta_while_other_calls_stay_on_v1() -> None:
     client.get_report_csv(FUNCTION)
     client.get_json("/organization")
     assert [c.request.url.split("/")[3] for c in responses.calls] == ["beta", "v1.0"]
+
+
+@responses.activate
+def test_download_report_streams_to_a_file_and_retries_a_dropped_body(tmp_path) -> None:
+    waits: list[float] = []
+    client = make_client(sleep=waits.append)
+    responses.get(REPORT, status=302, headers={"Location": DOWNLOAD})
+    responses.get(DOWNLOAD, body=requests.exceptions.ChunkedEncodingError("connection reset"))
+    responses.get(DOWNLOAD, body=CSV.encode("utf-8"))
+    target = tmp_path / "active.csv"
+    assert client.download_report(FUNCTION, target) == REPORT
+    assert target.read_bytes() == CSV.encode("utf-8")
+    assert len(waits) == 1
+    assert all("Authorization" not in c.request.headers for c in responses.calls[1:])
+    from core.graph.reports import iter_report_file
+
+    header, rows = iter_report_file(target, REPORT)
+    assert header[0] == "Report Refresh Date"  # the BOM is gone
+    assert [r[1] for r in rows] == ["ann@contoso.com", "bob@contoso.com"]
+
+
+@responses.activate
+def test_downloaded_report_without_user_column_is_malformed(tmp_path) -> None:
+    responses.get(REPORT, status=302, headers={"Location": DOWNLOAD})
+    responses.get(DOWNLOAD, body=b"\xef\xbb\xbfReport Refresh Date,Something\r\n")
+    with pytest.raises(MalformedResponseError, match="User Principal Name"):
+        make_client().download_report(FUNCTION, tmp_path / "r.csv")
