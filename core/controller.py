@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from importlib import resources
 
 from core.auth import MemoryTokenCacheStore, sign_in_device_code, sign_in_interactive
 from core.cancel import CancelToken
@@ -379,6 +380,11 @@ class Controller:
             existing = self._connections.find_by_name(self._db(), draft.name)
             connection = existing or self.create_connection(draft)
             created.append(connection)
+        if not self.licensing.prices():
+            # Sample list prices (USD per user per month) so the demo shows cost and waste;
+            # the user's own prices are never overwritten.
+            with resources.as_file(resources.files("resources") / "demo_prices.csv") as path:
+                self.licensing.import_prices_csv(path)
         if start_imports:
             for connection in created:
                 if connection.id not in self._running_ids():

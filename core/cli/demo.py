@@ -20,4 +20,9 @@ def run_demo(args: argparse.Namespace, controller: Any) -> int:
     handles = [controller.start_import(c.id) for c in connections]
     for handle in handles:
         print(_summary(handle.future.result()) + "  [simulated]")
+    if not controller.saas.config().configured:
+        # The simulated Flexera One organization of the demo tenants, left disabled:
+        # `saas-management enable` then shows the connector retiring the Office 365 licenses.
+        controller.saas.configure("nam", "", None, simulated=True)
+        print("SaaS Management connector set up on the simulated demo organization (disabled).")
     return 0

@@ -1,0 +1,61 @@
+"""The demo end to end through the CLI: two simulated tenants imported, positions and costs in
+`licenses --format json`, and the SaaS Management switch retiring and restoring licenses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from core.cli import main
+from core.controller import Controller
+from core.graph import DEFAULT_REPORT_BUDGET
+from core.simulator.demo import get_model, reset_simulators
+
+
+@pytest.fixture
+def controller(app_paths, database, secret_store) -> Iterator[Controller]:
+    DEFAULT_REPORT_BUDGET.reset()
+    reset_simulators()
+    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
+    yield ctl
+    ctl.close()
+    reset_simulators()
+
+
+def cli_json(controller: Controller, capsys, *argv: str) -> list[dict]:
+    assert main([*argv, "--format", "json"], controller_factory=lambda: controller) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_demo_positions_costs_and_the_saas_switch(controller, capsys) -> None:
+    assert main(["demo"], controller_factory=lambda: controller) == 0
+    out = capsys.readouterr().out
+    assert "Contoso demo: succeeded" in out and "[simulated]" in out
+
+    licenses = cli_json(controller, capsys, "licenses")
+    contoso = get_model("contoso").truth()
+    e3 = next(
+        r for r in licenses if r["sku_part_number"] == "SPE_E3" and r["tenant_name"] == "Contoso"
+    )
+    truth = contoso.sku("SPE_E3")
+    assert e3["entitlement"] == truth.enabled + truth.warning
+    assert e3["assigned_users"] == truth.consumed
+    assert e3["compliance_position"] == truth.enabled + truth.warning - truth.consumed
+    assert e3["unit_price"] == 36.0 and e3["waste_cost"] > 0  # sample demo prices
+    free = next(r for r in licenses if r["sku_part_number"] == "FLOW_FREE")
+    assert free["free"] is True and not free["waste_cost"]
+    connector = [r for r in licenses if r["source"] == "Microsoft 365"]
+
+    assert main(["saas-management", "enable"], controller_factory=lambda: controller) == 0
+    assert f"{len(connector)} licenses retired" in capsys.readouterr().out
+    assert main(["saas-management", "import"], controller_factory=lambda: controller) == 0
+    capsys.readouterr()
+    active = cli_json(controller, capsys, "licenses", "--hide-retired")
+    assert active and {r["source"] for r in active} == {"SaaS Management"}
+
+    assert main(["saas-management", "disable"], controller_factory=lambda: controller) == 0
+    assert f"{len(connector)} licenses restored" in capsys.readouterr().out
+    after = {r["id"]: r["status"] for r in cli_json(controller, capsys, "licenses")}
+    assert all(after[r["id"]] == "Active" for r in connector)
