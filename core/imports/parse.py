@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from core.errors import MalformedResponseError
@@ -184,21 +185,29 @@ def _latest(row: Mapping[str, str], columns: Iterable[str]) -> str | None:
     return best or None
 
 
+def _columns(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """Pick these columns of a row as a tuple, in C (itemgetter) when there are several."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    return lambda row: tuple(row[i] for i in indexes)
+
+
 def usage_folder(report: str, header: list[str]) -> Callable[[list[str]], ReportRow | None]:
     """A fast `usage_row` for rows as lists in `header` order (no dict per row)."""
     col = {name: i for i, name in enumerate(header)}
     upn_i = col["User Principal Name"]
     deleted_i = col.get("Is Deleted")
     if report == "active":
-        activity = [col[c] for c in ACTIVE_USER_ACTIVITY_COLUMNS if c in col]
-        licenses = [col[c] for c in ACTIVE_USER_LICENSE_COLUMNS if c in col]
+        dates = _columns([col[c] for c in ACTIVE_USER_ACTIVITY_COLUMNS if c in col])
+        flags = _columns([col[c] for c in ACTIVE_USER_LICENSE_COLUMNS if c in col])
 
         def fold(row: list[str]) -> ReportRow | None:
             upn = row[upn_i].strip()
             if not upn or (deleted_i is not None and row[deleted_i].lower() == "true"):
                 return None
-            last = max([row[i] for i in activity]) if activity else ""
-            has = any(row[i].lower() == "true" for i in licenses)
+            last = max(dates(row), default="")  # ISO dates: the text maximum is the latest
+            held = flags(row)
+            has = "True" in held or "true" in held or "TRUE" in held
             return (upn.lower(), last or None, int(has), None)
 
         return fold
