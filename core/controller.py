@@ -7,7 +7,9 @@ the same connection twice, and it composes the licensing and SaaS Management ser
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -22,6 +24,7 @@ from core.domain import (
     AuthMethod,
     Connection,
     ConnectionDraft,
+    ConnectionSecrets,
     ConnectionTestReport,
     ImportProgress,
     ImportRun,
@@ -34,7 +37,7 @@ from core.paths import AppPaths
 from core.saas.service import SaasManagementService
 from core.secrets import SecretStore
 from core.settings import AppSettings, parse_setting, settings_from_rows
-from core.storage.db import Database, iso, utc_now
+from core.storage.db import Database, utc_now
 from core.storage.repositories import (
     ConnectionRepository,
     ImportRunRepository,
@@ -162,7 +165,7 @@ class Controller:
 
     def draft_for_edit(self, connection_id: int) -> ConnectionDraft:
         """The saved connection as a draft; secrets stay empty (empty = keep the stored one)."""
-        return connection_as_draft(self.get_connection(connection_id), self._no_secrets())
+        return connection_as_draft(self.get_connection(connection_id), ConnectionSecrets())
 
     def validate_draft(
         self, draft: ConnectionDraft, *, editing_id: int | None = None
@@ -338,11 +341,11 @@ class Controller:
             handle.cancel()
 
     def wait_all(self, timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else self._clock() + timedelta(seconds=timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
         for handle in self.running_imports():
             remaining = None
             if deadline is not None:
-                remaining = max(0.0, (deadline - self._clock()).total_seconds())
+                remaining = max(0.0, deadline - time.monotonic())
             try:
                 handle.future.result(timeout=remaining)
             except Exception:
@@ -457,15 +460,9 @@ class Controller:
             return draft
         stored = load_secrets(self.secrets, editing_id)
         merged = {name: value or getattr(stored, name) for name, value in draft.secrets.items()}
-        return replace(draft, secrets=type(draft.secrets)(**merged))
+        return replace(draft, secrets=ConnectionSecrets(**merged))
 
-    @staticmethod
-    def _no_secrets():  # type: ignore[no-untyped-def]
-        from core.domain import ConnectionSecrets
-
-        return ConnectionSecrets()
-
-    def _db(self):  # type: ignore[no-untyped-def]
+    def _db(self) -> sqlite3.Connection:
         return self.database.thread_connection()
 
 
@@ -484,4 +481,4 @@ def _is_due(connection: Connection, now: datetime) -> bool:
     return last is None or last.astimezone() < slot
 
 
-__all__ = ["Controller", "ImportHandle", "SignInResult", "iso"]
+__all__ = ["Controller", "ImportHandle", "SignInResult"]
