@@ -203,6 +203,16 @@ class GraphClient:
         check_report_header(target, url, required_columns)
         return url
 
+    def check_report_access(self, function_call: str) -> None:
+        """Ask Graph for a report without downloading it: an answer (302 to the download link,
+        or 200) proves the permission; 403 raises PermissionMissingError as usual."""
+        url = f"{self._root}/{self._report_version}/reports/{function_call.lstrip('/')}"
+
+        def take_slot() -> None:
+            self._budget.acquire(self._tenant_key)
+
+        self._send(url, None, accept=None, before_attempt=take_slot, stream=True).close()
+
     def _report_response(
         self, function_call: str, *, stream: bool
     ) -> tuple[str, requests.Response, str]:

@@ -68,13 +68,11 @@ def serve_tenant(sts: FakeSts) -> None:
     sts.tenant("contoso.com")
     sts.token("contoso.com", app_token_body(tid=fx.TENANT_ID))
     fx.add_tenant(sts.mock)
-    counts = "Report Refresh Date,Office 365,Exchange,Report Date,Report Period\r\n"
     sts.mock.get(
-        f"{fx.GRAPH}/reports/getOffice365ActiveUserCounts(period='D7')",
+        f"{fx.GRAPH}/reports/getOffice365ActiveUserDetail(period='D7')",
         status=302,
-        headers={"Location": f"{fx.DOWNLOAD}/counts"},
+        headers={"Location": f"{fx.DOWNLOAD}/never-fetched"},
     )
-    sts.mock.get(f"{fx.DOWNLOAD}/counts", body=("\ufeff" + counts).encode())
 
 
 def test_add_test_import_users_json(controller, sts, monkeypatch, capsys, database) -> None:
@@ -85,6 +83,8 @@ def test_add_test_import_users_json(controller, sts, monkeypatch, capsys, databa
     assert cli(controller, "connections", "test", "Contoso HQ") == 0
     out = capsys.readouterr().out
     assert "Contoso Ltd" in out and "granted" in out
+    assert "missing" not in out
+    assert not any("never-fetched" in c.request.url for c in sts.mock.calls)
     # The secret reached the token endpoint from the keychain, not from the database.
     assert any(SECRET in str(c.request.body) for c in sts.mock.calls if "/token" in c.request.url)
 

@@ -59,3 +59,30 @@ def test_demo_positions_costs_and_the_saas_switch(controller, capsys) -> None:
     assert f"{len(connector)} licenses restored" in capsys.readouterr().out
     after = {r["id"]: r["status"] for r in cli_json(controller, capsys, "licenses")}
     assert all(after[r["id"]] == "Active" for r in connector)
+
+
+def test_connection_test_against_the_simulated_tenants(controller) -> None:
+    from core.domain import PermissionState
+
+    contoso, fabrikam = controller.add_demo_connections(start_imports=False)
+    report = controller.test_connection(
+        controller.draft_for_edit(contoso.id), editing_id=contoso.id
+    )
+    assert report.ok and report.tenant_name == "Contoso"
+    assert {c.area: c.state for c in report.checks} == {
+        area: PermissionState.GRANTED
+        for area in (
+            "organization",
+            "SKUs",
+            "users",
+            "sign-in activity",
+            "reports",
+            "report settings",
+        )
+    }
+    report = controller.test_connection(
+        controller.draft_for_edit(fabrikam.id), editing_id=fabrikam.id
+    )
+    states = {c.area: c.state for c in report.checks}
+    assert report.ok
+    assert states["sign-in activity"] is PermissionState.NOT_APPLICABLE  # no Entra ID P1/P2
