@@ -86,9 +86,9 @@ class OverviewTab(QWidget):
         totals_proxy.setSourceModel(self.totals_model)
         self.totals = TablePanel("overview-tenants", totals_proxy, placeholder="Search tenants")
         self.totals.set_column_widths(
-            {TotalsColumn.TENANT: 190, TotalsColumn.LICENSES: 70, TotalsColumn.ENTITLED: 75,
+            {TotalsColumn.TENANT: 165, TotalsColumn.LICENSES: 75, TotalsColumn.ENTITLED: 75,
              TotalsColumn.ASSIGNED: 80, TotalsColumn.ACTIVE: 70, TotalsColumn.UNASSIGNED: 95,
-             TotalsColumn.SHORTFALL: 80, TotalsColumn.MONTHLY_COST: 110}
+             TotalsColumn.SHORTFALL: 75, TotalsColumn.MONTHLY_COST: 125}
         )  # fmt: skip
         self.warnings_model = WarningsModel(self)
         warnings_proxy = SearchProxyModel(self)
