@@ -1,0 +1,73 @@
+"""The controller's pool: imports of different tenants run in parallel, one connection never
+twice at once, and cancelling a running import through the controller keeps the old data."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from core.controller import Controller
+from core.domain import ImportStatus
+from core.errors import ConnectionInUse
+from core.graph import DEFAULT_REPORT_BUDGET
+from core.simulator.demo import get_simulator, reset_simulators, size_draft
+
+
+@pytest.fixture
+def controller(app_paths, database, secret_store) -> Iterator[Controller]:
+    DEFAULT_REPORT_BUDGET.reset()
+    reset_simulators()
+    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
+    yield ctl
+    ctl.close()
+    reset_simulators()
+
+
+def test_same_connection_never_runs_twice_but_tenants_run_in_parallel(controller) -> None:
+    first = controller.create_connection(size_draft("size:300:1", name="Tenant one"))
+    second = controller.create_connection(size_draft("size:300:2", name="Tenant two"))
+    gate = threading.Event()
+    both_running = threading.Event()
+    seen: set[int] = set()
+    lock = threading.Lock()
+
+    def hold(event) -> None:  # keep both imports inside their users step until both got there
+        if event.step == "users":
+            with lock:
+                seen.add(event.connection_id)
+                if len(seen) == 2:
+                    both_running.set()
+            gate.wait(10)
+
+    one = controller.start_import(first.id, on_progress=hold)
+    two = controller.start_import(second.id, on_progress=hold)
+    assert both_running.wait(10), "the two tenants did not import at the same time"
+    with pytest.raises(ConnectionInUse, match="already importing"):
+        controller.start_import(first.id)
+    gate.set()
+    assert one.future.result(30).status is ImportStatus.SUCCEEDED
+    assert two.future.result(30).status is ImportStatus.SUCCEEDED
+    # Once finished, the connection can import again.
+    again = controller.start_import(first.id)
+    assert again.future.result(30).status is ImportStatus.SUCCEEDED
+
+
+def test_cancel_through_the_controller_keeps_the_previous_import(controller) -> None:
+    connection = controller.create_connection(size_draft("size:2000:3", name="Tenant three"))
+    assert controller.import_now(connection.id).status is ImportStatus.SUCCEEDED
+    before = controller.licensing.license_rows()
+    get_simulator("size:2000:3").knobs.latency_s = 0.05  # slow pages so Cancel lands mid-read
+
+    def cancel_on_users(event) -> None:
+        if event.step == "users" and event.done > 0:
+            controller.cancel_import(connection.id)
+
+    run = controller.start_import(connection.id, on_progress=cancel_on_users).future.result(60)
+    assert run.status is ImportStatus.CANCELLED
+    assert controller.licensing.license_rows() == before
+    assert [r.status for r in controller.import_history(connection.id)] == [
+        ImportStatus.CANCELLED,
+        ImportStatus.SUCCEEDED,
+    ]
