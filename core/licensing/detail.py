@@ -8,6 +8,8 @@ from datetime import datetime
 
 from core.domain import LicenseHolder, LicenseRow, LicenseSubscription, SaasTerm
 from core.licensing.usage_sql import (
+    APP_USER_JOINS,
+    APP_USER_USAGE,
     ASSIGNED,
     ATTRIBUTED,
     CURRENT_CTE,
@@ -45,18 +47,8 @@ h AS (
            MAX(u.id) AS user_id, MAX(u.user_principal_name) AS upn,
            MAX(u.display_name) AS display_name,
            MIN(COALESCE(u.account_enabled, 1)) AS account_enabled,
-           COALESCE(MAX(CASE WHEN u.id IS NULL THEN 0 ELSE {KNOWN} END), 0) AS known,
-           COALESCE(MAX({LAST_ACTIVITY}), '') AS last_act,
-           COALESCE(NULLIF(substr(COALESCE(a.activated_at, ''), 1, 10), ''),
-                    MIN(substr(COALESCE(u.created_at, ''), 1, 10)), '') AS assigned,
-           COALESCE(MIN(cur.cutoff), '') AS cutoff,
-           COALESCE(MIN(cur.hire_cutoff), '') AS hire_cutoff
-    FROM lic
-    JOIN saas_app_users a ON a.saas_app_id = lic.app AND COALESCE(a.deactivated_at, '') = ''
-    LEFT JOIN cur ON 1
-    LEFT JOIN users u ON u.snapshot_id = cur.id
-         AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
-    LEFT JOIN report_usage r ON r.snapshot_id = u.snapshot_id AND r.upn_lower = u.upn_lower
+           {APP_USER_USAGE}
+{APP_USER_JOINS}
     WHERE lic.license_id = ? AND {ATTRIBUTED}
     GROUP BY a.email_lower
 )

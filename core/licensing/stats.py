@@ -10,6 +10,8 @@ from dataclasses import astuple, dataclass
 
 from core.licensing.usage_sql import (
     ACTIVE,
+    APP_USER_JOINS,
+    APP_USER_USAGE,
     ASSIGNED,
     ATTRIBUTED,
     CURRENT_CTE,
@@ -71,18 +73,8 @@ WITH {CURRENT_CTE}, {SAAS_LICENSES_CTE},
 m AS (
     SELECT lic.license_id AS license_id, a.email_lower AS email,
            MAX(COALESCE(u.account_enabled, 1) = 0) AS disabled,
-           COALESCE(MAX(CASE WHEN u.id IS NULL THEN 0 ELSE {KNOWN} END), 0) AS known,
-           COALESCE(MAX({LAST_ACTIVITY}), '') AS last_act,
-           COALESCE(NULLIF(substr(COALESCE(a.activated_at, ''), 1, 10), ''),
-                    MIN(substr(COALESCE(u.created_at, ''), 1, 10)), '') AS assigned,
-           COALESCE(MIN(cur.cutoff), '') AS cutoff,
-           COALESCE(MIN(cur.hire_cutoff), '') AS hire_cutoff
-    FROM lic
-    JOIN saas_app_users a ON a.saas_app_id = lic.app AND COALESCE(a.deactivated_at, '') = ''
-    LEFT JOIN cur ON 1
-    LEFT JOIN users u ON u.snapshot_id = cur.id
-         AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
-    LEFT JOIN report_usage r ON r.snapshot_id = u.snapshot_id AND r.upn_lower = u.upn_lower
+           {APP_USER_USAGE}
+{APP_USER_JOINS}
     WHERE {ATTRIBUTED}
     GROUP BY lic.license_id, a.email_lower
 )

@@ -57,6 +57,21 @@ SAAS_LICENSES_CTE = """lic AS (
 # The API does not say which of an app's licenses a user holds. With one license, every active
 # app user consumes it; with several, a user consumes the licenses whose product the matched
 # Microsoft 365 user holds (temp.ld_saas_map: license -> SKUs, by product name).
+# Active app users of SaaS Management licenses matched to imported users (by UPN, else by the
+# user whose mail it is), and their usage columns: shared by the statistics and the holders list.
+APP_USER_JOINS = """    FROM lic
+    JOIN saas_app_users a ON a.saas_app_id = lic.app AND COALESCE(a.deactivated_at, '') = ''
+    LEFT JOIN cur ON 1
+    LEFT JOIN users u ON u.snapshot_id = cur.id
+         AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
+    LEFT JOIN report_usage r ON r.snapshot_id = u.snapshot_id AND r.upn_lower = u.upn_lower"""
+APP_USER_USAGE = f"""COALESCE(MAX(CASE WHEN u.id IS NULL THEN 0 ELSE {KNOWN} END), 0) AS known,
+           COALESCE(MAX({LAST_ACTIVITY}), '') AS last_act,
+           COALESCE(NULLIF(substr(COALESCE(a.activated_at, ''), 1, 10), ''),
+                    MIN(substr(COALESCE(u.created_at, ''), 1, 10)), '') AS assigned,
+           COALESCE(MIN(cur.cutoff), '') AS cutoff,
+           COALESCE(MIN(cur.hire_cutoff), '') AS hire_cutoff"""
+
 ATTRIBUTED = (
     "(lic.siblings = 1 OR EXISTS (SELECT 1 FROM temp.ld_saas_map mp JOIN user_skus us "
     "ON us.snapshot_id = u.snapshot_id AND us.sku_id = mp.sku_id AND us.user_id = u.id "

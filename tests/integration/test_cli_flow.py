@@ -11,20 +11,11 @@ import responses
 
 from core.cli import main
 from core.controller import Controller
-from core.graph import DEFAULT_REPORT_BUDGET
 from tests.core.test_auth_fakes import FakeSts, app_token_body, error_body
 from tests.fixtures import graph as fx
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET = "s3cr3t~value-never-stored"
-
-
-@pytest.fixture
-def controller(app_paths, database, secret_store) -> Iterator[Controller]:
-    DEFAULT_REPORT_BUDGET.reset()
-    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
-    yield ctl
-    ctl.close()
 
 
 @pytest.fixture

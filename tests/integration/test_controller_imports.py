@@ -4,25 +4,12 @@ twice at once, and cancelling a running import through the controller keeps the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 
-from core.controller import Controller
 from core.domain import ImportStatus
 from core.errors import ConnectionInUse
-from core.graph import DEFAULT_REPORT_BUDGET
-from core.simulator.demo import get_simulator, reset_simulators, size_draft
-
-
-@pytest.fixture
-def controller(app_paths, database, secret_store) -> Iterator[Controller]:
-    DEFAULT_REPORT_BUDGET.reset()
-    reset_simulators()
-    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
-    yield ctl
-    ctl.close()
-    reset_simulators()
+from core.simulator.demo import get_simulator, size_draft
 
 
 def test_same_connection_never_runs_twice_but_tenants_run_in_parallel(controller) -> None:

@@ -4,24 +4,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from core.cli import main
 from core.controller import Controller
-from core.graph import DEFAULT_REPORT_BUDGET
-from core.simulator.demo import get_model, reset_simulators
-
-
-@pytest.fixture
-def controller(app_paths, database, secret_store) -> Iterator[Controller]:
-    DEFAULT_REPORT_BUDGET.reset()
-    reset_simulators()
-    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
-    yield ctl
-    ctl.close()
-    reset_simulators()
+from core.simulator.demo import get_model
 
 
 def cli_json(controller: Controller, capsys, *argv: str) -> list[dict]:
