@@ -21,7 +21,6 @@ from core.graph.faults import describe_url, error_for_response, exhausted_error,
 from core.graph.reports import (
     DEFAULT_REPORT_BUDGET,
     ReportBudget,
-    ReportCsv,
     check_report_header,
     required_columns_for,
 )
@@ -144,30 +143,6 @@ class GraphClient:
             )
             url, params = next_link, None
 
-    def get_report_csv(
-        self,
-        function_call: str,
-        *,
-        required_columns: tuple[str, ...] | None = None,
-    ) -> ReportCsv:
-        """Download a CSV usage report, e.g. `getOffice365ActiveUserDetail(period='D30')`.
-
-        Graph answers 302 to a pre-authenticated download URL on another host; that one is
-        fetched without the Authorization header. Each Graph report request takes a slot from
-        the report budget first. `required_columns` defaults to `Report Refresh Date` plus,
-        for per-user reports (`…UserDetail`), `User Principal Name`.
-        """
-        url, response, _ = self._report_response(function_call, stream=False)
-        if response.status_code != 200:
-            raise _malformed(url, f"an unexpected {response.status_code} answer")
-        try:
-            text = response.content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise _malformed(url, f"a report that is not UTF-8 ({exc.reason})") from exc
-        if required_columns is None:
-            required_columns = required_columns_for(function_call)
-        return ReportCsv(url, text, required_columns)
-
     def download_report(
         self,
         function_call: str,
@@ -177,9 +152,12 @@ class GraphClient:
     ) -> str:
         """Stream a CSV usage report into the file `target` and return the Graph report URL.
 
-        Like `get_report_csv`, but the body never sits in memory whole (a report of 1,000,000
-        users is hundreds of megabytes). A connection dropped mid-body downloads the report
-        again from its pre-authenticated link, under the same retry policy.
+        Graph answers 302 to a pre-authenticated download link on another host; that one is
+        fetched without the Authorization header. Each Graph report request takes a slot from
+        the report budget first. The body is streamed, never held whole (a report of 1,000,000
+        users is hundreds of megabytes); a connection dropped mid-body downloads the report
+        again from its link, under the same retry policy. `required_columns` defaults to
+        `Report Refresh Date` plus, for per-user reports (`…UserDetail`), `User Principal Name`.
         """
         url, response, download_url = self._report_response(function_call, stream=True)
         retries = 0

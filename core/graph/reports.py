@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import threading
 import time
 from collections import deque
@@ -102,7 +101,8 @@ DEFAULT_REPORT_BUDGET = ReportBudget()
 
 @dataclass(frozen=True)
 class ReportCsv:
-    """A downloaded usage report: `url` is the Graph report URL (never the download link)."""
+    """The start of a downloaded usage report, checked for its header: `url` is the Graph
+    report URL (never the download link, which is itself a credential)."""
 
     url: str
     text: str
@@ -124,39 +124,6 @@ class ReportCsv:
             return next(csv.reader([first]), [])
         except csv.Error as exc:
             raise self._malformed(f"a report whose header is not CSV ({exc})") from exc
-
-    def records(self) -> Iterator[list[str]]:
-        """Yield each data row as a list in header order (the fast path for big reports);
-        raise on a row of the wrong width. Lines are produced lazily, never one big copy."""
-        width = len(self.header)
-        reader = csv.reader(_lines(self.text))
-        try:
-            next(reader, None)
-            for row in reader:
-                if len(row) != width:
-                    if not row:
-                        continue
-                    raise self._malformed(
-                        f"a report row with the wrong number of fields (line {reader.line_num})"
-                    )
-                yield row
-        except csv.Error as exc:
-            where = f"line {reader.line_num}: {exc}"
-            raise self._malformed(f"a report that is not CSV ({where})") from exc
-
-    def rows(self) -> Iterator[dict[str, str]]:
-        """Yield each data row as column -> value; raise on a row of the wrong width."""
-        reader = csv.DictReader(_lines(self.text))
-        try:
-            for row in reader:
-                if None in row or None in row.values():
-                    raise self._malformed(
-                        f"a report row with the wrong number of fields (line {reader.line_num})"
-                    )
-                yield row
-        except csv.Error as exc:
-            where = f"line {reader.line_num}: {exc}"
-            raise self._malformed(f"a report that is not CSV ({where})") from exc
 
     def _malformed(self, what: str) -> MalformedResponseError:
         return MalformedResponseError(
@@ -203,15 +170,3 @@ def iter_report_file(path: Path, url: str) -> tuple[list[str], Iterator[list[str
                 ) from exc
 
     return header, rows()
-
-
-def _lines(text: str, chunk: int = 1 << 16) -> Iterator[str]:
-    """Split `text` into lines a chunk at a time, so no call holds the interpreter for long."""
-    start = 0
-    size = len(text)
-    while start < size:
-        end = text.find("\n", min(start + chunk, size - 1))
-        stop = size if end < 0 else end + 1
-        # StringIO splits on "\n" only, as CSV needs (a display name may hold U+2028).
-        yield from io.StringIO(text[start:stop])
-        start = stop

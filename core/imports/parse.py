@@ -150,13 +150,6 @@ def fold_users(
 
 # Usage reports (Graph reference §4.6).
 
-# The three usage reports by the kind the engine and the staging worker call them.
-REPORT_FUNCTIONS = {
-    "active": "getOffice365ActiveUserDetail",
-    "apps": "getM365AppUserDetail",
-    "activations": "getOffice365ActivationsUserDetail",
-}
-
 ACTIVE_USER_ACTIVITY_COLUMNS = (
     "Exchange Last Activity Date",
     "OneDrive Last Activity Date",
@@ -193,7 +186,8 @@ def _columns(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
 
 
 def usage_folder(report: str, header: list[str]) -> Callable[[list[str]], ReportRow | None]:
-    """A fast `usage_row` for rows as lists in `header` order (no dict per row)."""
+    """A function folding one report row (a list in `header` order) into a report_usage row,
+    or None for deleted users; `report` is "active", "apps" or "activations"."""
     col = {name: i for i, name in enumerate(header)}
     upn_i = col["User Principal Name"]
     deleted_i = col.get("Is Deleted")
@@ -223,16 +217,3 @@ def usage_folder(report: str, header: list[str]) -> Callable[[list[str]], Report
         return (upn.lower(), None, 0, value)
 
     return fold_other
-
-
-def usage_row(report: str, row: Mapping[str, str]) -> ReportRow | None:
-    """One report CSV row -> a report_usage row, or None for deleted users."""
-    upn = (row.get("User Principal Name") or "").strip()
-    if not upn or (row.get("Is Deleted") or "").lower() == "true":
-        return None
-    if report == "active":
-        has_license = any((row.get(c) or "").lower() == "true" for c in ACTIVE_USER_LICENSE_COLUMNS)
-        return (upn.lower(), _latest(row, ACTIVE_USER_ACTIVITY_COLUMNS), int(has_license), None)
-    if report == "apps":
-        return (upn.lower(), row.get("Last Activity Date") or None, 0, None)
-    return (upn.lower(), None, 0, row.get("Last Activated Date") or None)

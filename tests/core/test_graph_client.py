@@ -310,7 +310,7 @@ def test_s2s_unauthorized_on_reports_means_reports_permission(
     url = harness.client.url("/reports/getOffice365ActiveUserDetail(period='D30')")
     responses.get(url, status=status, json={"error": {"code": "S2SUnauthorized"}})
     with pytest.raises(PermissionMissingError) as caught:
-        harness.client.get_report_csv("getOffice365ActiveUserDetail(period='D30')")
+        harness.client.check_report_access("getOffice365ActiveUserDetail(period='D30')")
     assert caught.value.permission == "Reports.Read.All"
     assert len(responses.calls) == 1
 

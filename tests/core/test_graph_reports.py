@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ import responses
 
 from core.errors import GraphError, MalformedResponseError, ThrottledError
 from core.graph import GraphClient, ReportBudget, ReportBudgetExceeded, ReportCsv
+from core.graph.reports import iter_report_file
 
 ROOT = "https://graph.microsoft.com"
 FUNCTION = "getOffice365ActiveUserDetail(period='D30')"
@@ -40,6 +43,15 @@ class FakeClock:
         return self.now
 
 
+def fetch(
+    client: GraphClient, target: Path, function: str = FUNCTION
+) -> tuple[str, list[str], Iterator[list[str]]]:
+    """Download a report to `target`; return (Graph URL, header, rows)."""
+    url = client.download_report(function, target)
+    header, rows = iter_report_file(target, url)
+    return url, header, rows
+
+
 def make_client(budget: ReportBudget | None = None, **options: Any) -> GraphClient:
     options.setdefault("sleep", lambda _seconds: None)
     options.setdefault("report_budget", budget or ReportBudget())
@@ -47,60 +59,60 @@ def make_client(budget: ReportBudget | None = None, **options: Any) -> GraphClie
 
 
 @responses.activate
-def test_redirected_download_drops_authorization_and_bom() -> None:
+def test_redirected_download_drops_authorization_and_bom(tmp_path: Path) -> None:
     responses.get(REPORT, status=302, headers={"Location": DOWNLOAD})
     responses.get(DOWNLOAD, body=CSV.encode("utf-8"), content_type="application/octet-stream")
 
-    report = make_client().get_report_csv(FUNCTION)
+    url, header, records = fetch(make_client(), tmp_path / "r.csv")
 
     assert responses.calls[0].request.headers["Authorization"] == "Bearer secret-token"
     assert "Authorization" not in responses.calls[1].request.headers
     assert responses.calls[1].request.url == DOWNLOAD
     for call in responses.calls:
         assert call.request.req_kwargs["timeout"] == (10.0, 120.0)  # type: ignore[attr-defined]
-    assert report.url == REPORT  # the download link, a credential, is not kept
-    assert report.header[0] == "Report Refresh Date"
-    rows = list(report.rows())
+    assert url == REPORT  # the download link, a credential, is not kept
+    assert header[0] == "Report Refresh Date"
+    rows = [dict(zip(header, row, strict=True)) for row in records]
     assert [row["User Principal Name"] for row in rows] == ["ann@contoso.com", "bob@contoso.com"]
     assert rows[1]["Display Name"] == "Bob, Jr." and rows[1]["Assigned Products"] == ""
 
 
 @responses.activate
-def test_authorization_on_the_session_is_not_forwarded_either() -> None:
+def test_authorization_on_the_session_is_not_forwarded_either(tmp_path: Path) -> None:
     session = requests.Session()
     session.headers["Authorization"] = "Bearer leaked"
     client = GraphClient(session, FakeTokens(), ROOT, report_budget=ReportBudget())
     responses.get(REPORT, status=302, headers={"Location": DOWNLOAD})
     responses.get(DOWNLOAD, body=CSV.encode("utf-8"))
-    client.get_report_csv(FUNCTION)
+    client.download_report(FUNCTION, tmp_path / "r.csv")
     assert "Authorization" not in responses.calls[1].request.headers
 
 
 @responses.activate
-def test_report_answered_directly_is_used() -> None:
+def test_report_answered_directly_is_used(tmp_path: Path) -> None:
     responses.get(REPORT, body=CSV.encode("utf-8"))
-    report = make_client().get_report_csv(FUNCTION)
-    assert len(list(report.rows())) == 2 and len(responses.calls) == 1
+    _, _, rows = fetch(make_client(), tmp_path / "r.csv")
+    assert len(list(rows)) == 2 and len(responses.calls) == 1
 
 
 @responses.activate
-def test_throttled_download_is_retried_without_authorization() -> None:
+def test_throttled_download_is_retried_without_authorization(tmp_path: Path) -> None:
     waits: list[float] = []
     client = make_client(sleep=waits.append)
     responses.get(REPORT, status=302, headers={"Location": DOWNLOAD})
     responses.get(DOWNLOAD, status=503, headers={"Retry-After": "3"})
     responses.get(DOWNLOAD, body=CSV.encode("utf-8"))
-    client.get_report_csv(FUNCTION)
+    client.download_report(FUNCTION, tmp_path / "r.csv")
     assert waits == [3.0]
     assert all("Authorization" not in call.request.headers for call in responses.calls[1:])
 
 
 @responses.activate
-def test_expired_download_link_fails_without_showing_it() -> None:
+def test_expired_download_link_fails_without_showing_it(tmp_path: Path) -> None:
     responses.get(REPORT, status=302, headers={"Location": DOWNLOAD})
     responses.get(DOWNLOAD, status=403, body=b"<Error>AuthenticationFailed</Error>")
     with pytest.raises(GraphError) as caught:
-        make_client().get_report_csv(FUNCTION)
+        make_client().download_report(FUNCTION, tmp_path / "r.csv")
     error = caught.value
     assert error.status == 403 and "expired" in str(error)
     assert "download-token" not in str(error) + error.detail + error.url
@@ -114,36 +126,34 @@ def test_expired_download_link_fails_without_showing_it() -> None:
     ],
 )
 @responses.activate
-def test_report_with_bad_header_is_malformed(text: str, what: str) -> None:
+def test_report_with_bad_header_is_malformed(text: str, what: str, tmp_path: Path) -> None:
     responses.get(REPORT, body=text.encode("utf-8"))
     with pytest.raises(MalformedResponseError) as caught:
-        make_client().get_report_csv(FUNCTION)
+        make_client().download_report(FUNCTION, tmp_path / "r.csv")
     assert what in str(caught.value)
     assert FUNCTION in str(caught.value)
 
 
 @responses.activate
-def test_report_row_with_wrong_field_count_is_malformed() -> None:
+def test_report_row_with_wrong_field_count_is_malformed(tmp_path: Path) -> None:
     broken = CSV + "2025-06-28,carl@contoso.com\r\n"
     responses.get(REPORT, body=broken.encode("utf-8"))
-    report = make_client().get_report_csv(FUNCTION)
-    rows = report.rows()
-    assert next(rows)["Display Name"] == "Ann"
+    _, _, rows = fetch(make_client(), tmp_path / "r.csv")
+    assert next(rows)[2] == "Ann"
     with pytest.raises(MalformedResponseError, match=r"wrong number of fields \(line 4\)"):
         list(rows)
 
 
 @responses.activate
-def test_report_that_is_not_utf8_is_malformed() -> None:
+def test_report_that_is_not_utf8_is_malformed(tmp_path: Path) -> None:
     responses.get(REPORT, body=b"Report Refresh Date,User Principal Name\r\n\xff\xfe\r\n")
     with pytest.raises(MalformedResponseError, match="not UTF-8"):
-        make_client().get_report_csv(FUNCTION)
+        list(fetch(make_client(), tmp_path / "r.csv")[2])
 
 
 def test_required_columns_can_be_changed_for_count_reports() -> None:
     report = ReportCsv(REPORT, "Report Refresh Date,Office 365\r\n", ("Report Refresh Date",))
     assert report.header == ["Report Refresh Date", "Office 365"]
-    assert list(report.rows()) == []
 
 
 def test_budget_refuses_the_fifteenth_request_until_the_window_moves() -> None:
@@ -164,17 +174,17 @@ def test_budget_refuses_the_fifteenth_request_until_the_window_moves() -> None:
 
 
 @responses.activate
-def test_client_takes_a_budget_slot_per_report_request() -> None:
+def test_client_takes_a_budget_slot_per_report_request(tmp_path: Path) -> None:
     clock = FakeClock()
     client = make_client(ReportBudget(clock=clock))
     responses.get(REPORT, body=CSV.encode("utf-8"))
     for _ in range(14):
-        client.get_report_csv(FUNCTION)
+        client.download_report(FUNCTION, tmp_path / "r.csv")
     with pytest.raises(ReportBudgetExceeded):
-        client.get_report_csv(FUNCTION)
+        client.check_report_access(FUNCTION)
     assert len(responses.calls) == 14  # the refused request never went out
     clock.now += 601
-    client.get_report_csv(FUNCTION)
+    client.download_report(FUNCTION, tmp_path / "r.csv")
     assert len(responses.calls) == 15
 
 
@@ -211,27 +221,27 @@ def test_budget_is_thread_safe() -> None:
 
 
 @responses.activate
-def test_counts_report_needs_no_user_principal_name() -> None:
+def test_counts_report_needs_no_user_principal_name(tmp_path: Path) -> None:
     function = "getOffice365ActiveUserCounts(period='D7')"
     responses.get(f"{ROOT}/v1.0/reports/{function}", body=b"Report Refresh Date,Office 365\r\n")
-    report = make_client().get_report_csv(function)
-    assert report.header == ["Report Refresh Date", "Office 365"]
+    _, header, _ = fetch(make_client(), tmp_path / "r.csv", function)
+    assert header == ["Report Refresh Date", "Office 365"]
 
 
 @responses.activate
-def test_user_detail_reports_require_user_principal_name() -> None:
+def test_user_detail_reports_require_user_principal_name(tmp_path: Path) -> None:
     function = "getM365AppUserDetail(period='D30')"
     responses.get(f"{ROOT}/v1.0/reports/{function}", body=b"Report Refresh Date,Windows\r\n")
     with pytest.raises(MalformedResponseError, match="User Principal Name"):
-        make_client().get_report_csv(function)
+        make_client().download_report(function, tmp_path / "r.csv")
 
 
 @responses.activate
 def test_beta_reports_use_beta_while_other_calls_stay_on_v1() -> None:
     client = make_client(report_version="beta")
-    responses.get(f"{ROOT}/beta/reports/{FUNCTION}", body=CSV.encode("utf-8"))
+    responses.get(f"{ROOT}/beta/reports/{FUNCTION}", status=302, headers={"Location": DOWNLOAD})
     responses.get(f"{ROOT}/v1.0/organization", json={"value": []})
-    client.get_report_csv(FUNCTION)
+    client.check_report_access(FUNCTION)
     client.get_json("/organization")
     assert [c.request.url.split("/")[3] for c in responses.calls] == ["beta", "v1.0"]
 
@@ -248,8 +258,6 @@ def test_download_report_streams_to_a_file_and_retries_a_dropped_body(tmp_path) 
     assert target.read_bytes() == CSV.encode("utf-8")
     assert len(waits) == 1
     assert all("Authorization" not in c.request.headers for c in responses.calls[1:])
-    from core.graph.reports import iter_report_file
-
     header, rows = iter_report_file(target, REPORT)
     assert header[0] == "Report Refresh Date"  # the BOM is gone
     assert [r[1] for r in rows] == ["ann@contoso.com", "bob@contoso.com"]
