@@ -7,6 +7,7 @@ the same connection twice, and it composes the licensing and SaaS Management ser
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -15,6 +16,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from importlib import resources
+from pathlib import Path
 
 from core.auth import MemoryTokenCacheStore, sign_in_device_code, sign_in_interactive
 from core.cancel import CancelToken
@@ -122,7 +124,7 @@ class Controller:
         paths = (paths or AppPaths.resolve()).ensure()
         database = Database(paths.database, backups_dir=paths.backups_dir)
         database.migrate()
-        store = SecretStore(blob_dir=paths.data_dir)
+        store = SecretStore(blob_dir=paths.data_dir, fallback_file=_secrets_file_choice(paths))
         return cls(paths=paths, database=database, secret_store=store, **kwargs)  # type: ignore[arg-type]
 
     def close(self, timeout: float = 10.0) -> None:
@@ -464,6 +466,16 @@ class Controller:
 
     def _db(self) -> sqlite3.Connection:
         return self.database.thread_connection()
+
+
+def _secrets_file_choice(paths: AppPaths) -> Path | None:
+    """Where no keychain exists, secrets live for this run only, unless the user explicitly
+    chose an owner-only file by setting LICENSEDESK_SECRETS_FILE (a path, or 1 for the data
+    folder's secrets.json). With a keychain the variable is ignored."""
+    choice = os.environ.get("LICENSEDESK_SECRETS_FILE", "").strip()
+    if not choice:
+        return None
+    return paths.data_dir / "secrets.json" if choice == "1" else Path(choice).expanduser()
 
 
 def _is_due(connection: Connection, now: datetime) -> bool:

@@ -55,3 +55,39 @@ def test_connection_round_trips_without_secrets(database: Database) -> None:
     assert repo.find_by_tenant(conn, "CONTOSO.onmicrosoft.com") == saved
     back = connection_as_draft(saved, ConnectionSecrets(client_secret="x"))
     assert back.tenant == draft.tenant and back.secrets.client_secret == "x"
+
+
+def test_without_keychain_secrets_stay_in_memory_unless_a_file_is_chosen(
+    app_paths, monkeypatch
+) -> None:
+    import os
+    import stat
+
+    import keyring.backends.fail
+
+    from core.controller import Controller
+
+    monkeypatch.setattr("keyring.get_keyring", lambda: keyring.backends.fail.Keyring())
+    memory_only = Controller.open(app_paths)
+    try:
+        assert not memory_only.secrets.available
+        assert "memory only" in memory_only.secrets.describe()
+        memory_only.secrets.set("connection/1/client_secret", "s3cret")
+        assert not (app_paths.data_dir / "secrets.json").exists()
+    finally:
+        memory_only.close()
+
+    monkeypatch.setenv("LICENSEDESK_SECRETS_FILE", "1")
+    with_file = Controller.open(app_paths)
+    try:
+        with_file.secrets.set("connection/1/client_secret", "s3cret")
+        path = app_paths.data_dir / "secrets.json"
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert "owner-only file" in with_file.secrets.describe()
+    finally:
+        with_file.close()
+    reopened = Controller.open(app_paths)
+    try:
+        assert reopened.secrets.get("connection/1/client_secret") == "s3cret"
+    finally:
+        reopened.close()
