@@ -72,6 +72,14 @@ def main(
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error of ours. Point stdout at devnull so
+        # the interpreter's final flush does not complain again.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     finally:
         if controller is not None and controller_factory is None:
             controller.close()
