@@ -81,12 +81,15 @@ class ImportRunner(QObject):
 
     # Commands
 
-    def start(self, connection_id: int) -> bool:
-        """Start one import; a refusal (already running, unknown) is emitted as `failed`."""
+    def start(self, connection_id: int, *, incremental: bool = False) -> bool:
+        """Start one import (`incremental`: only users changed since the last one); a refusal
+        (already running, unknown) is emitted as `failed`."""
         if self._closed or connection_id in self._handles:
             return False
         try:
-            handle = self._controller.start_import(connection_id, on_progress=self._store)
+            handle = self._controller.start_import(
+                connection_id, on_progress=self._store, incremental=incremental
+            )
         except LicenseDeskError as exc:
             self.failed.emit(connection_id, exc.message, exc.detail)
             return False

@@ -90,7 +90,21 @@ class InventoryTab(QWidget):
         self.edit_button = QPushButton(icon("edit"), "Edit", self)
         self.delete_button = QPushButton(icon("delete"), "Delete", self)
         self.test_button = QPushButton(icon("test"), "Test connection", self)
-        self.execute_button = QPushButton(icon("run"), "Execute now", self)
+        self.execute_button = QToolButton(self)
+        self.execute_button.setText("Execute now")
+        self.execute_button.setIcon(icon("run"))
+        self.execute_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.execute_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        run_menu = QMenu(self.execute_button)
+        run_menu.addAction("Full import", self._on_execute_clicked)
+        self.incremental_action = run_menu.addAction(
+            "Changed users only (incremental)", self._on_execute_incremental
+        )
+        self.incremental_action.setToolTip(
+            "Reads only the users changed since the last import (/users/delta); sign-in "
+            "activity of the others stays as the last full import read it."
+        )
+        self.execute_button.setMenu(run_menu)
         self.cancel_button = QPushButton(icon("cancel"), "Cancel", self)
         for button, slot in (
             (self.edit_button, self._on_edit_clicked),
@@ -209,6 +223,11 @@ class InventoryTab(QWidget):
     def _on_execute_clicked(self) -> None:
         for connection in self.selected():
             self._runner.start(connection.id)
+
+    @Slot()
+    def _on_execute_incremental(self) -> None:
+        for connection in self.selected():
+            self._runner.start(connection.id, incremental=True)
 
     @Slot()
     def _on_cancel_clicked(self) -> None:

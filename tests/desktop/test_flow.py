@@ -169,3 +169,21 @@ def test_layout_is_remembered_in_qsettings(
     second = build_window(controller, inline_executor, window_settings, notifier)
     qtbot.addWidget(second)
     assert second.licenses.panel.view.columnWidth(0) == 321
+
+
+def test_execute_changed_users_only_runs_an_incremental_import(
+    qtbot: QtBot, window: MainWindow, controller: Controller
+) -> None:
+    from core.simulator.demo import get_model
+
+    connection = controller.create_connection(simulated_draft("Delta Sim", "size:300:4"))
+    assert controller.import_now(connection.id).status is ImportStatus.SUCCEEDED
+    get_model("size:300:4").mutate(seed=1, changes=12)
+    window.inventory.reload()
+    select_row(window, "Delta Sim (simulated)")
+    with qtbot.waitSignal(window.runner.finished, timeout=10000) as done:
+        window.inventory.incremental_action.trigger()
+    run = done.args[0]
+    assert run.status is ImportStatus.SUCCEEDED_WITH_WARNINGS
+    assert any("Incremental import: 12 changed users" in w for w in run.warnings)
+    assert run.counts.users == get_model("size:300:4").truth().users
