@@ -101,9 +101,10 @@ def run_import(
         run_id = runs.start(conn, request.connection)
     state = _State(run_id)
     writer = SnapshotWriter(db, request.connection, run_id)
-    stager = StagingWorker(db.path)  # starts while the token and organization are read
+    stager: StagingWorker | None = None
     status, error, detail = ImportStatus.FAILED, None, None
     try:
+        stager = StagingWorker(db.path)  # starts while the token and organization are read
         _Importer(request, writer, stager, state, progress, cancel).run()
         status = ImportStatus.SUCCEEDED_WITH_WARNINGS if state.warnings else ImportStatus.SUCCEEDED
     except ImportCancelled:
@@ -115,16 +116,17 @@ def run_import(
         log.exception("import of %s crashed", request.connection.name)
         error, detail = "The import stopped on an unexpected error.", repr(exc)
     finally:
-        if status in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS):
+        committed = status in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS)
+        if stager is not None and committed:
             stager.close()
-        else:
-            stager.kill()
+        elif stager is not None:
+            stager.kill()  # stopped before the snapshot it writes to is discarded
+        if not committed:
             try:
                 writer.discard()
             except Exception:
                 log.exception("could not discard the unfinished snapshot")
         writer.close()
-    committed = status in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS)
     with db.transaction(db.thread_connection()) as conn:
         runs.finish(
             conn,
