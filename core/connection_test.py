@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from core.domain import ConnectionTestReport, PermissionCheck, PermissionState
 from core.errors import (
@@ -71,7 +72,7 @@ def _probe(
     required: bool,
     path: str,
     params: dict[str, str] | None,
-) -> tuple[PermissionCheck, dict | None]:
+) -> tuple[PermissionCheck, dict[str, Any] | None]:
     try:
         body = graph.get_json(path, params)
     except PremiumRequiredError:

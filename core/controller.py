@@ -266,6 +266,7 @@ class Controller:
                 draft.name.strip().lower(), MemoryTokenCacheStore()
             )
         )
+        assert store is not None  # a multi-tenant draft always has a token cache
         try:
             if draft.use_device_code:
                 result = sign_in_device_code(

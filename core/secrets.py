@@ -29,7 +29,7 @@ def keychain_available(backend: keyring.backend.KeyringBackend | None = None) ->
     backend = backend or keyring.get_keyring()
     # The "fail" backend and the null backend have priority 0 or below.
     try:
-        return float(backend.priority) > 0  # type: ignore[arg-type]
+        return float(backend.priority) > 0
     except Exception:
         return False
 

@@ -243,7 +243,7 @@ class GraphClient:
                     url,
                     params=params,
                     # None values remove session headers at runtime; the stubs omit that.
-                    headers=self._headers(auth, accept, fresh_token),  # type: ignore[arg-type]
+                    headers=self._headers(auth, accept, fresh_token),
                     timeout=self._timeout,
                     allow_redirects=False,
                     stream=stream,

@@ -197,7 +197,8 @@ def _read_frame(pipe: IO[bytes]) -> tuple[Any, ...] | None:
     data = pipe.read(size)
     if len(data) < size:
         return None
-    return pickle.loads(data)  # noqa: S301 - our own child process, over a private pipe
+    message: tuple[Any, ...] = pickle.loads(data)  # our own child process, a private pipe
+    return message
 
 
 def _write_frame(pipe: IO[bytes], message: tuple[Any, ...]) -> None:
