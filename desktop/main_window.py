@@ -102,7 +102,8 @@ class MainWindow(QMainWindow):
 
     # Menus and shortcuts
 
-    def _action(self, text: str, slot: object, shortcut: QKeySequence | str | None = None,
+    def _action(self, text: str, slot: object,
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
                 icon_name: str = "") -> QAction:  # fmt: skip
         action = QAction(icon(icon_name) if icon_name else QIcon(), text, self)
         if shortcut is not None:

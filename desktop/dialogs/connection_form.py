@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLineEdit, QVBoxLayout, QWidget
 
 from core.catalogue import (
     BeaconVersion,
@@ -169,7 +169,7 @@ class ConnectionForm(QWidget):
                 row.apply_spec(spec)
                 if spec.help and spec.help in specs["source_type"].help and name != "source_type":
                     row.help.show_text("")  # already said by the notice under Source Type
-                if self.editing and spec.secret:
+                if self.editing and spec.secret and isinstance(row.editor, QLineEdit):
                     row.editor.setPlaceholderText("Kept in the keychain; type to replace")
             for _, form in self._forms.values():
                 if form.indexOf(row.container) >= 0:

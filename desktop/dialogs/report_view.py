@@ -93,5 +93,6 @@ class PermissionReportView(QWidget):
         out = {}
         for i in range(self.checks.topLevelItemCount()):
             item = self.checks.topLevelItem(i)
-            out[(item.text(0), item.text(1))] = item.text(2)
+            if item is not None:
+                out[(item.text(0), item.text(1))] = item.text(2)
         return out

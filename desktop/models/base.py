@@ -28,7 +28,8 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
     """Rows are frozen core dataclasses; subclasses say how each column shows and sorts."""
 
     Column: ClassVar[type[IntEnum]]
-    HEADERS: ClassVar[Mapping[int, str]]
+    # Keyed by each model's IntEnum of columns (Mapping keys are invariant, hence Any).
+    HEADERS: ClassVar[Mapping[Any, str]]
     NUMERIC: ClassVar[frozenset[int]] = frozenset()
 
     def __init__(self, parent: QObject | None = None) -> None:

@@ -132,7 +132,7 @@ class GeneralSettingsTab(QWidget):
         editor = self._editors()[key][1]
         if bool(editor.property("invalid")) != bool(message):
             editor.setProperty("invalid", bool(message))
-            restyle(editor)  # type: ignore[arg-type]
+            restyle(editor)
 
     @Slot()
     def _on_save_clicked(self) -> None:

@@ -256,7 +256,7 @@ class IntegrationsTab(QWidget):
             invalid = name in errors
             if bool(editor.property("invalid")) != invalid:
                 editor.setProperty("invalid", invalid)
-                restyle(editor)  # type: ignore[arg-type]
+                restyle(editor)
             editor.setToolTip(errors.get(name, ""))
 
     @Slot()

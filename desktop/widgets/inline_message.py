@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QToolButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 LEVELS = ("error", "warning", "info", "ok")
 
 
-def restyle(widget: QFrame | QLabel | QPlainTextEdit) -> None:
+def restyle(widget: QWidget) -> None:
     """Re-apply the style sheet after a dynamic property changed."""
     style = widget.style()
     style.unpolish(widget)
@@ -19,7 +27,7 @@ class InlineMessage(QFrame):
     """A framed message whose `level` property ("error", "warning", "info", "ok") the qss
     colours; hidden while empty."""
 
-    def __init__(self, parent: QFrame | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("inlineMessage")
         self.setProperty("level", "info")
