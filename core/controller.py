@@ -40,6 +40,7 @@ from core.saas.service import SaasManagementService
 from core.secrets import SecretStore
 from core.settings import AppSettings, parse_setting, settings_from_rows
 from core.storage.db import Database, utc_now
+from core.storage.report_budget import StoredReportBudget
 from core.storage.repositories import (
     ConnectionRepository,
     ImportRunRepository,
@@ -113,6 +114,8 @@ class Controller:
         self._running: dict[int, ImportHandle] = {}
         # Multi-tenant sign-ins done in the dialog before the connection exists.
         self._pending_caches: dict[str, MemoryTokenCacheStore] = {}
+        # Shared through SQLite with every other process on this database (CLI, scheduler).
+        self._report_budget = StoredReportBudget(database)
         self.licensing = LicensingService(database, settings=self.settings, clock=clock)
         self.saas = SaasManagementService(
             database, secret_store, licensing=self.licensing, clock=clock
@@ -240,7 +243,12 @@ class Controller:
             )
             tokens = build_tokens(draft, session=session, cache_store=cache, version=version)
             graph = build_graph(
-                draft, session=session, tokens=tokens, version=version, max_retries=2
+                draft,
+                session=session,
+                tokens=tokens,
+                version=version,
+                report_budget=self._report_budget,
+                max_retries=2,
             )
             return run_connection_test(graph, reports_available=reports_available(draft))
         finally:
@@ -420,7 +428,12 @@ class Controller:
                 version=version,
             )
             graph = build_graph(
-                draft, session=session, tokens=tokens, version=version, cancel=cancel
+                draft,
+                session=session,
+                tokens=tokens,
+                version=version,
+                report_budget=self._report_budget,
+                cancel=cancel,
             )
             base = (
                 self._connections.incremental_base(self._db(), connection.id)

@@ -19,7 +19,7 @@ from core.auth import (
 from core.cancel import CancelToken
 from core.catalogue import BeaconVersion, resolve_endpoints
 from core.domain import CLOUD_ENDPOINTS, AuthMethod, Cloud, ConnectionDraft, ConnectionSecrets
-from core.graph import DEFAULT_REPORT_BUDGET, GraphClient
+from core.graph import GraphClient, ReportBudget
 from core.secrets import SecretStore, connection_secret_key
 
 USER_AGENT = "LicenseDesk/0.1 (+Microsoft Graph license importer)"
@@ -98,6 +98,7 @@ def build_graph(
     session: requests.Session,
     tokens: TokenProvider,
     version: BeaconVersion,
+    report_budget: ReportBudget,
     cancel: CancelToken | None = None,
     max_retries: int = 5,
 ) -> GraphClient:
@@ -110,7 +111,7 @@ def build_graph(
         report_version="beta" if draft.use_beta_reports else None,
         cancel=cancel,
         max_retries=max_retries,
-        report_budget=DEFAULT_REPORT_BUDGET,
+        report_budget=report_budget,
         tenant_key=tenant_key,
     )
 

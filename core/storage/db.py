@@ -86,7 +86,7 @@ class Database:
         return int(self.thread_connection().execute("PRAGMA user_version").fetchone()[0])
 
     def migrate(self) -> int:
-        """Bring the schema to the newest version; back the file up before each migration."""
+        """Bring the schema to the newest version; back the file up before migrating it."""
         conn = self.thread_connection()
         version = self.schema_version()
         if version > len(MIGRATIONS):
@@ -95,9 +95,11 @@ class Database:
                 "update the app.",
                 detail=str(self.path),
             )
+        if 0 < version < len(MIGRATIONS):
+            # One copy of the database as it was, before any of this run's migrations touch it
+            # (a new, empty database needs none).
+            self._backup(conn, version)
         for target in range(version + 1, len(MIGRATIONS) + 1):
-            if version > 0:
-                self._backup(conn, version)
             try:
                 conn.executescript(
                     "BEGIN IMMEDIATE;\n"

@@ -218,5 +218,14 @@ CREATE TABLE saas_app_users (
 );
 """
 
-MIGRATIONS: list[str] = [CORE_V1 + LICENSING_V1]
+# Usage-report requests of the last 10 minutes, shared by every process (report budget).
+REPORT_REQUESTS_V2 = """
+CREATE TABLE report_requests (
+    tenant_key TEXT NOT NULL,
+    requested_at REAL NOT NULL
+);
+CREATE INDEX report_requests_tenant ON report_requests(tenant_key, requested_at);
+"""
+
+MIGRATIONS: list[str] = [CORE_V1 + LICENSING_V1, REPORT_REQUESTS_V2]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -91,3 +91,26 @@ def test_without_keychain_secrets_stay_in_memory_unless_a_file_is_chosen(
         assert reopened.secrets.get("connection/1/client_secret") == "s3cret"
     finally:
         reopened.close()
+
+
+def test_report_budget_is_shared_by_every_process_on_the_database(database: Database) -> None:
+    import pytest
+
+    from core.graph import ReportBudgetExceeded
+    from core.storage.report_budget import StoredReportBudget
+
+    now = [1_750_000_000.0]
+    window_app = StoredReportBudget(database, clock=lambda: now[0])
+    cli = StoredReportBudget(database, clock=lambda: now[0])  # another process, same file
+    for i in range(14):
+        (window_app if i % 2 else cli).acquire("contoso")
+        now[0] += 10
+    with pytest.raises(ReportBudgetExceeded, match="next request is possible"):
+        cli.acquire("contoso")
+    window_app.acquire("fabrikam")  # each tenant has its own window
+    assert window_app.remaining("contoso") == 0
+    now[0] += 600 - 140 + 1  # the first request leaves the window
+    cli.acquire("contoso")
+    assert cli.remaining("contoso") == 0
+    rows = database.thread_connection().execute("SELECT COUNT(*) FROM report_requests")
+    assert rows.fetchone()[0] == 15  # 14 of contoso in the window, 1 of fabrikam
