@@ -4,9 +4,11 @@ twice at once, and cancelling a running import through the controller keeps the 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Executor, Future
 
 import pytest
 
+from core.controller import Controller
 from core.domain import ImportStatus
 from core.errors import ConnectionInUse
 from core.simulator.demo import get_simulator, size_draft
@@ -58,3 +60,31 @@ def test_cancel_through_the_controller_keeps_the_previous_import(controller) -> 
         ImportStatus.CANCELLED,
         ImportStatus.SUCCEEDED,
     ]
+
+
+class _InlineExecutor(Executor):
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the future like a pool does
+            future.set_exception(exc)
+        return future
+
+
+def test_license_figures_are_prepared_right_after_an_import(
+    app_paths, database, secret_store
+) -> None:
+    controller = Controller(
+        paths=app_paths, database=database, secret_store=secret_store, executor=_InlineExecutor()
+    )
+    try:
+        connection = controller.create_connection(size_draft("size:300:5", name="Warm"))
+        assert controller.import_now(connection.id).status is ImportStatus.SUCCEEDED
+        stored = database.thread_connection().execute(
+            "SELECT COUNT(*) FROM holder_stats h JOIN snapshots s ON s.id = h.snapshot_id "
+            "WHERE s.state = 'current'"
+        )
+        assert stored.fetchone()[0] > 0  # the window's first read finds them ready
+    finally:
+        controller.close()
