@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from core.domain import ConnectionTestReport, PermissionCheck, PermissionState
@@ -32,9 +31,7 @@ CHECKS: tuple[tuple[str, str, bool, str, dict[str, str] | None], ...] = (
 REPORT_CHECK = ("reports", "Reports.Read.All", True)
 
 
-def run_connection_test(
-    graph: GraphClient, *, reports_available: bool, budget_free: Callable[[], bool] | None = None
-) -> ConnectionTestReport:
+def run_connection_test(graph: GraphClient, *, reports_available: bool) -> ConnectionTestReport:
     try:
         graph.tokens.get_token()
     except AuthError as exc:
