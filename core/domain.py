@@ -313,6 +313,26 @@ class UserSort(StrEnum):
     LICENSES = "licenses"
 
 
+# Why a usage figure reads "—" (spec §7): shown one hover away wherever it does.
+USAGE_UNKNOWN_REASON = (
+    "Usage unknown: no sign-in activity was imported (it needs Entra ID P1 or P2) and the usage "
+    "reports do not cover these holders, or conceal their names. Unknown usage is never counted "
+    "as inactive."
+)
+
+
+def usage_unknown_note(unknown: int, holders: int) -> str | None:
+    """The hover text of an active or inactive figure: None when every holder's usage is known."""
+    if not unknown:
+        return None
+    if unknown >= holders:
+        return f"The usage of all {holders:,} holders is unknown. {USAGE_UNKNOWN_REASON}"
+    return (
+        f"The usage of {unknown:,} of {holders:,} holders is unknown; they are counted neither "
+        f"as active nor as inactive. {USAGE_UNKNOWN_REASON}"
+    )
+
+
 @dataclass(frozen=True)
 class LicenseRow:
     """One license with its reconciliation, usage and cost (spec §5–§7).
@@ -342,8 +362,10 @@ class LicenseRow:
     entitlement: int = 0
     compliance_position: int | None = None
     available: int = 0
-    active_users: int = 0
-    inactive_users: int = 0  # includes never-active holders past the new-hire window
+    # Active + inactive + usage unknown = holders. Both None when the usage of every holder
+    # is unknown: shown as "—", never as 0 (spec §7).
+    active_users: int | None = 0
+    inactive_users: int | None = 0  # includes never-active holders past the new-hire window
     never_active_users: int = 0
     disabled_users: int = 0
     usage_unknown_users: int = 0
@@ -383,8 +405,9 @@ class ProductRow:
     tenants: int
     entitlement: int
     assigned_users: int
-    active_users: int
-    inactive_users: int
+    active_users: int | None  # None: the usage of every holder is unknown
+    inactive_users: int | None
+    usage_unknown_users: int
     compliance_position: int
     unassigned: int
     shortfall: int
@@ -510,7 +533,9 @@ class OverviewTotals:
     licenses: int
     entitled: int
     assigned: int
-    active: int
+    active: int | None  # None: the usage of every holder is unknown ("—", JSON null)
+    inactive: int | None
+    usage_unknown: int
     unassigned: int
     shortfall: int
     monthly_cost: float

@@ -1,7 +1,8 @@
 """The Overview screen: totals per tenant and in all, the product chart and the warnings that
 need action. Totals count licenses in reconciliation only, and leave free/viral SKUs out (their
 10,000 or 1,000,000 units would drown every number); the Licenses screen still shows them.
-"Active" holders are those with known usage and activity within the inactivity window."""
+"Active" holders are those with known usage who are not inactive; active + inactive + usage
+unknown = holders, and a figure whose usage is entirely unknown is None ("—"), never 0."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import datetime
 
 from core.domain import ActionWarning, LicenseRow, LicenseSource, OverviewTotals, UnrecognizedSku
 from core.imports.engine import CONCEALED_HELP
+from core.licensing.reconcile import usage_sums
 from core.storage.repositories import ConnectionRepository
 
 EXPIRY_WARNING_DAYS = 30
@@ -22,6 +24,7 @@ def totals(
     key: str, rows: Iterable[LicenseRow], tenant_id: str = "", tenant_name: str = ""
 ) -> OverviewTotals:
     counted = [r for r in rows if r.in_reconciliation and not r.free]
+    active, inactive, unknown = usage_sums(counted)
     return OverviewTotals(
         key=key,
         tenant_id=tenant_id,
@@ -29,7 +32,9 @@ def totals(
         licenses=len(counted),
         entitled=sum(r.entitlement for r in counted),
         assigned=sum(r.assigned_users for r in counted),
-        active=sum(r.active_users for r in counted),
+        active=active,
+        inactive=inactive,
+        usage_unknown=unknown,
         unassigned=sum(r.unassigned for r in counted),
         shortfall=sum(r.shortfall for r in counted),
         monthly_cost=sum(r.monthly_cost or 0.0 for r in counted),

@@ -12,7 +12,7 @@ the sum of their current terms' annualCost.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -104,8 +104,8 @@ def _base(rec: sqlite3.Row, stats: HolderStats, ctx: Context, **kw: object) -> L
         status=status,
         in_reconciliation=status is not LicenseStatus.RETIRED,
         assigned_users=stats.assigned,
-        active_users=stats.active,
-        inactive_users=stats.inactive,
+        active_users=known_or_none(stats.active, stats),
+        inactive_users=known_or_none(stats.inactive, stats),
         never_active_users=stats.never_active,
         disabled_users=stats.disabled,
         usage_unknown_users=stats.usage_unknown,
@@ -113,6 +113,29 @@ def _base(rec: sqlite3.Row, stats: HolderStats, ctx: Context, **kw: object) -> L
         overlap_users=stats.overlap,
         retired_by_saas=rec["status_before_saas"] is not None,
         **kw,  # type: ignore[arg-type]
+    )
+
+
+def known_or_none(count: int, stats: HolderStats) -> int | None:
+    """A usage count, or None when no holder's usage is known (it would read as 0)."""
+    return None if stats.assigned and stats.usage_unknown == stats.assigned else count
+
+
+def sum_known(values: Iterable[int | None]) -> int | None:
+    """Sum of the known counts; None when every one is unknown (and there is at least one)."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def usage_sums(rows: Sequence[LicenseRow]) -> tuple[int | None, int | None, int]:
+    """(active, inactive, usage unknown) of these licenses' holders; None where unknown."""
+    holding = [r for r in rows if r.assigned_users]
+    if not holding:
+        return 0, 0, 0
+    return (
+        sum_known(r.active_users for r in holding),
+        sum_known(r.inactive_users for r in holding),
+        sum(r.usage_unknown_users for r in holding),
     )
 
 
@@ -147,7 +170,6 @@ def _connector_row(
         locked_out=int(sku["locked_out"]) if sku else 0,
         consumed_units=consumed,
         entitlement=enabled + warning,
-        available=enabled - consumed,
         free=free,
         recognized=info is not None,
         unit_price=price,
@@ -187,7 +209,6 @@ def _saas_row(
         enabled=entitlement,
         consumed_units=stats.assigned,
         entitlement=entitlement,
-        available=entitlement - stats.assigned,
         unit_price=price,
         renewal=renewal,
     )
@@ -197,14 +218,20 @@ def _saas_row(
 
 
 def _finish(row: LicenseRow, stats: HolderStats) -> LicenseRow:
-    if not row.in_reconciliation:
-        return replace(row, compliance_position=None, unassigned=0, wasted_units=0)
     position = row.entitlement - row.assigned_users
-    unassigned = max(0, position)
+    # Available: the one positive part of the compliance position (spec §5), also for a
+    # Retired license, which keeps its raw numbers but counts in no total.
+    available = max(0, position)
+    if not row.in_reconciliation:
+        return replace(
+            row, compliance_position=None, available=available, unassigned=0, wasted_units=0
+        )
+    unassigned = available
     if row.free:
         return replace(
             row,
             compliance_position=position,
+            available=available,
             unassigned=unassigned,
             wasted_units=0,
             monthly_cost=0.0,
@@ -220,6 +247,7 @@ def _finish(row: LicenseRow, stats: HolderStats) -> LicenseRow:
     return replace(
         row,
         compliance_position=position,
+        available=available,
         unassigned=unassigned,
         wasted_units=wasted,
         monthly_cost=monthly,
@@ -246,6 +274,7 @@ def _money(values: Iterable[float | None]) -> float | None:
 
 def _product(key: str, rows: list[LicenseRow]) -> ProductRow:
     prices = {r.unit_price for r in rows if r.unit_price is not None}
+    active, inactive, unknown = usage_sums(rows)
     return ProductRow(
         product_key=key,
         product=rows[0].product,
@@ -254,8 +283,9 @@ def _product(key: str, rows: list[LicenseRow]) -> ProductRow:
         tenants=len({r.tenant_id or r.tenant_name for r in rows}),
         entitlement=sum(r.entitlement for r in rows),
         assigned_users=sum(r.assigned_users for r in rows),
-        active_users=sum(r.active_users for r in rows),
-        inactive_users=sum(r.inactive_users for r in rows),
+        active_users=active,
+        inactive_users=inactive,
+        usage_unknown_users=unknown,
         compliance_position=sum(r.compliance_position or 0 for r in rows),
         unassigned=sum(r.unassigned for r in rows),
         shortfall=sum(r.shortfall for r in rows),

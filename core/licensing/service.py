@@ -36,6 +36,10 @@ from core.licensing.usage_sql import prepare_overlap, window_params
 from core.settings import AppSettings
 from core.storage.db import Database, utc_now
 
+# Part of the key of stored holder stats: bump it when the SQL rules change, so figures stored
+# by an earlier version are computed again.
+STATS_RULES = "rules-2"
+
 HOLDER_PAGE = 200
 # (snapshot, SKU) -> holder stats; (SaaS license id -> stats, app id -> unattributed users)
 Stats = tuple[dict[tuple[int, str], HolderStats], tuple[dict[int, HolderStats], dict[str, int]]]
@@ -268,7 +272,7 @@ class LicensingService:
                 "WHERE key = 'saas_last_import_at') FROM saas_app_users"
             ).fetchone()
         )
-        params = f"{window[0]}|{window[1]}|{self._catalog.fingerprint()}"
+        params = f"{STATS_RULES}|{window[0]}|{window[1]}|{self._catalog.fingerprint()}"
         key = (snapshots, saas, params)
         with self._lock:
             if key == self._cache_key:

@@ -12,6 +12,8 @@ Aliases: `cur` = a current snapshot (from CURRENT_CTE), `u` = users, `us` = user
   the license assigned at least M days before as-of (assignment date: the path's
   lastUpdatedDateTime, else the account's creation; neither known counts as old enough).
 - never active: usage known and no activity at all.
+- active: usage known and not inactive (new hires included), so active + inactive + usage
+  unknown = holders.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ ASSIGNED = "COALESCE(substr(COALESCE(us.assigned_at, u.created_at), 1, 10), '')"
 # Over a row that has columns known, last_act, assigned, cutoff and hire_cutoff.
 INACTIVE = "(known = 1 AND (last_act = '' OR last_act < cutoff) AND assigned <= hire_cutoff)"
 NEVER_ACTIVE = "(known = 1 AND last_act = '')"
-ACTIVE = "(known = 1 AND last_act <> '' AND last_act >= cutoff)"
+# Known and not (yet) judged inactive: new hires count here, so for every license active +
+# inactive + usage unknown = holders (spec §7).
+ACTIVE = f"(known = 1 AND NOT {INACTIVE})"
 # The holder (us) also holds a suite that contains this product.
 OVERLAP = (
     "EXISTS (SELECT 1 FROM temp.ld_overlap p JOIN user_skus o ON o.snapshot_id = p.snapshot_id "

@@ -150,8 +150,9 @@ class LicenseDialog(QDialog):
             f"{html.escape(row.tenant_name or formatting.DASH)}",
             f"Entitled {row.entitlement:,} · assigned {row.assigned_users:,} · "
             f"compliance position {position}",
-            f"Inactive {row.inactive_users:,} · disabled {row.disabled_users:,} · "
-            f"usage unknown {row.usage_unknown_users:,}",
+            f"Active {formatting.count(row.active_users)} · inactive "
+            f"{formatting.count(row.inactive_users)} · usage unknown "
+            f"{row.usage_unknown_users:,} · disabled {row.disabled_users:,}",
             f"Monthly cost {formatting.money(row.monthly_cost, currency)} · waste "
             f"{formatting.money(row.waste_cost, currency)} / month",
         ]

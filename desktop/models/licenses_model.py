@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QFont, QIcon
 
-from core.domain import LicenseRow, LicenseStatus
+from core.domain import LicenseRow, LicenseStatus, usage_unknown_note
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import colour, icon, struck_out_font
@@ -96,7 +96,8 @@ class LicensesModel(RowTableModel[LicenseRow]):
 
     def sort_value(self, row: LicenseRow, column: int) -> Any:
         if column in _NUMBERS:
-            return getattr(row, _NUMBERS[LicenseColumn(column)])
+            value = getattr(row, _NUMBERS[LicenseColumn(column)])
+            return -1 if value is None else value  # unknown usage sorts below every count
         if column == LicenseColumn.COMPLIANCE:
             return row.compliance_position
         if column == LicenseColumn.WASTE_COST:
@@ -135,4 +136,6 @@ class LicensesModel(RowTableModel[LicenseRow]):
             return f"Units in grace (expired, still usable) until {until}."
         if column == LicenseColumn.PRODUCT and not row.recognized:
             return "Unrecognized SKU: add it to the SKU name table."
+        if column == LicenseColumn.INACTIVE:
+            return usage_unknown_note(row.usage_unknown_users, row.assigned_users)
         return None

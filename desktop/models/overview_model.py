@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QFont
 
-from core.domain import OverviewTotals
+from core.domain import OverviewTotals, usage_unknown_note
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import bold_font, colour
@@ -84,7 +84,13 @@ class TotalsModel(RowTableModel[OverviewTotals]):
     def sort_value(self, row: OverviewTotals, column: int) -> Any:
         if column == TotalsColumn.TENANT:
             return tenant_label(row).casefold()
-        return getattr(row, _FIELDS[TotalsColumn(column)])
+        value = getattr(row, _FIELDS[TotalsColumn(column)])
+        return -1 if value is None else value  # unknown usage sorts below every count
+
+    def tooltip(self, row: OverviewTotals, column: int) -> str | None:
+        if column == TotalsColumn.ACTIVE:
+            return usage_unknown_note(row.usage_unknown, row.assigned)
+        return None
 
     def font(self, row: OverviewTotals, column: int) -> QFont | None:
         return bold_font() if row.key == TOTAL_KEY else None

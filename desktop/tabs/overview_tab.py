@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import ActionWarning, Overview, OverviewTotals
+from core.domain import ActionWarning, Overview, OverviewTotals, usage_unknown_note
 from desktop import formatting
 from desktop.models.overview_model import TotalsColumn, TotalsModel
 from desktop.models.proxy import SearchProxyModel
@@ -151,7 +151,10 @@ class OverviewTab(QWidget):
             if isinstance(value, float):
                 card.set_value(formatting.money(value, currency))
             else:
-                card.set_value(formatting.count(value))
+                card.set_value(formatting.count(value))  # None (usage unknown) reads "—"
+        self.cards["active"].setToolTip(
+            usage_unknown_note(total.usage_unknown, total.assigned) or ""
+        )
         self.cards["shortfall"].set_value(
             formatting.count(total.shortfall), "negative" if total.shortfall else ""
         )

@@ -23,7 +23,7 @@ VALUE_WIDTH = 64
 @dataclass(frozen=True)
 class BarGroup:
     label: str
-    values: tuple[int, int, int]  # entitled, assigned, active
+    values: tuple[int, int, int | None]  # entitled, assigned, active (None: usage unknown)
 
 
 class BarChart(QWidget):
@@ -62,7 +62,7 @@ class BarChart(QWidget):
                 "No licenses in reconciliation yet: import a tenant to see the chart.",
             )
             return
-        peak = max(max(g.values) for g in self.groups) or 1
+        peak = max(max(v or 0 for v in g.values) for g in self.groups) or 1
         span = max(20.0, self.width() - LABEL_WIDTH - VALUE_WIDTH - 16)
         top = float(LEGEND_HEIGHT)
         for group in self.groups:
@@ -92,10 +92,13 @@ class BarChart(QWidget):
         y = top
         painter.setFont(small_font())
         for (_, name), value in zip(SERIES, group.values, strict=True):
+            # Unknown usage draws no bar at all: a zero-length bar would read as "none active".
             width = max(1.0, value * scale) if value else 0.0
-            painter.fillRect(QRectF(LABEL_WIDTH, y, width, BAR_HEIGHT), colour(name))
+            if value is not None:
+                painter.fillRect(QRectF(LABEL_WIDTH, y, width, BAR_HEIGHT), colour(name))
             painter.setPen(colour("muted"))
-            small = QRectF(LABEL_WIDTH + width + 4, y - 3, VALUE_WIDTH, BAR_HEIGHT + 6)
-            painter.drawText(small, Qt.AlignmentFlag.AlignVCenter, f"{value:,}")
+            small = QRectF(LABEL_WIDTH + width + 4, y - 3, VALUE_WIDTH * 2, BAR_HEIGHT + 6)
+            text = "usage unknown" if value is None else f"{value:,}"
+            painter.drawText(small, Qt.AlignmentFlag.AlignVCenter, text)
             y += BAR_HEIGHT + BAR_GAP
         painter.setFont(self.font())

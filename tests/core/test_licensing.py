@@ -161,7 +161,10 @@ def test_inactivity_rules(database, service, settings):
     assert e3.assigned_users == 7
     assert e3.inactive_users == 2  # stale, never (newhire is within M days)
     assert e3.never_active_users == 2  # never, newhire
-    assert e3.active_users == 4  # active, blocked, reportonly, edge (on the cutoff day)
+    # active, blocked, reportonly, edge (on the cutoff day), and newhire: not yet judged,
+    # so active + inactive + usage unknown = holders (spec §7).
+    assert e3.active_users == 5
+    assert e3.active_users + e3.inactive_users + e3.usage_unknown_users == 7
     assert e3.disabled_users == 1 and e3.usage_unknown_users == 0
 
     users = {u.id: u for u in service.iter_user_rows()}
@@ -189,7 +192,9 @@ def test_concealed_names_give_usage_unknown_never_inactive(database, service):
     )
     e3 = service.license_rows()[0]
     assert e3.usage_unknown_users == 3
-    assert e3.inactive_users == 0 and e3.never_active_users == 0 and e3.wasted_units == 0
+    # Every holder's usage is unknown: no active or inactive figure at all, never a 0.
+    assert e3.inactive_users is None and e3.active_users is None
+    assert e3.never_active_users == 0 and e3.wasted_units == 0
     users = list(service.iter_user_rows())
     assert all(not u.usage_known and not u.inactive for u in users)
     concealed = [w for w in service.overview().warnings if w.kind == "concealed-names"]

@@ -140,4 +140,5 @@ def test_holder_aggregates_are_stored_per_snapshot(database, service, settings, 
     stored = (
         database.thread_connection().execute("SELECT DISTINCT params FROM holder_stats").fetchall()
     )
-    assert [r[0] for r in stored] == ["-90 days|-1000 days|" + fresh._catalog.fingerprint()]
+    params = f"{service_module.STATS_RULES}|-90 days|-1000 days|{fresh._catalog.fingerprint()}"
+    assert [r[0] for r in stored] == [params]

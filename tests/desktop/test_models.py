@@ -217,8 +217,10 @@ def test_history_model_shows_counts_and_problem(qtbot: QtBot, qtmodeltester) -> 
 
 
 def test_totals_and_warnings_models(qtbot: QtBot, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
-    tenant = OverviewTotals("Contoso HQ", "t1", "Contoso", 3, 500, 520, 400, 10, 30, 1200.5, 99.0)
-    total = OverviewTotals("Total", "", "", 3, 500, 520, 400, 10, 30, 1200.5, 99.0)
+    tenant = OverviewTotals(
+        "Contoso HQ", "t1", "Contoso", 3, 500, 520, 400, 100, 20, 10, 30, 1200.5, 99.0
+    )
+    total = OverviewTotals("Total", "", "", 3, 500, 520, 400, 100, 20, 10, 30, 1200.5, 99.0)
     totals = TotalsModel()
     totals.currency = "USD"
     totals.replace_rows([tenant, total])
@@ -277,6 +279,7 @@ def product(**changes: object) -> ProductRow:
     values: dict[str, object] = dict(
         product_key="SPE_E3", product="Microsoft 365 E3", sku_part_number="SPE_E3", licenses=2,
         tenants=2, entitlement=300, assigned_users=280, active_users=250, inactive_users=30,
+            usage_unknown_users=0,
         compliance_position=20, unassigned=20, shortfall=0, wasted_units=50, free=False,
         unit_price=36.0, monthly_cost=10800.0, annual_cost=129600.0, waste_cost=1800.0,
     )  # fmt: skip

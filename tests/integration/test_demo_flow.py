@@ -33,6 +33,15 @@ def test_demo_positions_costs_and_the_saas_switch(controller, capsys) -> None:
     free = next(r for r in licenses if r["sku_part_number"] == "FLOW_FREE")
     assert free["free"] is True and not free["waste_cost"]
     connector = [r for r in licenses if r["source"] == "Microsoft 365"]
+    # Fabrikam's usage is entirely unknown (concealed names, no sign-in data): null, never 0.
+    fabrikam = [r for r in connector if r["tenant_name"] == "Fabrikam" and r["assigned_users"]]
+    assert fabrikam and all(r["active_users"] is None for r in fabrikam)
+    assert all(r["inactive_users"] is None for r in fabrikam)
+    assert all(r["usage_unknown_users"] == r["assigned_users"] for r in fabrikam)
+    for r in licenses:
+        known = (r["active_users"] or 0) + (r["inactive_users"] or 0)
+        assert known + r["usage_unknown_users"] == r["assigned_users"], r["product"]
+        assert r["available"] == max(0, r["entitlement"] - r["assigned_users"])
 
     assert main(["saas-management", "enable"], controller_factory=lambda: controller) == 0
     assert f"{len(connector)} licenses retired" in capsys.readouterr().out
