@@ -334,6 +334,38 @@ def usage_unknown_note(unknown: int, holders: int) -> str | None:
 
 
 @dataclass(frozen=True)
+class SwitchCounts:
+    """What turning the SaaS Management connector on or off changes (or would change)."""
+
+    enabled: bool  # the position after the switch
+    retired: int  # licenses the switch retires: the connectors' (on) or SaaS Management's (off)
+    restored: int  # licenses it gives their previous status back
+
+    @property
+    def connector_licenses(self) -> int:
+        """Office 365 connector licenses changed: retired when enabling, restored otherwise."""
+        return self.retired if self.enabled else self.restored
+
+    @property
+    def saas_licenses(self) -> int:
+        """SaaS Management licenses changed: restored when enabling, retired otherwise."""
+        return self.restored if self.enabled else self.retired
+
+    def describe(self) -> str:
+        """E.g. "24 Office 365 connector licenses retired, 4 SaaS Management licenses
+        restored"."""
+        connectors = _licenses(self.connector_licenses, "Office 365 connector")
+        saas = _licenses(self.saas_licenses, "SaaS Management")
+        if self.enabled:
+            return f"{connectors} retired, {saas} restored"
+        return f"{connectors} restored, {saas} retired"
+
+
+def _licenses(count: int, kind: str) -> str:
+    return f"{count:,} {kind} {'license' if count == 1 else 'licenses'}"
+
+
+@dataclass(frozen=True)
 class LicenseRow:
     """One license with its reconciliation, usage and cost (spec §5–§7).
 

@@ -36,9 +36,9 @@ def register(commands: Any) -> None:
     sub.add_parser(
         "enable", help="enable: retires the Office 365 connectors' licenses"
     ).set_defaults(handler=enable_saas)
-    sub.add_parser("disable", help="disable: restores the licenses it retired").set_defaults(
-        handler=disable_saas
-    )
+    sub.add_parser(
+        "disable", help="disable: restores the licenses it retired and retires its own"
+    ).set_defaults(handler=disable_saas)
     sub.add_parser("import", help="import the SaaS Management licenses now").set_defaults(
         handler=import_saas
     )
@@ -82,15 +82,15 @@ def test_saas(args: argparse.Namespace, controller: Any) -> int:
 
 
 def enable_saas(args: argparse.Namespace, controller: Any) -> int:
-    retired = controller.saas.enable()
-    print(f"SaaS Management connector enabled: {retired} licenses retired.")
+    counts = controller.saas.enable()
+    print(f"SaaS Management connector enabled: {counts.describe()}.")
     print(controller.saas.explanation)
     return 0
 
 
 def disable_saas(args: argparse.Namespace, controller: Any) -> int:
-    restored = controller.saas.disable()
-    print(f"SaaS Management connector disabled: {restored} licenses restored.")
+    counts = controller.saas.disable()
+    print(f"SaaS Management connector disabled: {counts.describe()}.")
     return 0
 
 

@@ -16,6 +16,7 @@ from core.domain import (
     Overview,
     ProductRow,
     StatusChange,
+    SwitchCounts,
     UnrecognizedSku,
     UserQuery,
     UserRow,
@@ -55,8 +56,9 @@ class LicensingService:
     Status (spec §5, §6):
       set_license_status(license_id, status, reason="") -> bool;
       status_history(license_id) -> list[StatusChange];
-      retire_preview_count() -> int; set_saas_enabled(enabled) -> int (used by the SaaS
-      Management service); saas_enabled() -> bool.
+      retire_preview_count() -> int; set_saas_enabled(enabled) -> SwitchCounts;
+      switch_preview(enabled) -> SwitchCounts (used by the SaaS Management service);
+      saas_enabled() -> bool.
     Users (SQL filtering, sorting and paging):
       user_page(query) -> (rows, total); iter_user_rows(query=UserQuery()) -> Iterator[UserRow].
     Prices (per unit and month, settings currency):
@@ -171,9 +173,13 @@ class LicensingService:
     def saas_enabled(self) -> bool:
         return status.saas_enabled(self._conn())
 
-    def set_saas_enabled(self, enabled: bool) -> int:
+    def set_saas_enabled(self, enabled: bool) -> SwitchCounts:
         with self._db.transaction(self._conn()) as conn:
             return status.set_saas_enabled(conn, enabled, self._clock())
+
+    def switch_preview(self, enabled: bool) -> SwitchCounts:
+        """What turning the SaaS Management connector to `enabled` would change now."""
+        return status.switch_preview(self._conn(), enabled)
 
     # Users
 

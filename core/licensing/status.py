@@ -1,9 +1,11 @@
 """License status changes, including the SaaS Management connector's rule (spec §6).
 
-While the connector is enabled it holds every Office 365 connector license Retired, keeping
-the status each had just before in `status_before_saas`; disabling gives that status back. A
-user who changes a status by hand clears `status_before_saas`, so the user's choice stays.
-Every change writes a `license_status_changes` row: when, old, new, who and why.
+The switch holds one side Retired so that no product is counted twice: while the connector is
+enabled, every Office 365 connector license; while it is disabled, every license its own
+imports created. It keeps the status each had just before in `status_before_saas` (the status
+before the switch retired it); flipping the switch gives that status back. A user who changes
+a status by hand clears `status_before_saas`, so the user's choice stays. Every change writes a
+`license_status_changes` row: when, old, new, who and why.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from core.domain import LicenseSource, LicenseStatus, StatusChange
+from core.domain import LicenseSource, LicenseStatus, StatusChange, SwitchCounts
 from core.errors import LicenseDeskError
 from core.storage.db import from_iso, iso
 
@@ -20,6 +22,7 @@ BY_USER = "user"
 BY_SAAS = "saas-management"
 BY_IMPORT = "import"
 CONNECTOR_SOURCES = (LicenseSource.MICROSOFT_365.value, LicenseSource.OFFICE_365.value)
+SAAS_SOURCES = (LicenseSource.SAAS_MANAGEMENT.value,)
 _CONNECTOR_IN = f"source IN ({', '.join('?' * len(CONNECTOR_SOURCES))})"
 
 REASON_ENABLED = (
@@ -27,6 +30,11 @@ REASON_ENABLED = (
     "their licenses are retired."
 )
 REASON_DISABLED = "The SaaS Management connector was disabled: the previous status is restored."
+REASON_DISABLED_SAAS = (
+    "The SaaS Management connector was disabled: the licenses its imports created are retired, "
+    "so no product is counted twice."
+)
+REASON_ENABLED_SAAS = "The SaaS Management connector was enabled: the previous status is restored."
 REASON_CREATED_RETIRED = (
     "Created by an import while the SaaS Management connector is enabled: retired from the start."
 )
@@ -88,6 +96,32 @@ def set_status_by_user(
     return True
 
 
+def held_sources(enabled: bool) -> tuple[str, ...]:
+    """The sources whose licenses the switch holds Retired in this position."""
+    return CONNECTOR_SOURCES if enabled else SAAS_SOURCES
+
+
+def _in(sources: tuple[str, ...]) -> str:
+    return f"source IN ({', '.join('?' * len(sources))})"
+
+
+def switch_preview(conn: sqlite3.Connection, enabled: bool) -> SwitchCounts:
+    """What turning the connector to `enabled` would change now (nothing if it already is)."""
+    if enabled == saas_enabled(conn):
+        return SwitchCounts(enabled, 0, 0)
+    retire = conn.execute(
+        f"SELECT COUNT(*) FROM licenses WHERE {_in(held_sources(enabled))} AND status != ? "
+        "AND status_before_saas IS NULL",
+        (*held_sources(enabled), LicenseStatus.RETIRED.value),
+    ).fetchone()
+    restore = conn.execute(
+        f"SELECT COUNT(*) FROM licenses WHERE {_in(held_sources(not enabled))} "
+        "AND status_before_saas IS NOT NULL",
+        held_sources(not enabled),
+    ).fetchone()
+    return SwitchCounts(enabled, int(retire[0]), int(restore[0]))
+
+
 def retire_preview_count(conn: sqlite3.Connection) -> int:
     """How many licenses enabling the connector would retire now."""
     row = conn.execute(
@@ -98,19 +132,23 @@ def retire_preview_count(conn: sqlite3.Connection) -> int:
 
 
 def retired_by_connector_count(conn: sqlite3.Connection) -> int:
+    """How many Office 365 connector licenses the enabled connector holds Retired."""
     row = conn.execute(
-        "SELECT COUNT(*) FROM licenses WHERE status_before_saas IS NOT NULL"
+        f"SELECT COUNT(*) FROM licenses WHERE {_CONNECTOR_IN} AND status_before_saas IS NOT NULL",
+        CONNECTOR_SOURCES,
     ).fetchone()
     return int(row[0])
 
 
-def retire_connector_licenses(conn: sqlite3.Connection, when: datetime) -> int:
-    """Retire every Office 365 connector license that is not Retired yet (never a SaaS
-    Management license); licenses already Retired stay as they are and are never restored."""
+def retire_held_licenses(
+    conn: sqlite3.Connection, sources: tuple[str, ...], when: datetime, reason: str
+) -> int:
+    """Retire every license of these sources that is not Retired yet; licenses already Retired
+    stay as they are and are never restored."""
     rows = conn.execute(
-        f"SELECT id, status FROM licenses WHERE {_CONNECTOR_IN} AND status != ? "
+        f"SELECT id, status FROM licenses WHERE {_in(sources)} AND status != ? "
         "AND status_before_saas IS NULL",
-        (*CONNECTOR_SOURCES, LicenseStatus.RETIRED.value),
+        (*sources, LicenseStatus.RETIRED.value),
     ).fetchall()
     for license_id, status in rows:
         conn.execute(
@@ -123,41 +161,46 @@ def retire_connector_licenses(conn: sqlite3.Connection, when: datetime) -> int:
             status,
             LicenseStatus.RETIRED.value,
             by=BY_SAAS,
-            reason=REASON_ENABLED,
+            reason=reason,
             when=when,
         )
     return len(rows)
 
 
-def restore_connector_licenses(conn: sqlite3.Connection, when: datetime) -> int:
-    """Give each license the connector retired the status it had just before."""
+def restore_held_licenses(
+    conn: sqlite3.Connection, sources: tuple[str, ...], when: datetime, reason: str
+) -> int:
+    """Give each license of these sources that the switch retired the status it had before."""
     rows = conn.execute(
-        "SELECT id, status, status_before_saas FROM licenses WHERE status_before_saas IS NOT NULL"
+        f"SELECT id, status, status_before_saas FROM licenses WHERE {_in(sources)} "
+        "AND status_before_saas IS NOT NULL",
+        sources,
     ).fetchall()
     for license_id, status, before in rows:
         conn.execute(
             "UPDATE licenses SET status = ?, status_before_saas = NULL WHERE id = ?",
             (before, license_id),
         )
-        record_change(
-            conn, license_id, status, before, by=BY_SAAS, reason=REASON_DISABLED, when=when
-        )
+        record_change(conn, license_id, status, before, by=BY_SAAS, reason=reason, when=when)
     return len(rows)
 
 
-def set_saas_enabled(conn: sqlite3.Connection, enabled: bool, when: datetime) -> int:
-    """Flip the connector and retire or restore in the same transaction (the caller's).
-    Returns how many licenses changed status."""
+def set_saas_enabled(conn: sqlite3.Connection, enabled: bool, when: datetime) -> SwitchCounts:
+    """Flip the connector and, in the same transaction (the caller's), restore the side it
+    held Retired and retire the other (spec §6): the totals before enabling equal the totals
+    after disabling."""
     if enabled == saas_enabled(conn):
-        return 0
+        return SwitchCounts(enabled, 0, 0)
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (SAAS_ENABLED_KEY, "1" if enabled else "0"),
     )
-    if enabled:
-        return retire_connector_licenses(conn, when)
-    return restore_connector_licenses(conn, when)
+    restore_reason = REASON_ENABLED_SAAS if enabled else REASON_DISABLED
+    retire_reason = REASON_ENABLED if enabled else REASON_DISABLED_SAAS
+    restored = restore_held_licenses(conn, held_sources(not enabled), when, restore_reason)
+    retired = retire_held_licenses(conn, held_sources(enabled), when, retire_reason)
+    return SwitchCounts(enabled, retired, restored)
 
 
 def status_history(conn: sqlite3.Connection, license_id: int) -> list[StatusChange]:

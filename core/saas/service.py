@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from core.domain import SaasConfig, SaasResult, SaasStatus, SaasZone
+from core.domain import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
 from core.licensing.service import LicensingService
 from core.saas import store
@@ -32,15 +32,18 @@ EXPLANATION = (
     "set to Retired, so it has no effect on reconciliation, and licenses those connectors "
     "create later are Retired from the start. Licenses from SaaS Management imports are "
     "reconciled instead. Disabling it restores each license it retired to its status before, "
-    "except licenses whose status you changed by hand meanwhile."
+    "except licenses whose status you changed by hand meanwhile, and retires the licenses "
+    "its own imports created, so that no product is counted twice; enabling it again restores "
+    "them."
 )
 
 
 class SaasManagementService:
     """config() -> SaasConfig; configure(zone, org_id, refresh_token, token_url=None,
     api_url=None, simulated=False) -> SaasConfig; test() -> SaasResult;
-    retire_preview_count() -> int; enable() -> int (licenses retired); disable() -> int
-    (licenses restored); import_now() -> SaasResult; status() -> SaasStatus."""
+    retire_preview_count() -> int; switch_preview(enabled) -> SwitchCounts; enable() and
+    disable() -> SwitchCounts (licenses retired and restored); import_now() -> SaasResult;
+    status() -> SaasStatus."""
 
     def __init__(
         self,
@@ -117,7 +120,12 @@ class SaasManagementService:
         """How many licenses enabling would retire now (0 while enabled)."""
         return 0 if self._licensing.saas_enabled() else self._licensing.retire_preview_count()
 
-    def enable(self) -> int:
+    def switch_preview(self, enabled: bool) -> SwitchCounts:
+        """What enabling (True) or disabling (False) would change now: both switches confirm
+        with these counts."""
+        return self._licensing.switch_preview(enabled)
+
+    def enable(self) -> SwitchCounts:
         if not self.config().configured:
             raise LicenseDeskError(
                 "Configure the SaaS Management connector first (zone, organization ID and API "
@@ -125,7 +133,7 @@ class SaasManagementService:
             )
         return self._licensing.set_saas_enabled(True)
 
-    def disable(self) -> int:
+    def disable(self) -> SwitchCounts:
         return self._licensing.set_saas_enabled(False)
 
     def status(self) -> SaasStatus:

@@ -227,5 +227,23 @@ CREATE TABLE report_requests (
 CREATE INDEX report_requests_tenant ON report_requests(tenant_key, requested_at);
 """
 
-MIGRATIONS: list[str] = [CORE_V1 + LICENSING_V1, REPORT_REQUESTS_V2]
+# While the SaaS Management connector is disabled, the licenses its imports created are held
+# Retired like the Office 365 connectors' while it is enabled (spec §6). Databases from before
+# this rule may hold them in reconciliation beside the connectors' licenses: retire them now,
+# recording why, so that enabling the connector again restores them.
+SAAS_DISABLED_RETIRES_V3 = """
+INSERT INTO license_status_changes (license_id, changed_at, old_status, new_status, changed_by,
+                                    reason)
+SELECT id, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), status, 'Retired', 'saas-management',
+       'The SaaS Management connector is disabled: the licenses its imports created are '
+       || 'retired, so no product is counted twice.'
+FROM licenses
+WHERE source = 'SaaS Management' AND status != 'Retired' AND status_before_saas IS NULL
+  AND COALESCE((SELECT value FROM settings WHERE key = 'saas_enabled'), '0') != '1';
+UPDATE licenses SET status_before_saas = status, status = 'Retired'
+WHERE source = 'SaaS Management' AND status != 'Retired' AND status_before_saas IS NULL
+  AND COALESCE((SELECT value FROM settings WHERE key = 'saas_enabled'), '0') != '1';
+"""
+
+MIGRATIONS: list[str] = [CORE_V1 + LICENSING_V1, REPORT_REQUESTS_V2, SAAS_DISABLED_RETIRES_V3]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QFont, QIcon
 
-from core.domain import LicenseRow, LicenseStatus, usage_unknown_note
+from core.domain import LicenseRow, LicenseSource, LicenseStatus, usage_unknown_note
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import colour, icon, struck_out_font
@@ -58,6 +58,15 @@ _NUMBERS = {
 }
 
 
+def _held_by_switch(row: LicenseRow) -> str:
+    """Why the SaaS Management switch holds this license Retired, if it does."""
+    if not row.retired_by_saas:
+        return ""
+    if row.source is LicenseSource.SAAS_MANAGEMENT:
+        return " (SaaS Management disabled)"
+    return " (by SaaS Management)"
+
+
 def is_retired(row: LicenseRow) -> bool:
     return row.status is LicenseStatus.RETIRED
 
@@ -87,7 +96,7 @@ class LicensesModel(RowTableModel[LicenseRow]):
         if column == LicenseColumn.SOURCE:
             return row.source.value
         if column == LicenseColumn.STATUS:
-            return row.status.value + (" (by SaaS Management)" if row.retired_by_saas else "")
+            return row.status.value + _held_by_switch(row)
         if column == LicenseColumn.IN_RECONCILIATION:
             return formatting.yes_no(row.in_reconciliation)
         if column == LicenseColumn.COMPLIANCE:
@@ -127,7 +136,13 @@ class LicensesModel(RowTableModel[LicenseRow]):
 
     def tooltip(self, row: LicenseRow, column: int) -> str | None:
         if is_retired(row):
-            why = " by the SaaS Management connector" if row.retired_by_saas else ""
+            why = ""
+            if row.retired_by_saas:
+                why = (
+                    " while the SaaS Management connector is disabled"
+                    if row.source is LicenseSource.SAAS_MANAGEMENT
+                    else " by the SaaS Management connector"
+                )
             return f"Retired{why}: kept for reference, no effect on any total."
         if column == LicenseColumn.COMPLIANCE and row.shortfall:
             return f"Shortfall: {row.shortfall:,} more users assigned than entitled."

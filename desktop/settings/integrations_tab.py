@@ -37,7 +37,8 @@ RULE = (
     "on reconciliation; licenses their later imports create are Retired from the start. "
     "Licenses come from the SaaS Management imports instead and are reconciled as usual. "
     "Disabling the connector gives each license it retired the status it had just before, "
-    "unless someone changed that license's status by hand in the meantime."
+    "unless someone changed that license's status by hand in the meantime, and retires the "
+    "licenses of its own imports by the same rule, so that no product is counted twice."
 )
 ZONES = (
     (SaasZone.NAM, "NAM (North America)"),
@@ -180,11 +181,16 @@ class IntegrationsTab(QWidget):
                 f"licenses Retired; {status.saas_licenses:,} licenses come from SaaS Management."
                 + simulated
             )
-            self.enable_button.setText("Disable the connector")
+            self.enable_button.setText("Disable the connector…")
         else:
+            held = (
+                f" Its {status.saas_licenses:,} licenses are held Retired meanwhile."
+                if status.saas_licenses
+                else ""
+            )
             self.state.setText(
                 f"Disabled. Enabling it now retires {status.would_retire:,} licenses created by "
-                "the Office 365 connectors." + simulated
+                "the Office 365 connectors." + held + simulated
             )
             self.enable_button.setText("Enable the connector…")
         running = self.job is not None and self.job.running
@@ -198,14 +204,14 @@ class IntegrationsTab(QWidget):
 
     @Slot()
     def _on_enable_clicked(self) -> None:
-        status = self._controller.saas.status()
-        if status.config.enabled:
-            self.set_enabled(False)
-            return
-        count = self._controller.saas.retire_preview_count()
-        question = f"{RULE}\n\nEnabling the connector now retires {count:,} licenses. Enable it?"
-        if self._notifier.confirm("Enable SaaS Management", question, ok_text="Enable"):
-            self.set_enabled(True)
+        enable = not self._controller.saas.status().config.enabled
+        counts = self._controller.saas.switch_preview(enable)
+        verb = "Enable" if enable else "Disable"
+        question = (
+            f"{RULE}\n\n{verb[:-1]}ing the connector now changes: {counts.describe()}. {verb} it?"
+        )
+        if self._notifier.confirm(f"{verb} SaaS Management", question, ok_text=verb):
+            self.set_enabled(enable)
 
     def set_enabled(self, enabled: bool) -> None:
         try:
@@ -213,9 +219,8 @@ class IntegrationsTab(QWidget):
         except LicenseDeskError as exc:
             self.message.show_message("error", html.escape(exc.message), exc.detail)
             return
-        verb = "retired" if enabled else "restored"
-        self._notifier.status(f"SaaS Management connector {'enabled' if enabled else 'disabled'}: "
-                              f"{changed:,} licenses {verb}.")  # fmt: skip
+        state = "enabled" if enabled else "disabled"
+        self._notifier.status(f"SaaS Management connector {state}: {changed.describe()}.")
         self.reload()
         self.licenses_changed.emit()
 

@@ -250,7 +250,7 @@ def test_saas_management_commands(controller, tenant, capsys, monkeypatch, datab
     assert TOKEN not in json.dumps(status)
 
     assert cli(controller, "saas-management", "enable") == 0
-    assert "3 licenses retired" in capsys.readouterr().out
+    assert "3 Office 365 connector licenses retired" in capsys.readouterr().out
     with responses.RequestsMock() as rsps:
         _serve_flexera(rsps, "https://login.flexera.eu", "https://api.flexera.eu")
         assert cli(controller, "saas-management", "import") == 0
@@ -268,8 +268,11 @@ def test_saas_management_commands(controller, tenant, capsys, monkeypatch, datab
     assert "API Credentials" in capsys.readouterr().err
 
     assert cli(controller, "saas-management", "disable") == 0
-    assert "3 licenses restored" in capsys.readouterr().out
-    assert len(run_json(controller, capsys, "licenses", "--hide-retired")) == 4
+    out = capsys.readouterr().out
+    assert "3 Office 365 connector licenses restored, 1 SaaS Management license retired" in out
+    # The SaaS Management license is retired while disabled: only the connectors' count.
+    counted = run_json(controller, capsys, "licenses", "--hide-retired")
+    assert len(counted) == 3 and "SaaS Management" not in {r["source"] for r in counted}
     raw = (
         database.path.read_bytes()
         + database.path.with_name(database.path.name + "-wal").read_bytes()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.domain import LicenseSource, LicenseStatus, SourceType
+from core.domain import LicenseSource, LicenseStatus, SourceType, SwitchCounts
 from core.errors import LicenseDeskError
 from tests.core.test_licensing_helpers import (
     EMS,
@@ -72,7 +72,8 @@ def test_enabling_retires_connector_licenses_of_both_kinds_only(database, servic
     service.set_license_status(m365.license_id(SPE_E5), "In stock", "spares")
     assert service.retire_preview_count() == 3  # E3, E5 (in stock), ENTERPRISEPACK
 
-    assert service.set_saas_enabled(True) == 3
+    assert service.switch_preview(True) == SwitchCounts(True, retired=3, restored=0)
+    assert service.set_saas_enabled(True) == SwitchCounts(True, retired=3, restored=0)
     assert service.saas_enabled()
     statuses = _statuses(service)
     assert statuses[saas] is LicenseStatus.ACTIVE
@@ -80,7 +81,8 @@ def test_enabling_retires_connector_licenses_of_both_kinds_only(database, servic
     assert {r.source for r in connector} == {LicenseSource.MICROSOFT_365, LicenseSource.OFFICE_365}
     assert all(r.status is LicenseStatus.RETIRED for r in connector)
     assert service.retire_preview_count() == 0
-    assert service.set_saas_enabled(True) == 0  # already enabled: nothing happens
+    # Already enabled: nothing happens.
+    assert service.set_saas_enabled(True) == SwitchCounts(True, retired=0, restored=0)
     last = service.status_history(m365.license_id(SPE_E3))[-1]
     assert last.changed_by == "saas-management" and "supersedes" in last.reason
 
@@ -89,8 +91,10 @@ def test_enabling_retires_connector_licenses_of_both_kinds_only(database, servic
     assert overview.total.licenses == 1 and overview.total.entitled == 30
     assert [p.product_key for p in service.product_rollup()] == ["saas:Microsoft 365 E3 (SaaS)"]
 
-    assert service.set_saas_enabled(False) == 3
+    # Disabling restores the connectors' licenses and retires SaaS Management's own.
+    assert service.set_saas_enabled(False) == SwitchCounts(False, retired=1, restored=3)
     statuses = _statuses(service)
+    assert statuses[saas] is LicenseStatus.RETIRED
     assert statuses[m365.license_id(SPE_E3)] is LicenseStatus.ACTIVE
     assert statuses[m365.license_id(SPE_E5)] is LicenseStatus.IN_STOCK  # its status before
     assert statuses[o365.license_id(ENTERPRISEPACK)] is LicenseStatus.ACTIVE
@@ -134,3 +138,36 @@ def test_licenses_created_while_enabled_are_retired_from_the_start(service, esta
 
     service.set_saas_enabled(False)
     assert _statuses(service)[ems] is LicenseStatus.ACTIVE
+
+
+def test_upgrading_a_database_retires_saas_licenses_counted_while_disabled(app_paths) -> None:
+    """A database from before the rule (schema 2) may hold SaaS Management licenses in
+    reconciliation while the connector is disabled: the upgrade retires them, recording why,
+    and enabling the connector restores them."""
+    import sqlite3
+
+    from core.storage.db import Database
+    from core.storage.schema import MIGRATIONS
+
+    raw = sqlite3.connect(app_paths.database)
+    raw.executescript(MIGRATIONS[0] + MIGRATIONS[1] + "PRAGMA user_version = 2;")
+    raw.execute(
+        "INSERT INTO licenses (source, saas_license_id, saas_app_id, name, status, created_at) "
+        "VALUES ('SaaS Management', 'k1', 'app', 'Microsoft 365 E3', 'In stock', '2026-06-01')"
+    )
+    raw.execute("INSERT INTO settings (key, value) VALUES ('saas_enabled', '0')")
+    raw.commit()
+    raw.close()
+
+    database = Database(app_paths.database, backups_dir=app_paths.backups_dir)
+    database.migrate()
+    service = make_service(database)
+    (row,) = service.license_rows()
+    assert row.status is LicenseStatus.RETIRED and not row.in_reconciliation
+    assert _history(service, row.id) == [
+        (LicenseStatus.IN_STOCK, LicenseStatus.RETIRED, "saas-management")
+    ]
+    assert service.switch_preview(True) == SwitchCounts(True, retired=0, restored=1)
+    service.set_saas_enabled(True)
+    assert service.license_rows()[0].status is LicenseStatus.IN_STOCK
+    database.close_thread_connection()

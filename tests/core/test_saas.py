@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
-from core.domain import LicenseSource, LicenseStatus, SaasZone
+from core.domain import LicenseSource, LicenseStatus, SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
 from core.saas.client import REFRESH_TOKEN_HELP
 from core.saas.service import SaasManagementService
@@ -240,7 +240,8 @@ def test_import_creates_licenses_terms_and_users(database, saas, licensing, wait
     saas.configure("nam", ORG, TOKEN)
     assert saas.import_now().ok is False  # not enabled yet
     assert saas.retire_preview_count() == 1
-    assert saas.enable() == 1
+    assert saas.switch_preview(True).retired == 1
+    assert saas.enable().retired == 1
     with responses.RequestsMock() as rsps:
         _token(rsps)
         # One throttled answer first: retried after Retry-After, without a real sleep.
@@ -294,11 +295,26 @@ def test_import_creates_licenses_terms_and_users(database, saas, licensing, wait
         rows["Microsoft 365 E3"].entitlement == 0 and rows["Microsoft 365 E3"].assigned_users == 0
     )
 
-    assert saas.disable() == 1
+    assert saas.switch_preview(False) == SwitchCounts(False, retired=2, restored=1)
+    counts = saas.disable()
+    assert (counts.restored, counts.retired) == (1, 2)
+    assert counts.describe() == (
+        "1 Office 365 connector license restored, 2 SaaS Management licenses retired"
+    )
     assert not saas.config().enabled
-    # Disabled with its licenses still counted: the overview says so.
-    kinds = [w.kind for w in licensing.overview().warnings]
-    assert "saas-disabled" in kinds
+    # Disabled: its own licenses are retired by the same rule, so nothing is counted twice.
+    rows = licensing.license_rows()
+    assert [r.source for r in rows if r.in_reconciliation] == [LicenseSource.MICROSOFT_365]
+    saas_rows = [r for r in rows if r.source is LicenseSource.SAAS_MANAGEMENT]
+    assert all(r.status is LicenseStatus.RETIRED and r.retired_by_saas for r in saas_rows)
+    assert "saas-disabled" not in [w.kind for w in licensing.overview().warnings]
+    # Enabling again restores them (and retires the connector's license again).
+    assert saas.enable() == SwitchCounts(True, retired=1, restored=2)
+    assert all(
+        r.status is LicenseStatus.ACTIVE
+        for r in licensing.license_rows()
+        if r.source is LicenseSource.SAAS_MANAGEMENT
+    )
 
 
 def test_failed_import_is_remembered_and_changes_nothing(database, saas, licensing):

@@ -50,13 +50,13 @@ def test_enabling_explains_the_rule_and_the_count_before_retiring(
     notifier.confirm_answer = False
     qtbot.mouseClick(tab.enable_button, Qt.MouseButton.LeftButton)
     kind, _title, question = notifier.calls[-1]
-    assert kind == "confirm" and f"retires {count:,} licenses" in question
+    assert kind == "confirm" and f"{count:,} Office 365 connector licenses retired" in question
     assert not imported.saas.config().enabled  # the user said no
 
     notifier.confirm_answer = True
     qtbot.mouseClick(tab.enable_button, Qt.MouseButton.LeftButton)
     assert imported.saas.config().enabled
-    assert tab.enable_button.text() == "Disable the connector"
+    assert tab.enable_button.text() == "Disable the connector…"
     window.tabs.setCurrentWidget(window.licenses)
     assert statuses(window) == {LicenseStatus.RETIRED}
     retired = window.licenses.model.index(0, LicenseColumn.STATUS)
@@ -68,6 +68,9 @@ def test_enabling_explains_the_rule_and_the_count_before_retiring(
 
     window.tabs.setCurrentWidget(window.settings_tab)
     qtbot.mouseClick(tab.enable_button, Qt.MouseButton.LeftButton)
+    kind, title, question = notifier.calls[-1]
+    assert (kind, title) == ("confirm", "Disable SaaS Management")
+    assert f"{count:,} Office 365 connector licenses restored" in question
     assert not imported.saas.config().enabled
     window.tabs.setCurrentWidget(window.licenses)
     assert statuses(window) == {LicenseStatus.ACTIVE}

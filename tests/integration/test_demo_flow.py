@@ -15,6 +15,19 @@ def cli_json(controller: Controller, capsys, *argv: str) -> list[dict]:
     return json.loads(capsys.readouterr().out)
 
 
+def totals(products: list[dict]) -> dict[str, object]:
+    """The roll-up a license manager compares: entitled, assigned and cost over all products,
+    and each product named once."""
+    names = [p["product"] for p in products]
+    assert len(names) == len(set(names)), names
+    return {
+        "products": sorted(names),
+        "entitlement": sum(p["entitlement"] for p in products),
+        "assigned": sum(p["assigned_users"] for p in products),
+        "monthly_cost": round(sum(p["monthly_cost"] or 0 for p in products), 2),
+    }
+
+
 def test_demo_positions_costs_and_the_saas_switch(controller, capsys) -> None:
     assert main(["demo"], controller_factory=lambda: controller) == 0
     out = capsys.readouterr().out
@@ -43,17 +56,28 @@ def test_demo_positions_costs_and_the_saas_switch(controller, capsys) -> None:
         assert known + r["usage_unknown_users"] == r["assigned_users"], r["product"]
         assert r["available"] == max(0, r["entitlement"] - r["assigned_users"])
 
+    before = totals(cli_json(controller, capsys, "licenses", "products"))
+
     assert main(["saas-management", "enable"], controller_factory=lambda: controller) == 0
-    assert f"{len(connector)} licenses retired" in capsys.readouterr().out
+    assert f"{len(connector)} Office 365 connector licenses retired" in capsys.readouterr().out
     assert main(["saas-management", "import"], controller_factory=lambda: controller) == 0
     capsys.readouterr()
     active = cli_json(controller, capsys, "licenses", "--hide-retired")
     assert active and {r["source"] for r in active} == {"SaaS Management"}
+    saas_count = len(active)
 
     assert main(["saas-management", "disable"], controller_factory=lambda: controller) == 0
-    assert f"{len(connector)} licenses restored" in capsys.readouterr().out
-    after = {r["id"]: r["status"] for r in cli_json(controller, capsys, "licenses")}
+    out = capsys.readouterr().out
+    assert f"{len(connector)} Office 365 connector licenses restored" in out
+    assert f"{saas_count} SaaS Management licenses retired" in out
+    licenses_after = cli_json(controller, capsys, "licenses")
+    after = {r["id"]: r["status"] for r in licenses_after}
     assert all(after[r["id"]] == "Active" for r in connector)
+    # Nothing counted twice: the totals before enabling equal the totals after disabling.
+    assert totals(cli_json(controller, capsys, "licenses", "products")) == before
+    assert not [
+        r for r in licenses_after if r["source"] == "SaaS Management" and r["in_reconciliation"]
+    ]
 
 
 def test_connection_test_against_the_simulated_tenants(controller) -> None:
