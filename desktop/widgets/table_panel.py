@@ -105,8 +105,10 @@ class TablePanel(QWidget):
             self.model.layoutChanged,
         ):
             signal.connect(self._on_rows_changed)
-        self.view.doubleClicked.connect(self._on_double_clicked)
-        self.view.activated.connect(self._on_double_clicked)
+        # `activated` alone: the view emits it for a double-click (or a single click where the
+        # platform activates on single click) and for Enter. Connecting `doubleClicked` too
+        # opened every dialog twice.
+        self.view.activated.connect(self._on_activated)
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
     # Public
@@ -145,11 +147,12 @@ class TablePanel(QWidget):
     @Slot()
     def _on_rows_changed(self) -> None:
         shown, total = self.model.rowCount(), self.total_rows()
-        text = f"{shown:,} rows" if shown == total else f"{shown:,} of {total:,} rows"
+        noun = "row" if total == 1 else "rows"
+        text = f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
         self.count_label.setText(text)
 
     @Slot(QModelIndex)
-    def _on_double_clicked(self, index: QModelIndex) -> None:
+    def _on_activated(self, index: QModelIndex) -> None:
         row = index.data(RowRole)
         if row is not None:
             self.row_activated.emit(row)
