@@ -53,6 +53,13 @@ def _snapshots(value: str) -> int:
     return number
 
 
+# Said wherever the currency is changed: prices are numbers typed in one currency.
+CURRENCY_RELABEL_NOTE = (
+    "Changing the currency relabels every amount; it does not convert them: update the unit "
+    "prices to the new currency."
+)
+
+
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code):

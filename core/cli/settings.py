@@ -9,7 +9,7 @@ from typing import Any
 
 from core.cli import CliError
 from core.cli.output import add_format_option, emit
-from core.settings import SETTING_KEYS, AppSettings
+from core.settings import CURRENCY_RELABEL_NOTE, SETTING_KEYS, AppSettings
 
 
 def register(commands: Any) -> None:
@@ -45,6 +45,9 @@ def get_setting(args: argparse.Namespace, controller: Any) -> int:
 def set_setting(args: argparse.Namespace, controller: Any) -> int:
     if args.key not in SETTING_KEYS:
         raise CliError(f"Unknown setting {args.key}; known: {', '.join(SETTING_KEYS)}.")
+    before = _values(controller.settings())[args.key]
     values = _values(controller.update_setting(args.key, args.value))
     print(f"{args.key} = {values[args.key]}")
+    if args.key == "currency" and values[args.key] != before:
+        print(CURRENCY_RELABEL_NOTE)
     return 0

@@ -1,7 +1,8 @@
 """Unit prices per product and month, in the settings currency (spec §7), importable from CSV.
 
-Keys are SKU part numbers (upper case) for the Office 365 connectors' licenses and
-`saas:<license name>` for SaaS Management licenses.
+Keys are SKU part numbers (upper case), one price per product whichever tenant or source its
+licenses come from; `saas:<license name>` only for a SaaS Management license that is not a
+product of the SKU table.
 """
 
 from __future__ import annotations

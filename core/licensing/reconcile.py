@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.domain import LicenseRow, LicenseSource, LicenseStatus, ProductRow
-from core.licensing.catalog import SkuCatalog
+from core.licensing.catalog import SkuCatalog, SkuInfo
 from core.licensing.stats import HolderStats
 from core.storage.db import from_iso
 
@@ -45,10 +45,24 @@ class Context:
     now: datetime
 
 
-def product_key(source: str, part_number: str | None, name: str) -> str:
+def product_key(
+    source: str, part_number: str | None, name: str, catalog: SkuCatalog | None = None
+) -> str:
+    """The key a product's price and roll-up go by: the SKU part number. A SaaS Management
+    license whose name is a product of the SKU table takes that product's part number, so
+    Power BI Pro from SaaS Management and from a tenant are one product with one price;
+    other SaaS Management licenses go by `saas:<name>`."""
     if source == LicenseSource.SAAS_MANAGEMENT.value:
-        return f"saas:{name}"
+        info = saas_product(name, catalog)
+        return info.part_number.upper() if info is not None else f"saas:{name}"
     return (part_number or "").upper()
+
+
+def saas_product(name: str, catalog: SkuCatalog | None) -> SkuInfo | None:
+    """The SKU table's product a SaaS Management license is, by product name or part number."""
+    if catalog is None or not name:
+        return None
+    return catalog.find_by_name(name) or catalog.lookup(None, name)
 
 
 def build_license_rows(
@@ -148,7 +162,7 @@ def _connector_row(
 ) -> LicenseRow:
     part = rec["sku_part_number"] or ""
     info = ctx.catalog.lookup(rec["sku_id"], part)
-    key = product_key(rec["source"], part, rec["name"])
+    key = product_key(rec["source"], part, rec["name"], ctx.catalog)
     price = ctx.prices.get(key)
     enabled = int(sku["enabled"]) if sku else 0
     warning = int(sku["warning"]) if sku else 0
@@ -192,7 +206,10 @@ def _saas_row(
             annual = (annual or 0.0) + float(term["annual_cost"])
         if ends is not None and (renewal is None or ends < renewal):
             renewal = ends
-    key = product_key(rec["source"], None, rec["name"])
+    key = product_key(rec["source"], None, rec["name"], ctx.catalog)
+    info = saas_product(rec["name"], ctx.catalog)
+    # The price table's price is the product's one price; the contract's own cost only where
+    # the table has none.
     price = ctx.prices.get(key)
     if price is None and annual is not None and entitlement > 0:
         price = annual / 12 / entitlement
@@ -203,8 +220,8 @@ def _saas_row(
         tenant_id="",
         tenant_name=SAAS_TENANT,
         sku_id="",
-        sku_part_number="",
-        product=rec["name"],
+        sku_part_number=info.part_number if info is not None else "",
+        product=info.product if info is not None else rec["name"],
         product_key=key,
         enabled=entitlement,
         consumed_units=stats.assigned,

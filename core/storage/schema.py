@@ -172,7 +172,7 @@ CREATE TABLE license_status_changes (
 CREATE INDEX license_status_changes_license ON license_status_changes(license_id, changed_at);
 
 CREATE TABLE prices (
-    product_key TEXT PRIMARY KEY,          -- sku part number (upper case) or saas:<name>
+    product_key TEXT PRIMARY KEY,          -- sku part number (upper case), else saas:<name>
     unit_price REAL NOT NULL               -- per unit per month, settings currency
 );
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from core.catalogue import KNOWN_BEACON_VERSIONS
 from core.errors import ValidationError
-from core.settings import INACTIVE_DAY_CHOICES, AppSettings
+from core.settings import CURRENCY_RELABEL_NOTE, INACTIVE_DAY_CHOICES, AppSettings
 from desktop.dialogs.field_editors import Caption
 from desktop.widgets.inline_message import InlineMessage, restyle
 
@@ -71,7 +71,8 @@ class GeneralSettingsTab(QWidget):
                               "A licensed user with no activity for this long is inactive."),
             "min_assignment_age_days": ("New-hire window", self.min_age,
                                         "Licenses assigned more recently are never inactive."),
-            "currency": ("Currency", self.currency, "Three-letter ISO code, e.g. USD or EUR."),
+            "currency": ("Currency", self.currency,
+                         f"Three-letter ISO code, e.g. USD or EUR. {CURRENCY_RELABEL_NOTE}"),
             "snapshots_kept": ("Snapshots kept per connection", self.snapshots,
                                "Older imports are kept for trends up to this number."),
         }  # fmt: skip

@@ -183,6 +183,10 @@ def test_settings_get_and_set(controller, tenant, capsys):
     assert cli(controller, "settings", "set", "colour", "red") == 1
     capsys.readouterr()
     assert cli(controller, "settings", "set", "currency", "eur") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "currency = EUR"
+    assert "relabels every amount; it does not convert them" in out[1]
+    assert cli(controller, "settings", "set", "currency", "EUR") == 0  # unchanged: no note
     assert capsys.readouterr().out.strip() == "currency = EUR"
     # Ben never signed in and got E3 on 2025-01-10, 536 days before the as-of date: inactive,
     # until the new-hire window is longer than that. The setting reaches the rules.

@@ -113,3 +113,32 @@ def test_available_is_the_positive_part_of_the_compliance_position(database, ser
     e3, ems = by_part["SPE_E3"], by_part["EMS"]
     assert (e3.compliance_position, e3.available) == (2, 2)
     assert (ems.compliance_position, ems.available) == (-1, 0)
+
+
+def test_one_product_one_price_across_tenants_and_sources(database, service) -> None:
+    """Microsoft 365 E3 from a tenant and from SaaS Management is one product: one roll-up
+    row, one price (the price table's, not the contract's own 20.00)."""
+    from core.domain import LicenseSource
+    from tests.core.test_licensing_helpers import add_saas_license
+
+    contoso = Tenant(database, service, "Contoso")
+    contoso.load(
+        skus=[sku(SPE_E3, 10, consumed=2)],
+        users=[user("a"), user("b")],
+        holds=[hold(SPE_E3, "a"), hold(SPE_E3, "b")],
+    )
+    # 5 seats for 1,200 a year: 20.00 a seat a month by the contract.
+    add_saas_license(database, name="Microsoft 365 E3", terms=[("t1", 5, 1200.0, None)])
+    service.set_price("SPE_E3", 36)
+    rows = service.license_rows()
+    saas = next(r for r in rows if r.source is LicenseSource.SAAS_MANAGEMENT)
+    assert (saas.product_key, saas.sku_part_number, saas.unit_price) == ("SPE_E3", "SPE_E3", 36)
+    assert saas.monthly_cost == 5 * 36 and saas.annual_cost == 5 * 36 * 12
+    (product,) = service.product_rollup()
+    assert (product.product, product.licenses, product.entitlement) == ("Microsoft 365 E3", 2, 15)
+    assert product.unit_price == 36 and product.monthly_cost == 15 * 36
+
+    # Without a price in the table, the contract's own price is used.
+    service.set_price("SPE_E3", None)
+    saas = next(r for r in service.license_rows() if r.source is LicenseSource.SAAS_MANAGEMENT)
+    assert saas.unit_price == 20.0 and saas.annual_cost == 1200.0
