@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from core.cancel import CancelToken
-from core.cli import CliError, secret_from_env
+from core.cli import UsageError, secret_from_env
+from core.cli.lookup import connection_named
 from core.cli.output import add_format_option, emit
 from core.domain import (
     AuthMethod,
@@ -80,7 +81,7 @@ def list_connections(args: argparse.Namespace, controller: Any) -> int:
     records = (
         {
             "id": c.id,
-            "name": c.display_name,
+            "name": c.name,
             "source_type": c.source_type,
             "tenant": c.tenant_id or c.tenant,
             "tenant_name": c.tenant_name,
@@ -100,7 +101,7 @@ def list_connections(args: argparse.Namespace, controller: Any) -> int:
 def draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
     source_type = SOURCE_TYPES.get(args.source_type.strip().lower())
     if source_type is None:
-        raise CliError(
+        raise UsageError(
             f'Unknown source type {args.source_type!r}; use "Microsoft 365" or '
             '"Microsoft Office 365 (deprecated)".'
         )
@@ -171,7 +172,7 @@ def add_connection(args: argparse.Namespace, controller: Any) -> int:
 
 
 def test_connection(args: argparse.Namespace, controller: Any) -> int:
-    connection = controller.find_connection(args.name)
+    connection = connection_named(controller, args.name)
     report = controller.test_connection(
         controller.draft_for_edit(connection.id), editing_id=connection.id
     )
@@ -199,7 +200,7 @@ def test_connection(args: argparse.Namespace, controller: Any) -> int:
 
 
 def remove_connection(args: argparse.Namespace, controller: Any) -> int:
-    connection = controller.find_connection(args.name)
+    connection = connection_named(controller, args.name)
     controller.delete_connection(connection.id)
     print(f"Removed connection “{connection.name}”.")
     return 0

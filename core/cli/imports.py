@@ -9,7 +9,8 @@ import threading
 import time
 from typing import Any
 
-from core.cli import CliError
+from core.cli import CliError, UsageError
+from core.cli.lookup import connection_named
 from core.domain import ImportProgress, ImportRun, ImportStatus
 
 
@@ -49,9 +50,9 @@ class _ProgressPrinter:
 
 def run_imports(args: argparse.Namespace, controller: Any) -> int:
     if bool(args.name) == bool(args.all):
-        raise CliError("Name one connection, or use --all.")
+        raise UsageError("Name one connection, or use --all.")
     connections = (
-        controller.list_connections() if args.all else [controller.find_connection(args.name)]
+        controller.list_connections() if args.all else [connection_named(controller, args.name)]
     )
     if not connections:
         raise CliError("There are no connections to import.")
@@ -60,16 +61,21 @@ def run_imports(args: argparse.Namespace, controller: Any) -> int:
         controller.start_import(c.id, on_progress=printer, incremental=args.incremental)
         for c in connections
     ]
-    failed = 0
-    for handle in handles:
-        run: ImportRun = handle.future.result()
-        print(_summary(run))
-        for warning in run.warnings:
-            print(f"  warning: {warning}", file=sys.stderr)
-        if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
-            failed += 1
-            print(f"error: {run.connection_name}: {run.error}", file=sys.stderr)
+    failed = sum(report_run(handle.future.result()) for handle in handles)
     return 1 if failed else 0
+
+
+def report_run(run: ImportRun, label: str = "") -> bool:
+    """Print the summary (stdout), then each warning and the error (stderr), every line naming
+    the connection; True when the run failed or was cancelled."""
+    print(_summary(run) + label)
+    for warning in run.warnings:
+        print(f"warning: {run.connection_name}: {' '.join(warning.split())}", file=sys.stderr)
+    if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
+        error = " ".join(str(run.error).split())
+        print(f"error: {run.connection_name}: {error}", file=sys.stderr)
+        return True
+    return False
 
 
 def _summary(run: ImportRun) -> str:
