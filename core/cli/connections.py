@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from core.cancel import CancelToken
 from core.cli import UsageError, secret_from_env
@@ -58,7 +58,17 @@ def register(commands: Any) -> None:
         help="Graph root without the version, e.g. https://graph.microsoft.com",
     )
     add.add_argument("--usage-period", choices=[p.value for p in UsagePeriod], default="D30")
-    add.add_argument("--proxy", default="", metavar="URL")
+    add.add_argument(
+        "--proxy",
+        default="",
+        metavar="URL",
+        help="proxy address, with the user name if it needs one: http://user@proxy:8080",
+    )
+    add.add_argument(
+        "--proxy-password-env",
+        metavar="VAR",
+        help="environment variable holding the proxy password (kept in the keychain)",
+    )
     add.add_argument(
         "--device-code",
         action="store_true",
@@ -113,14 +123,14 @@ def draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
     if args.certificate:
         suffix = Path(args.certificate).suffix.lower()
         kind = CredentialKind.PFX if suffix in (".pfx", ".p12") else CredentialKind.PEM
-    proxy_url, proxy_user, proxy_password = _split_proxy(args.proxy)
+    proxy_url, proxy_user = _split_proxy(args.proxy, args.proxy_password_env)
     secrets = ConnectionSecrets(
         client_secret=secret_from_env(args.client_secret_env, "--client-secret-env"),
         certificate_password=secret_from_env(
             args.certificate_password_env, "--certificate-password-env"
         ),
         password=secret_from_env(args.password_env, "--password-env"),
-        proxy_password=proxy_password,
+        proxy_password=secret_from_env(args.proxy_password_env, "--proxy-password-env"),
     )
     return ConnectionDraft(
         name=args.name,
@@ -143,17 +153,30 @@ def draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
     )
 
 
-def _split_proxy(url: str) -> tuple[str, str, str]:
-    """Move credentials out of a proxy URL: the password goes to the keychain only."""
+def _split_proxy(url: str, password_env: str | None) -> tuple[str, str]:
+    """The proxy URL without its user name, and the user name. A password is never taken
+    from the command line (other users see it in the process list and shell history)."""
+    url = url.strip()
+    if password_env and not url:
+        raise UsageError("--proxy-password-env goes with --proxy URL.")
     if not url:
-        return "", "", ""
+        return "", ""
     parts = urlsplit(url)
+    if parts.password is not None:
+        raise UsageError(
+            "--proxy: leave the password out of the URL and name the environment variable "
+            "that holds it with --proxy-password-env VAR."
+        )
+    if password_env and not parts.username:
+        raise UsageError(
+            "--proxy-password-env needs the proxy user name in the URL, e.g. "
+            "http://user@proxy.contoso.com:8080."
+        )
     if not parts.username:
-        return url, "", ""
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+        return url, ""
+    netloc = parts.netloc.rpartition("@")[2]
     clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return clean, parts.username, parts.password or ""
+    return clean, unquote(parts.username)
 
 
 def add_connection(args: argparse.Namespace, controller: Any) -> int:
