@@ -165,6 +165,16 @@ def cli_logging(*, verbose: bool) -> Iterator[None]:
         root.setLevel(previous)
 
 
+def require_kept_secrets(controller: Any) -> None:
+    """Refuse to store secrets that would be forgotten when this process exits."""
+    if not controller.secrets.keeps_secrets:
+        raise CliError(
+            "No keychain was found, so the secrets would be forgotten when licensedesk-cli "
+            "exits; set LICENSEDESK_SECRETS_FILE to a file path (or 1) to keep them in an "
+            "owner-only file."
+        )
+
+
 def secret_from_env(var: str | None, what: str) -> str:
     """Read a secret from the environment variable the user named (never from argv)."""
     import os

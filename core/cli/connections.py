@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from core.cancel import CancelToken
-from core.cli import UsageError, secret_from_env
+from core.cli import UsageError, require_kept_secrets, secret_from_env
 from core.cli.lookup import connection_named
 from core.cli.output import add_format_option, emit
 from core.domain import (
@@ -181,6 +181,8 @@ def _split_proxy(url: str, password_env: str | None) -> tuple[str, str]:
 
 def add_connection(args: argparse.Namespace, controller: Any) -> int:
     draft = draft_from_args(args)
+    if draft.method is AuthMethod.MULTI_TENANT or any(v for _, v in draft.secrets.items()):
+        require_kept_secrets(controller)  # before a sign-in, and before anything is saved
     if draft.method is AuthMethod.MULTI_TENANT:
         result = controller.sign_in(
             draft, show_code=lambda message: print(message, file=sys.stderr), cancel=CancelToken()

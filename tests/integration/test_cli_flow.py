@@ -259,3 +259,44 @@ def test_a_proxy_password_needs_a_proxy_user(controller, monkeypatch, capsys, pr
     assert add_with_proxy(controller, monkeypatch, *proxy_args) == 2
     assert message in capsys.readouterr().err
     assert controller.list_connections() == []
+
+
+def test_adding_without_a_keychain_or_secrets_file_fails_naming_the_variable(
+    app_paths, database, monkeypatch, capsys
+) -> None:
+    import keyring.backends.fail
+
+    from core.secrets import SecretStore
+
+    store = SecretStore(backend=keyring.backends.fail.Keyring(), blob_dir=app_paths.data_dir)
+    no_keychain = Controller(paths=app_paths, database=database, secret_store=store)
+    try:
+        assert add(no_keychain, monkeypatch) == 1
+        assert capsys.readouterr().err == (
+            "error: No keychain was found, so the secrets would be forgotten when "
+            "licensedesk-cli exits; set LICENSEDESK_SECRETS_FILE to a file path (or 1) to keep "
+            "them in an owner-only file.\n"
+        )
+        assert no_keychain.list_connections() == []
+    finally:
+        no_keychain.close()
+
+
+def test_adding_without_a_keychain_keeps_the_secret_in_the_chosen_file(
+    app_paths, database, monkeypatch, capsys
+) -> None:
+    import keyring.backends.fail
+
+    from core.secrets import SecretStore
+
+    store = SecretStore(
+        backend=keyring.backends.fail.Keyring(),
+        blob_dir=app_paths.data_dir,
+        fallback_file=app_paths.data_dir / "secrets.json",
+    )
+    with_file = Controller(paths=app_paths, database=database, secret_store=store)
+    try:
+        assert add(with_file, monkeypatch) == 0
+        assert SECRET in (app_paths.data_dir / "secrets.json").read_text()
+    finally:
+        with_file.close()
