@@ -12,6 +12,7 @@ from typing import Any
 from core.cli import CliError, UsageError
 from core.cli.lookup import connection_named
 from core.domain import ImportProgress, ImportRun, ImportStatus
+from core.errors import LicenseDeskError
 
 
 def register(commands: Any) -> None:
@@ -57,12 +58,29 @@ def run_imports(args: argparse.Namespace, controller: Any) -> int:
     if not connections:
         raise CliError("There are no connections to import.")
     printer = _ProgressPrinter({c.id: c.name for c in connections}, args.quiet)
-    handles = [
-        controller.start_import(c.id, on_progress=printer, incremental=args.incremental)
-        for c in connections
-    ]
-    failed = sum(report_run(handle.future.result()) for handle in handles)
+    failed, handles = 0, []
+    for connection in connections:  # one that cannot start does not keep the others back
+        try:
+            handles.append(
+                controller.start_import(
+                    connection.id, on_progress=printer, incremental=args.incremental
+                )
+            )
+        except LicenseDeskError as exc:
+            failed += _report_error(connection.name, exc)
+    for handle in handles:
+        try:
+            run: ImportRun = handle.future.result()
+        except LicenseDeskError as exc:
+            failed += _report_error(handle.connection_name, exc)
+        else:
+            failed += report_run(run)
     return 1 if failed else 0
+
+
+def _report_error(name: str, exc: LicenseDeskError) -> int:
+    print(f"error: {name}: {' '.join(exc.message.split())}", file=sys.stderr)
+    return 1
 
 
 def report_run(run: ImportRun, label: str = "") -> bool:

@@ -14,7 +14,7 @@ import pytest
 from core.cli import main
 from core.controller import Controller
 from core.domain import ImportCounts, ImportRun, ImportStatus
-from core.errors import GraphError
+from core.errors import AuthError, ConnectionInUse, GraphError
 from core.simulator.demo import reset_simulators, size_draft
 
 
@@ -125,3 +125,31 @@ def test_a_failed_import_prints_no_log_record_besides_its_error_line(
     assert cli(controller, "--verbose", "import", "Small one", "--quiet") == 1
     err = capsys.readouterr().err
     assert "WARNING core.imports.engine: import of Small one failed" in err
+
+
+def test_import_all_reports_every_connection_when_some_cannot_run(
+    controller, capsys, monkeypatch
+) -> None:
+    for seed, name in enumerate(("First", "Second", "Third"), start=1):
+        controller.create_connection(size_draft(f"size:5:{seed}", name=name))
+
+    def start_import(connection_id: int, **_: object) -> SimpleNamespace:
+        name = controller.get_connection(connection_id).name
+        if name == "First":
+            raise ConnectionInUse("“First” is already importing.")
+        if name == "Second":
+            future: Future[ImportRun] = Future()
+            future.set_exception(AuthError("The tenant was not found in this cloud."))
+            return SimpleNamespace(future=future, connection_name=name)
+        return SimpleNamespace(
+            future=_run(name, ImportStatus.SUCCEEDED, (), None), connection_name=name
+        )
+
+    monkeypatch.setattr(controller, "start_import", start_import)
+    assert cli(controller, "import", "--all", "--quiet") == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "error: First: “First” is already importing.",
+        "error: Second: The tenant was not found in this cloud.",
+    ]
+    assert captured.out.startswith("Third: succeeded")
