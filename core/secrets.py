@@ -152,10 +152,10 @@ class SecretStore:
             return None
 
     def delete_blob(self, key: str) -> None:
-        self.delete(f"{key}#key")
         path = self._blob_path(key)
-        if path.exists():
-            path.unlink()
+        with file_lock(_lock_path(path)):
+            self.delete(f"{key}#key")
+            path.unlink(missing_ok=True)
 
     def _blob_path(self, key: str) -> Path:
         if self._blob_dir is None:
