@@ -50,8 +50,8 @@ class StoreBackedTokenCache(msal.SerializableTokenCache):  # type: ignore[misc]
 
     As msal-extensions' PersistedTokenCache does: every change reloads the stored state, applies
     the change and saves, all under the store's lock, and every search reads the stored state
-    first. Two processes refreshing tokens at once thus both keep their entries, and neither
-    uses a refresh token the other has already redeemed.
+    first. Two processes refreshing tokens at once thus both keep their entries, and each
+    reads the latest refresh token before it uses one.
     """
 
     def __init__(self, store: TokenCacheStore) -> None:
