@@ -59,6 +59,23 @@ KNOWN_BEACON_VERSIONS: tuple[BeaconVersion, ...] = (
     BeaconVersion(2025, 1),
 )
 DEFAULT_BEACON_VERSION: BeaconVersion = KNOWN_BEACON_VERSIONS[-1]
+# Every release that exists, oldest first: 2017 had three (R1 to R3), later years R1 and R2.
+BEACON_RELEASES: tuple[BeaconVersion, ...] = (
+    *(BeaconVersion(2017, release) for release in (1, 2, 3)),
+    *KNOWN_BEACON_VERSIONS,
+)
+
+
+def parse_beacon_release(text: str | BeaconVersion) -> BeaconVersion:
+    """Parse a version typed by the user and refuse one that was never released."""
+    version = parse_beacon_version(text)
+    if version not in BEACON_RELEASES:
+        raise ValueError(
+            f"There is no beacon {version}: versions run from {BEACON_RELEASES[0]} "
+            f"to {BEACON_RELEASES[-1]}."
+        )
+    return version
+
 
 # The version table --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.beacon import (
+    BEACON_RELEASES,
     CREDENTIAL_KIND_LABELS,
     DEFAULT_BEACON_VERSION,
     DELEGATED_PERMISSIONS,
@@ -42,6 +43,7 @@ from core.beacon import (
     m365_field_mode,
     methods_for,
     normalize_graph_endpoint,
+    parse_beacon_release,
     parse_beacon_version,
     resolve_endpoints,
     shipped_settings,
@@ -376,6 +378,7 @@ def _proxy_fields(proxy_mode: ProxyMode | None) -> list[FieldSpec]:
 
 
 __all__ = [
+    "BEACON_RELEASES",
     "CREDENTIAL_KIND_LABELS",
     "DEFAULT_BEACON_VERSION",
     "DELEGATED_PERMISSIONS",
@@ -407,6 +410,7 @@ __all__ = [
     "m365_field_mode",
     "methods_for",
     "normalize_graph_endpoint",
+    "parse_beacon_release",
     "parse_beacon_version",
     "resolve_endpoints",
     "shipped_settings",

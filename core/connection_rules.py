@@ -34,6 +34,8 @@ GUID_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 DOMAIN_RE = re.compile(rf"(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})")
 _NAME_RE = re.compile(r"[^\W_][\w ]*")
+# Long enough for any real name; short enough for a table column and a scheduler's task name.
+NAME_MAX_LENGTH = 100
 _UPN_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _TIME_RE = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -91,6 +93,8 @@ def _name_key(name: str) -> str:
 def _check_name(name: str, others: Sequence[Connection], errors: Errors) -> None:
     if not name.strip():
         errors["name"] = "Type a name for the connection."
+    elif len(name.strip()) > NAME_MAX_LENGTH:
+        errors["name"] = f"Keep the name to {NAME_MAX_LENGTH} characters or fewer."
     elif _NAME_RE.fullmatch(name) is None:
         errors["name"] = (
             "Use only letters, digits, underscores and spaces, starting with a letter or digit."

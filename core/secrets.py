@@ -8,9 +8,11 @@ file whose key lives in the keychain, because some keychains cap entry sizes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from core import APP_ID
 from core.errors import SecretStoreUnavailable
+from core.filelock import file_lock
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,11 @@ class SecretStore:
     def uses_file_fallback(self) -> bool:
         return not self._available and self._fallback_file is not None
 
+    @property
+    def keeps_secrets(self) -> bool:
+        """True when secrets outlive this process: a keychain, or the owner-only file."""
+        return self._available or self._fallback_file is not None
+
     def describe(self) -> str:
         if self._available:
             return f"OS keychain ({type(self._backend).__name__})"
@@ -84,8 +92,10 @@ class SecretStore:
                     raise SecretStoreUnavailable(
                         f"The keychain refused to store a secret ({type(exc).__name__})."
                     ) from None
-            self._memory[key] = value
-            self._write_fallback()
+            if self._fallback_file is None:
+                self._memory[key] = value
+            else:
+                self._update_file(key, value)
 
     def get(self, key: str) -> str | None:
         with self._lock:
@@ -95,7 +105,8 @@ class SecretStore:
                 except keyring.errors.KeyringError:
                     log.warning("keychain read failed for an entry of %s", self._service)
                     return None
-            self._read_fallback()
+            if self._fallback_file is not None:
+                self._memory = self._read_file()
             return self._memory.get(key)
 
     def delete(self, key: str) -> None:
@@ -108,20 +119,26 @@ class SecretStore:
                 except keyring.errors.KeyringError:
                     log.warning("keychain delete failed for an entry of %s", self._service)
                 return
-            self._read_fallback()
-            self._memory.pop(key, None)
-            self._write_fallback()
+            if self._fallback_file is None:
+                self._memory.pop(key, None)
+            else:
+                self._update_file(key, None)
 
     # Large values: encrypted file, key in the keychain.
 
     def set_blob(self, key: str, data: bytes) -> None:
         path = self._blob_path(key)
-        fernet_key = self.get(f"{key}#key")
-        if not fernet_key:
-            fernet_key = Fernet.generate_key().decode()
-            self.set(f"{key}#key", fernet_key)
-        token = Fernet(fernet_key.encode()).encrypt(data)
-        _write_owner_only(path, token)
+        with file_lock(_lock_path(path)):  # one key per blob, even when two processes start it
+            fernet_key = self.get(f"{key}#key")
+            if not fernet_key:
+                fernet_key = Fernet.generate_key().decode()
+                self.set(f"{key}#key", fernet_key)
+            token = Fernet(fernet_key.encode()).encrypt(data)
+            _write_owner_only(path, token)
+
+    def blob_lock(self, key: str) -> contextlib.AbstractContextManager[None]:
+        """The lock other processes take for a read-modify-write of the blob `key`."""
+        return file_lock(_lock_path(self._blob_path(key)))
 
     def get_blob(self, key: str) -> bytes | None:
         path = self._blob_path(key)
@@ -135,10 +152,10 @@ class SecretStore:
             return None
 
     def delete_blob(self, key: str) -> None:
-        self.delete(f"{key}#key")
         path = self._blob_path(key)
-        if path.exists():
-            path.unlink()
+        with file_lock(_lock_path(path)):
+            self.delete(f"{key}#key")
+            path.unlink(missing_ok=True)
 
     def _blob_path(self, key: str) -> Path:
         if self._blob_dir is None:
@@ -146,24 +163,55 @@ class SecretStore:
         safe = "".join(c if c.isalnum() else "_" for c in key)
         return self._blob_dir / "secure" / f"{safe}.bin"
 
-    def _read_fallback(self) -> None:
-        if self._fallback_file is None or not self._fallback_file.exists():
-            return
+    def _read_file(self, *, for_update: bool = False) -> dict[str, str]:
+        """The secrets file's entries; on a read error the last known ones (a warning), or,
+        before a write, SecretStoreUnavailable, so the other entries are never overwritten."""
+        path = self._fallback_file
+        if path is None or not path.exists():
+            return {}
         try:
-            self._memory.update(json.loads(self._fallback_file.read_text("utf-8")))
+            data = json.loads(path.read_text("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            return {str(k): str(v) for k, v in data.items()}
         except (OSError, ValueError):
+            if for_update:
+                raise SecretStoreUnavailable(
+                    f"The secrets file {path} could not be read, so it was left unchanged."
+                ) from None
             log.warning("the secrets file could not be read")
+            return dict(self._memory)
 
-    def _write_fallback(self) -> None:
-        if self._fallback_file is None:
-            return
-        _write_owner_only(self._fallback_file, json.dumps(self._memory).encode("utf-8"))
+    def _update_file(self, key: str, value: str | None) -> None:
+        """Merge one change into the secrets file under its lock: read, change, write a
+        temporary file and rename it over, so the window and the CLI can write at once."""
+        assert self._fallback_file is not None
+        with file_lock(_lock_path(self._fallback_file)):
+            data = self._read_file(for_update=True)
+            if value is not None:
+                data[key] = value
+            elif data.pop(key, None) is None:
+                self._memory = data
+                return  # nothing to delete: leave the file as it is
+            _write_owner_only(self._fallback_file, json.dumps(data).encode("utf-8"))
+        self._memory = data
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
 
 
 def _write_owner_only(path: Path, data: bytes) -> None:
+    """Write atomically: an owner-only temporary file in the same folder, renamed over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -27,9 +27,9 @@ class AppSettings:
 
 
 def _beacon(value: str) -> str:
-    from core.catalogue import parse_beacon_version
+    from core.catalogue import parse_beacon_release
 
-    return str(parse_beacon_version(value))
+    return str(parse_beacon_release(value))
 
 
 def _inactive_days(value: str) -> int:

@@ -45,24 +45,57 @@ class SessionHttpClient:
         pass
 
 
+class StoreBackedTokenCache(msal.SerializableTokenCache):  # type: ignore[misc]
+    """msal's cache kept in a TokenCacheStore that other processes write too.
+
+    As msal-extensions' PersistedTokenCache does: every change reloads the stored state, applies
+    the change and saves, all under the store's lock, and every search reads the stored state
+    first. Two processes refreshing tokens at once thus both keep their entries, and each
+    reads the latest refresh token before it uses one.
+    """
+
+    def __init__(self, store: TokenCacheStore) -> None:
+        super().__init__()
+        self._store = store
+        self._reload()
+
+    def _reload(self) -> None:
+        state = self._store.load()
+        if state:
+            try:
+                self.deserialize(state)
+            except ValueError:
+                log.warning("a saved sign-in could not be read; it is ignored")
+
+    def modify(
+        self,
+        credential_type: str,
+        old_entry: dict[str, Any],
+        new_key_value_pairs: dict[str, Any] | None = None,
+    ) -> None:
+        with self._store.lock():
+            self._reload()
+            super().modify(credential_type, old_entry, new_key_value_pairs)
+            self._store.save(self.serialize())
+
+    def search(self, credential_type: str, *args: Any, **kwargs: Any) -> Any:
+        with self._store.lock():
+            self._reload()
+        return super().search(credential_type, *args, **kwargs)
+
+
 def load_token_cache(store: TokenCacheStore | None) -> msal.TokenCache:
-    """A cache filled from `store` (serializable), or a private in-memory one."""
+    """A cache kept in `store` (shared with other processes), or a private in-memory one."""
     if store is None:
         return msal.TokenCache()
-    cache = msal.SerializableTokenCache()
-    state = store.load()
-    if state:
-        try:
-            cache.deserialize(state)
-        except ValueError:
-            log.warning("a saved sign-in could not be read; it is ignored")
-    return cache
+    return StoreBackedTokenCache(store)
 
 
 def save_token_cache(cache: msal.TokenCache, store: TokenCacheStore | None) -> None:
-    if store is None or not isinstance(cache, msal.SerializableTokenCache):
+    """Save a serializable cache that is not kept in its store as it changes."""
+    if store is None or isinstance(cache, StoreBackedTokenCache):
         return
-    if cache.has_state_changed:
+    if isinstance(cache, msal.SerializableTokenCache) and cache.has_state_changed:
         store.save(cache.serialize())
 
 

@@ -1,15 +1,16 @@
 """licensedesk-cli (spec §9): connections, imports, licenses, users, history, settings, SaaS
-Management. Exit status 0 on success, non-zero with a one-line reason on stderr. Secrets are
-never taken as arguments: they come from an environment variable named by an option, or a
-prompt."""
+Management. Exit status 0 on success; otherwise one line on stderr and 2 when the command line
+is wrong (usage, invalid values), 1 when the command could not be done. Secrets are never taken
+as arguments: they come from an environment variable named by an option, or a prompt."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NoReturn
 
 from core import APP_NAME, __version__
 from core.errors import LicenseDeskError, ValidationError
@@ -29,16 +30,42 @@ COMMAND_MODULES = (
 )
 
 
+PROG = "licensedesk-cli"
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+# Loggers whose failures the command reports itself (an import or a SaaS Management run that
+# failed): without --verbose their records would only repeat that line.
+REPORTED_LOGGERS = ("core.imports", "core.controller", "core.saas")
+
+
 class CliError(LicenseDeskError):
-    """A problem with the command line itself (bad option combination, missing env var)."""
+    """The command could not be done (exit status 1)."""
+
+
+class UsageError(CliError):
+    """A problem with the command line itself, such as a bad option combination (exit 2)."""
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def usage_error(message: str, command: str) -> str:
+    return f"{PROG}: error: {one_line(message)} (see {command} --help)"
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the help to read, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        print(usage_error(message, self.prog), file=sys.stderr)
+        self.exit(EXIT_USAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(
-        prog="licensedesk-cli", description=f"{APP_NAME}: Microsoft 365 licenses from the shell."
-    )
+    parser = CliParser(prog=PROG, description=f"{APP_NAME}: Microsoft 365 licenses from the shell.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -51,8 +78,19 @@ def main(
     argv: Sequence[str] | None = None, *, controller_factory: Callable[[], Any] | None = None
 ) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if extra:  # named here, where the sub-command whose help to read is known
+        message = f"unrecognized arguments: {' '.join(extra)}"
+        print(usage_error(message, _command(args)), file=sys.stderr)
+        return EXIT_USAGE
+    with cli_logging(verbose=args.verbose):
+        return _run(args, controller_factory)
+
+
+def _run(args: argparse.Namespace, controller_factory: Callable[[], Any] | None) -> int:
     controller = None
     try:
         if controller_factory is not None:
@@ -64,11 +102,14 @@ def main(
         return int(args.handler(args, controller))
     except ValidationError as exc:
         reason = "; ".join(f"{field}: {msg}" for field, msg in exc.errors.items())
-        print(f"error: {reason}", file=sys.stderr)
-        return 2
+        print(f"error: {one_line(reason)}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(usage_error(exc.message, _command(args)), file=sys.stderr)
+        return EXIT_USAGE
     except LicenseDeskError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
+        print(f"error: {one_line(exc.message)}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -83,6 +124,55 @@ def main(
     finally:
         if controller is not None and controller_factory is None:
             controller.close()
+
+
+def _command(args: argparse.Namespace) -> str:
+    words = [PROG, getattr(args, "command", None), getattr(args, "action", None)]
+    return " ".join(w for w in words if w)
+
+
+class _OneLineFormatter(logging.Formatter):
+    """`licensedesk-cli: warning: message`, without the traceback (that is for --verbose)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{PROG}: {record.levelname.lower()}: {one_line(record.getMessage())}"
+
+
+def _not_reported(record: logging.LogRecord) -> bool:
+    return not record.name.startswith(REPORTED_LOGGERS)
+
+
+@contextlib.contextmanager
+def cli_logging(*, verbose: bool) -> Iterator[None]:
+    """Log core's warnings as one line each, leaving out what the command reports itself;
+    with --verbose, log everything from INFO up (msal and requests too), tracebacks included.
+    Undone on exit, so running main() in a test leaves logging as it was."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    previous = root.level
+    if verbose:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.setLevel(logging.INFO)
+    else:
+        handler.setFormatter(_OneLineFormatter())
+        handler.addFilter(_not_reported)
+        handler.setLevel(logging.WARNING)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+
+def require_kept_secrets(controller: Any) -> None:
+    """Refuse to store secrets that would be forgotten when this process exits."""
+    if not controller.secrets.keeps_secrets:
+        raise CliError(
+            "No keychain was found, so the secrets would be forgotten when licensedesk-cli "
+            "exits; set LICENSEDESK_SECRETS_FILE to a file path (or 1) to keep them in an "
+            "owner-only file."
+        )
 
 
 def secret_from_env(var: str | None, what: str) -> str:

@@ -6,10 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from core.cancel import CancelToken
-from core.cli import CliError, secret_from_env
+from core.cli import UsageError, require_kept_secrets, secret_from_env
+from core.cli.lookup import connection_named
 from core.cli.output import add_format_option, emit
 from core.domain import (
     AuthMethod,
@@ -57,7 +58,17 @@ def register(commands: Any) -> None:
         help="Graph root without the version, e.g. https://graph.microsoft.com",
     )
     add.add_argument("--usage-period", choices=[p.value for p in UsagePeriod], default="D30")
-    add.add_argument("--proxy", default="", metavar="URL")
+    add.add_argument(
+        "--proxy",
+        default="",
+        metavar="URL",
+        help="proxy address, with the user name if it needs one: http://user@proxy:8080",
+    )
+    add.add_argument(
+        "--proxy-password-env",
+        metavar="VAR",
+        help="environment variable holding the proxy password (kept in the keychain)",
+    )
     add.add_argument(
         "--device-code",
         action="store_true",
@@ -80,7 +91,7 @@ def list_connections(args: argparse.Namespace, controller: Any) -> int:
     records = (
         {
             "id": c.id,
-            "name": c.display_name,
+            "name": c.name,
             "source_type": c.source_type,
             "tenant": c.tenant_id or c.tenant,
             "tenant_name": c.tenant_name,
@@ -100,7 +111,7 @@ def list_connections(args: argparse.Namespace, controller: Any) -> int:
 def draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
     source_type = SOURCE_TYPES.get(args.source_type.strip().lower())
     if source_type is None:
-        raise CliError(
+        raise UsageError(
             f'Unknown source type {args.source_type!r}; use "Microsoft 365" or '
             '"Microsoft Office 365 (deprecated)".'
         )
@@ -112,14 +123,14 @@ def draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
     if args.certificate:
         suffix = Path(args.certificate).suffix.lower()
         kind = CredentialKind.PFX if suffix in (".pfx", ".p12") else CredentialKind.PEM
-    proxy_url, proxy_user, proxy_password = _split_proxy(args.proxy)
+    proxy_url, proxy_user = _split_proxy(args.proxy, args.proxy_password_env)
     secrets = ConnectionSecrets(
         client_secret=secret_from_env(args.client_secret_env, "--client-secret-env"),
         certificate_password=secret_from_env(
             args.certificate_password_env, "--certificate-password-env"
         ),
         password=secret_from_env(args.password_env, "--password-env"),
-        proxy_password=proxy_password,
+        proxy_password=secret_from_env(args.proxy_password_env, "--proxy-password-env"),
     )
     return ConnectionDraft(
         name=args.name,
@@ -142,21 +153,36 @@ def draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
     )
 
 
-def _split_proxy(url: str) -> tuple[str, str, str]:
-    """Move credentials out of a proxy URL: the password goes to the keychain only."""
+def _split_proxy(url: str, password_env: str | None) -> tuple[str, str]:
+    """The proxy URL without its user name, and the user name. A password is never taken
+    from the command line (other users see it in the process list and shell history)."""
+    url = url.strip()
+    if password_env and not url:
+        raise UsageError("--proxy-password-env goes with --proxy URL.")
     if not url:
-        return "", "", ""
+        return "", ""
     parts = urlsplit(url)
+    if parts.password is not None:
+        raise UsageError(
+            "--proxy: leave the password out of the URL and name the environment variable "
+            "that holds it with --proxy-password-env VAR."
+        )
+    if password_env and not parts.username:
+        raise UsageError(
+            "--proxy-password-env needs the proxy user name in the URL, e.g. "
+            "http://user@proxy.contoso.com:8080."
+        )
     if not parts.username:
-        return url, "", ""
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+        return url, ""
+    netloc = parts.netloc.rpartition("@")[2]
     clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return clean, parts.username, parts.password or ""
+    return clean, unquote(parts.username)
 
 
 def add_connection(args: argparse.Namespace, controller: Any) -> int:
     draft = draft_from_args(args)
+    if draft.method is AuthMethod.MULTI_TENANT or any(v for _, v in draft.secrets.items()):
+        require_kept_secrets(controller)  # before a sign-in, and before anything is saved
     if draft.method is AuthMethod.MULTI_TENANT:
         result = controller.sign_in(
             draft, show_code=lambda message: print(message, file=sys.stderr), cancel=CancelToken()
@@ -171,7 +197,7 @@ def add_connection(args: argparse.Namespace, controller: Any) -> int:
 
 
 def test_connection(args: argparse.Namespace, controller: Any) -> int:
-    connection = controller.find_connection(args.name)
+    connection = connection_named(controller, args.name)
     report = controller.test_connection(
         controller.draft_for_edit(connection.id), editing_id=connection.id
     )
@@ -199,7 +225,7 @@ def test_connection(args: argparse.Namespace, controller: Any) -> int:
 
 
 def remove_connection(args: argparse.Namespace, controller: Any) -> int:
-    connection = controller.find_connection(args.name)
+    connection = connection_named(controller, args.name)
     controller.delete_connection(connection.id)
     print(f"Removed connection “{connection.name}”.")
     return 0

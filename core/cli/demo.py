@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.cli.imports import _summary
+from core.cli.imports import report_run
 
 
 def register(commands: Any) -> None:
@@ -18,11 +18,10 @@ def register(commands: Any) -> None:
 def run_demo(args: argparse.Namespace, controller: Any) -> int:
     connections = controller.add_demo_connections(start_imports=False)
     handles = [controller.start_import(c.id) for c in connections]
-    for handle in handles:
-        print(_summary(handle.future.result()) + "  [simulated]")
+    failed = sum(report_run(handle.future.result(), "  [simulated]") for handle in handles)
     if not controller.saas.config().configured:
         # The simulated Flexera One organization of the demo tenants, left disabled:
         # `saas-management enable` then shows the connector retiring the Office 365 licenses.
         controller.saas.configure("nam", "", None, simulated=True)
         print("SaaS Management connector set up on the simulated demo organization (disabled).")
-    return 0
+    return 1 if failed else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from core.cli.lookup import connection_named
 from core.cli.output import add_format_option, emit
 
 
@@ -17,7 +18,7 @@ def register(commands: Any) -> None:
 
 
 def show_history(args: argparse.Namespace, controller: Any) -> int:
-    connection_id = controller.find_connection(args.connection).id if args.connection else None
+    connection_id = connection_named(controller, args.connection).id if args.connection else None
     runs = controller.import_history(connection_id, limit=args.limit)
     records = (
         {

@@ -9,8 +9,10 @@ import threading
 import time
 from typing import Any
 
-from core.cli import CliError
+from core.cli import CliError, UsageError
+from core.cli.lookup import connection_named
 from core.domain import ImportProgress, ImportRun, ImportStatus
+from core.errors import LicenseDeskError
 
 
 def register(commands: Any) -> None:
@@ -49,27 +51,49 @@ class _ProgressPrinter:
 
 def run_imports(args: argparse.Namespace, controller: Any) -> int:
     if bool(args.name) == bool(args.all):
-        raise CliError("Name one connection, or use --all.")
+        raise UsageError("Name one connection, or use --all.")
     connections = (
-        controller.list_connections() if args.all else [controller.find_connection(args.name)]
+        controller.list_connections() if args.all else [connection_named(controller, args.name)]
     )
     if not connections:
         raise CliError("There are no connections to import.")
     printer = _ProgressPrinter({c.id: c.name for c in connections}, args.quiet)
-    handles = [
-        controller.start_import(c.id, on_progress=printer, incremental=args.incremental)
-        for c in connections
-    ]
-    failed = 0
+    failed, handles = 0, []
+    for connection in connections:  # one that cannot start does not keep the others back
+        try:
+            handles.append(
+                controller.start_import(
+                    connection.id, on_progress=printer, incremental=args.incremental
+                )
+            )
+        except LicenseDeskError as exc:
+            failed += _report_error(connection.name, exc)
     for handle in handles:
-        run: ImportRun = handle.future.result()
-        print(_summary(run))
-        for warning in run.warnings:
-            print(f"  warning: {warning}", file=sys.stderr)
-        if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
-            failed += 1
-            print(f"error: {run.connection_name}: {run.error}", file=sys.stderr)
+        try:
+            run: ImportRun = handle.future.result()
+        except LicenseDeskError as exc:
+            failed += _report_error(handle.connection_name, exc)
+        else:
+            failed += report_run(run)
     return 1 if failed else 0
+
+
+def _report_error(name: str, exc: LicenseDeskError) -> int:
+    print(f"error: {name}: {' '.join(exc.message.split())}", file=sys.stderr)
+    return 1
+
+
+def report_run(run: ImportRun, label: str = "") -> bool:
+    """Print the summary (stdout), then each warning and the error (stderr), every line naming
+    the connection; True when the run failed or was cancelled."""
+    print(_summary(run) + label)
+    for warning in run.warnings:
+        print(f"warning: {run.connection_name}: {' '.join(warning.split())}", file=sys.stderr)
+    if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
+        error = " ".join(str(run.error).split())
+        print(f"error: {run.connection_name}: {error}", file=sys.stderr)
+        return True
+    return False
 
 
 def _summary(run: ImportRun) -> str:

@@ -7,6 +7,7 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
+from core.cli.lookup import matches_tenant, tenant_filter
 from core.cli.output import add_format_option, emit
 from core.domain import LicenseRow, ProductRow
 
@@ -54,6 +55,7 @@ def register(commands: Any) -> None:
     retired.add_argument(
         "--hide-retired", dest="include_retired", action="store_false", help="leave them out"
     )
+    parser.add_argument("--tenant", default="", help="tenant id, tenant name or connection name")
     parser.set_defaults(handler=list_licenses)
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
 
@@ -79,7 +81,12 @@ def product_record(row: ProductRow) -> dict[str, Any]:
 
 
 def list_licenses(args: argparse.Namespace, controller: Any) -> int:
-    rows = controller.licensing.license_rows(include_retired=args.include_retired)
+    tenant = tenant_filter(controller, args.tenant)
+    rows = [
+        row
+        for row in controller.licensing.license_rows(include_retired=args.include_retired)
+        if matches_tenant(row, tenant)
+    ]
     columns = TABLE_COLUMNS if args.format == "table" else None
     emit((license_record(r) for r in rows), args.format, columns=columns)
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.cli import CliError, secret_from_env
+from core.cli import CliError, UsageError, require_kept_secrets, secret_from_env
 from core.cli.output import add_format_option, emit
 from core.domain import SaasResult, SaasZone
 
@@ -49,8 +49,10 @@ def register(commands: Any) -> None:
 
 def configure_saas(args: argparse.Namespace, controller: Any) -> int:
     if args.zone != SaasZone.CUSTOM.value and (args.token_url or args.api_url):
-        raise CliError("--token-url and --api-url go with --zone custom.")
+        raise UsageError("--token-url and --api-url go with --zone custom.")
     token = secret_from_env(args.refresh_token_env, "--refresh-token-env")
+    if token:
+        require_kept_secrets(controller)
     config = controller.saas.configure(
         args.zone,
         args.org_id,

@@ -7,7 +7,7 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from core.cli import CliError
+from core.cli import UsageError
 from core.cli.output import add_format_option, emit
 from core.settings import CURRENCY_RELABEL_NOTE, SETTING_KEYS, AppSettings
 
@@ -44,7 +44,7 @@ def get_setting(args: argparse.Namespace, controller: Any) -> int:
 
 def set_setting(args: argparse.Namespace, controller: Any) -> int:
     if args.key not in SETTING_KEYS:
-        raise CliError(f"Unknown setting {args.key}; known: {', '.join(SETTING_KEYS)}.")
+        raise UsageError(f"Unknown setting {args.key}; known: {', '.join(SETTING_KEYS)}.")
     before = _values(controller.settings())[args.key]
     values = _values(controller.update_setting(args.key, args.value))
     print(f"{args.key} = {values[args.key]}")

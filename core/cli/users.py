@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from core.cli.lookup import tenant_filter
 from core.cli.output import add_format_option, emit
 from core.domain import UserFlag, UserQuery, UserRow, UserSort
 
@@ -95,7 +96,7 @@ def user_record(row: UserRow, fmt: str) -> dict[str, Any]:
 def list_users(args: argparse.Namespace, controller: Any) -> int:
     query = UserQuery(
         search=args.search,
-        tenant=args.tenant,
+        tenant=tenant_filter(controller, args.tenant),
         flag=args.flag,
         sort=UserSort(args.sort),
         descending=args.descending,

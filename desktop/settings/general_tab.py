@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalogue import KNOWN_BEACON_VERSIONS
+from core.catalogue import BEACON_RELEASES
 from core.errors import ValidationError
 from core.settings import CURRENCY_RELABEL_NOTE, INACTIVE_DAY_CHOICES, AppSettings
 from desktop.dialogs.field_editors import Caption
@@ -43,7 +43,7 @@ class GeneralSettingsTab(QWidget):
         self._controller = controller
         self.beacon_version = QComboBox(self)
         self.beacon_version.setEditable(True)
-        for version in reversed(KNOWN_BEACON_VERSIONS):
+        for version in reversed(BEACON_RELEASES):
             self.beacon_version.addItem(str(version))
         self.inactive_days = QComboBox(self)
         for days in INACTIVE_DAY_CHOICES:

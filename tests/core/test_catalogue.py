@@ -33,6 +33,7 @@ from core.domain import (
     SourceType,
 )
 from core.errors import ValidationError
+from core.settings import parse_setting
 
 M365 = SourceType.MICROSOFT_365
 O365 = SourceType.OFFICE_365
@@ -419,3 +420,16 @@ def test_custom_cloud_needs_typed_hosts_and_skips_instance_discovery() -> None:
     assert resolved.instance_discovery is False
     assert resolved.token_endpoint == "https://sts.example.test/t.example/oauth2/v2.0/token"
     assert resolved.scope == "https://graph.example.test/.default"
+
+
+@pytest.mark.parametrize("text", ["2017 R1", "2017r3", "2019 R2", "2025 R1"])
+def test_released_beacon_versions_are_accepted_as_a_setting(text: str) -> None:
+    assert parse_setting("beacon_version", text) == str(V(text))
+
+
+@pytest.mark.parametrize("text", ["2016 R2", "2019 R3", "2019 R9", "2025 R2", "2030 R1", "9999 R1"])
+def test_beacon_versions_never_released_are_refused_naming_the_range(text: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_setting("beacon_version", text)
+    message = caught.value.errors["beacon_version"]
+    assert message == f"There is no beacon {V(text)}: versions run from 2017 R1 to 2025 R1."

@@ -339,3 +339,9 @@ def test_schedule_rules(schedule: Schedule, message: str | None) -> None:
 def test_usage_period_must_be_one_of_the_enum() -> None:
     draft = replace(MULTI, usage_period="D60")  # type: ignore[arg-type]
     assert check(draft) == {"usage_period": "Choose a usage period: D7, D30, D90 or D180."}
+
+
+def test_names_have_a_maximum_length_named_in_the_message() -> None:
+    assert "name" not in check(replace(MULTI, name="N" * 100))
+    errors = check(replace(MULTI, name="N" * 101))
+    assert errors["name"] == "Keep the name to 100 characters or fewer."

@@ -63,6 +63,7 @@ USER_KEYS = {
     "never_active",
 }
 TOKEN = "flexera-refresh-token-xyz"
+FABRIKAM = "22222222-2222-2222-2222-222222222222"
 
 
 @pytest.fixture
@@ -155,7 +156,7 @@ def test_users_filters_and_json_shape(controller, tenant, capsys):
     assert amy["last_activity"] == "2026-06-29" and amy["usage_known"] is True
     assert [u["id"] for u in run_json(controller, capsys, "users", "--inactive")] == ["ben"]
     assert run_json(controller, capsys, "users", "--search", "CAT")[0]["account_enabled"] is False
-    assert run_json(controller, capsys, "users", "--tenant", "Nowhere") == []
+    assert len(run_json(controller, capsys, "users", "--tenant", "contoso")) == 3
 
     assert cli(controller, "users", "--format", "csv", "--disabled-with-license") == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -180,8 +181,8 @@ def test_settings_get_and_set(controller, tenant, capsys):
 
     assert cli(controller, "settings", "set", "inactive_days", "45") == 2
     assert "inactive_days" in capsys.readouterr().err
-    assert cli(controller, "settings", "set", "colour", "red") == 1
-    capsys.readouterr()
+    assert cli(controller, "settings", "set", "colour", "red") == 2
+    assert "Unknown setting colour" in capsys.readouterr().err
     assert cli(controller, "settings", "set", "currency", "eur") == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "currency = EUR"
@@ -300,7 +301,7 @@ def test_saas_management_custom_zone_urls(controller, capsys, monkeypatch):
             "--refresh-token-env",
             "FLEXERA_TOKEN",
         )
-        == 1
+        == 2
     )
     assert "--zone custom" in capsys.readouterr().err
     assert (
@@ -361,3 +362,23 @@ def test_saas_management_custom_zone_urls(controller, capsys, monkeypatch):
         == 1
     )
     assert "MISSING_VAR_X" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["users", "licenses"])
+def test_an_unknown_tenant_is_named_with_the_known_ones(controller, tenant, capsys, command):
+    assert cli(controller, command, "--tenant", "nosuch") == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "error: There is no tenant “nosuch”; known connections: Contoso.\n"
+
+
+def test_licenses_of_one_tenant(controller, tenant, capsys):
+    Tenant(tenant.database, controller.licensing, "Fabrikam", tenant_id=FABRIKAM).load(
+        skus=[sku(EMS, 5)], as_of="2026-06-30"
+    )
+    assert len(run_json(controller, capsys, "licenses")) == 4
+    for value in ("Contoso", "CONTOSO", tenant.tenant_id):
+        rows = run_json(controller, capsys, "licenses", "--tenant", value)
+        assert {r["tenant_name"] for r in rows} == {"Contoso"} and len(rows) == 3
+    rows = run_json(controller, capsys, "licenses", "--tenant", "Fabrikam")
+    assert [r["sku_part_number"] for r in rows] == ["EMS"]

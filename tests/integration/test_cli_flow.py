@@ -197,3 +197,106 @@ def test_remove_deletes_keychain_entries(controller, monkeypatch, memory_keyring
     assert cli(controller, "connections", "remove", "Contoso HQ") == 0
     assert not any(v == SECRET for v in memory_keyring.entries.values())
     assert controller.list_connections() == []
+
+
+def add_with_proxy(controller: Controller, monkeypatch, *proxy_args: str) -> int:
+    monkeypatch.setenv("CONTOSO_SECRET", SECRET)
+    return cli(
+        controller,
+        "connections",
+        "add",
+        "--name",
+        "Contoso HQ",
+        "--tenant",
+        "contoso.com",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret-env",
+        "CONTOSO_SECRET",
+        *proxy_args,
+    )
+
+
+def test_a_proxy_password_in_the_url_is_refused(controller, monkeypatch, capsys) -> None:
+    url = "http://svc:Pr0xy-pw@proxy.contoso.com:8080"
+    assert add_with_proxy(controller, monkeypatch, "--proxy", url) == 2
+    assert capsys.readouterr().err == (
+        "licensedesk-cli: error: --proxy: leave the password out of the URL and name the "
+        "environment variable that holds it with --proxy-password-env VAR. "
+        "(see licensedesk-cli connections add --help)\n"
+    )
+    assert controller.list_connections() == []
+
+
+def test_the_proxy_password_comes_from_the_named_variable_into_the_keychain(
+    controller, monkeypatch, memory_keyring, database
+) -> None:
+    monkeypatch.setenv("PROXY_PW", "Pr0xy-pw")
+    url = "http://corp%5Csvc@proxy.contoso.com:8080"
+    proxy_args = ("--proxy", url, "--proxy-password-env", "PROXY_PW")
+    assert add_with_proxy(controller, monkeypatch, *proxy_args) == 0
+    (connection,) = controller.list_connections()
+    draft = controller.draft_for_edit(connection.id)
+    assert (draft.proxy_url, draft.proxy_username) == ("http://proxy.contoso.com:8080", "corp\\svc")
+    assert "Pr0xy-pw" in memory_keyring.entries.values()
+    wal = database.path.with_name(database.path.name + "-wal")
+    raw = database.path.read_bytes() + wal.read_bytes()
+    assert b"Pr0xy-pw" not in raw
+
+
+@pytest.mark.parametrize(
+    ("proxy_args", "message"),
+    [
+        (["--proxy-password-env", "PROXY_PW"], "--proxy-password-env goes with --proxy URL."),
+        (
+            ["--proxy", "http://proxy.contoso.com:8080", "--proxy-password-env", "PROXY_PW"],
+            "--proxy-password-env needs the proxy user name in the URL",
+        ),
+    ],
+)
+def test_a_proxy_password_needs_a_proxy_user(controller, monkeypatch, capsys, proxy_args, message):
+    monkeypatch.setenv("PROXY_PW", "Pr0xy-pw")
+    assert add_with_proxy(controller, monkeypatch, *proxy_args) == 2
+    assert message in capsys.readouterr().err
+    assert controller.list_connections() == []
+
+
+def test_adding_without_a_keychain_or_secrets_file_fails_naming_the_variable(
+    app_paths, database, monkeypatch, capsys
+) -> None:
+    import keyring.backends.fail
+
+    from core.secrets import SecretStore
+
+    store = SecretStore(backend=keyring.backends.fail.Keyring(), blob_dir=app_paths.data_dir)
+    no_keychain = Controller(paths=app_paths, database=database, secret_store=store)
+    try:
+        assert add(no_keychain, monkeypatch) == 1
+        assert capsys.readouterr().err == (
+            "error: No keychain was found, so the secrets would be forgotten when "
+            "licensedesk-cli exits; set LICENSEDESK_SECRETS_FILE to a file path (or 1) to keep "
+            "them in an owner-only file.\n"
+        )
+        assert no_keychain.list_connections() == []
+    finally:
+        no_keychain.close()
+
+
+def test_adding_without_a_keychain_keeps_the_secret_in_the_chosen_file(
+    app_paths, database, monkeypatch, capsys
+) -> None:
+    import keyring.backends.fail
+
+    from core.secrets import SecretStore
+
+    store = SecretStore(
+        backend=keyring.backends.fail.Keyring(),
+        blob_dir=app_paths.data_dir,
+        fallback_file=app_paths.data_dir / "secrets.json",
+    )
+    with_file = Controller(paths=app_paths, database=database, secret_store=store)
+    try:
+        assert add(with_file, monkeypatch) == 0
+        assert SECRET in (app_paths.data_dir / "secrets.json").read_text()
+    finally:
+        with_file.close()
