@@ -165,6 +165,17 @@ class Simulator:
                 f"Failed to resolve '{req.host}' (the tenant simulator does not serve this host)",
                 request=prepared,
             )
+        sim, drop_fraction = self.answer(req)
+        return to_requests_response(prepared, sim, adapter, drop_fraction=drop_fraction)
+
+    def serves(self, host: str) -> bool:
+        return host.lower() in self._routes
+
+    def answer(self, req: SimRequest) -> tuple[SimResponse, float | None]:
+        """Answer one request to a served host (latency aside): the response and, when the
+        connection should break off mid-body, the share of the body sent before it does. Used
+        by the in-process adapter and by the network server (`core.simulator.serve`)."""
+        route = self._routes[req.host]
         endpoint = self._endpoint(route, req)
         has_auth = "Authorization" in req.headers
         fault, drop = self._dice(route, endpoint, req, has_auth)
@@ -174,7 +185,7 @@ class Simulator:
             with self._lock:
                 self.calls["dropped"] += 1
         self.log.append(LoggedRequest(req.method, req.url, sim.status, endpoint, has_auth))
-        return to_requests_response(prepared, sim, adapter, drop_fraction=drop_fraction)
+        return sim, drop_fraction
 
     def _endpoint(self, route: str, req: SimRequest) -> str:
         if route == "login":
