@@ -26,6 +26,18 @@ MFA_MESSAGE = (
 TENANT_NOT_FOUND = "Tenant not found in this cloud. Check the tenant ID or domain and the cloud."
 CONSENT_MESSAGE = "An administrator must consent to the app's permissions in this tenant first."
 BUSY_MESSAGE = "The sign-in service is busy; try again in a few minutes."
+LOOP_MESSAGE = (
+    "The sign-in service stopped this app because it asked for tokens too often (AADSTS50196, "
+    "a request loop); wait a few minutes, then try again."
+)
+SECURITY_DEFAULTS_PASSWORD_MESSAGE = (
+    "The tenant's security defaults block the legacy password sign-in of the deprecated "
+    "Microsoft Office 365 connector. Use the Microsoft 365 connector instead."
+)
+SECURITY_DEFAULTS_MESSAGE = (
+    "Sign-in was blocked by the tenant's security defaults; an administrator must review "
+    "them for this app."
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,12 @@ _RULES: dict[int, _Rule] = {
     50133: _Rule(None, "The saved sign-in is no longer valid (password changed or revoked)."),
     90055: _Rule(None, BUSY_MESSAGE),
     90024: _Rule(None, BUSY_MESSAGE),
-    50196: _Rule(None, BUSY_MESSAGE),
+    50196: _Rule(None, LOOP_MESSAGE),
+    530035: _Rule(None, SECURITY_DEFAULTS_MESSAGE),
+}
+# The password connector signs in with ROPC, the legacy sign-in security defaults block.
+_PASSWORD_RULES: dict[int, _Rule] = {
+    530035: _Rule("password", SECURITY_DEFAULTS_PASSWORD_MESSAGE),
 }
 
 # Answers that carry no AADSTS code (device code flow).
@@ -156,6 +173,12 @@ def _codes(result: dict[str, Any]) -> list[int]:
     return codes
 
 
+def _rule_for(code: int, draft: ConnectionDraft) -> _Rule | None:
+    if draft.method == AuthMethod.PASSWORD and code in _PASSWORD_RULES:
+        return _PASSWORD_RULES[code]
+    return _RULES.get(code)
+
+
 def auth_error_from_result(
     result: dict[str, Any],
     draft: ConnectionDraft,
@@ -167,7 +190,7 @@ def auth_error_from_result(
     codes = _codes(result)
     code = next((c for c in codes if c in _RULES), codes[0] if codes else None)
     error = str(result.get("error") or "")
-    rule = _RULES.get(code) if code is not None else _ERROR_RULES.get(error)
+    rule = _rule_for(code, draft) if code is not None else _ERROR_RULES.get(error)
     description = clean_description(str(result.get("error_description") or ""), draft)
     detail = ": ".join(part for part in (error, description) if part)
     if rule is None:

@@ -64,6 +64,15 @@ class DelegatedGrants:
                 50126,
                 "Error validating credentials due to invalid username or password.",
             )
+        if spec.security_defaults:
+            return aad_error(
+                req,
+                400,
+                "invalid_grant",
+                530035,
+                "Access has been blocked by security defaults. This is due to the request using "
+                "legacy auth or being deemed unsafe by security defaults policies.",
+            )
         if spec.mfa_required:
             return aad_error(
                 req,
