@@ -46,6 +46,8 @@ def run_connection_test(graph: GraphClient, *, reports_available: bool) -> Conne
         if path == "/admin/reportSettings" and not reports_available:
             checks.append(_na(area, permission, required, "Not available in this cloud."))
             continue
+        if path == "/admin/reportSettings":  # beside the reports: v1.0 in Global only
+            path = graph.report_api_url(path)
         check, body = _probe(graph, area, permission, required, path, params)
         checks.append(check)
         if area == "organization" and body:

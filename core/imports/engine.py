@@ -381,10 +381,21 @@ class _Importer:
         return True, concealed, refresh_date
 
     def _report_settings_concealed(self) -> bool:
+        # /admin/reportSettings lives beside the reports: v1.0 in the Global cloud only, /beta
+        # elsewhere. It is optional: whatever goes wrong, concealment is still detected from
+        # the report rows.
+        url = self.graph.report_api_url("/admin/reportSettings")
         try:
-            body = self.graph.get_json("/admin/reportSettings")
+            body = self.graph.get_json(url)
         except PermissionMissingError:
-            # Without ReportSettings.Read.All concealment is detected from the report rows.
+            return False  # without ReportSettings.Read.All, as documented: no warning
+        except ImportCancelled:
+            raise
+        except LicenseDeskError as exc:
+            self.state.warnings.append(
+                f"The report settings were not read ({exc.message}); concealed names are "
+                "detected from the report rows instead."
+            )
             return False
         settings = body.get("value", body) if isinstance(body.get("value"), dict) else body
         return bool(settings.get("displayConcealedNames"))

@@ -114,6 +114,13 @@ class GraphService:
         caller = self.authenticate(req)
         if isinstance(caller, SimResponse):
             return caller
+        if version == "v1.0" and not caller.tenant.spec.v1_reports and _report_api(path):
+            return graph_error(
+                400,
+                "BadRequest",
+                f"Resource not found for the segment '{path.split('/')[0]}'.",
+                req,
+            )
         if req.method == "PATCH" and path == "admin/reportSettings":
             return self._patch_report_settings(req, caller)
         if req.method != "GET":
@@ -211,6 +218,10 @@ class GraphService:
                 return True
             calls.append(now)
             return False
+
+
+def _report_api(path: str) -> bool:
+    return path.startswith("reports/") or path == "admin/reportSettings"
 
 
 def _parse_period(name: str, args: str | None) -> int | None:

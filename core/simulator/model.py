@@ -59,6 +59,8 @@ class TenantSpec:
     password: str = field(default="", repr=False)  # "" disables ROPC sign-in
     mfa_required: bool = False
     security_defaults: bool = False  # blocks legacy (ROPC) sign-in with AADSTS530035
+    # False models a national-cloud tenant: v1.0 has no usage reports nor reportSettings there.
+    v1_reports: bool = True
     sku_mix: str = "m365"  # "m365" (Microsoft 365 suites) or "o365" (Office 365, no premium)
     public_client_ids: frozenset[str] = frozenset({MULTI_TENANT_CLIENT_ID})
 
