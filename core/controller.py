@@ -453,6 +453,7 @@ class Controller:
                 delta_link=base[0] if base else None,
                 previous_snapshot_id=base[1] if base else None,
                 previous_sign_in=base[2] if base else False,
+                delta_select=base[3] if base else "",
             )
             return run_import(request, progress=progress, cancel=cancel)
         finally:

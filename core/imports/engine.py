@@ -29,7 +29,7 @@ from core.errors import (
     ThrottledError,
 )
 from core.graph import GraphClient, ReportBudgetExceeded
-from core.imports.delta import apply_delta, latest_delta_link
+from core.imports.delta import DELTA_SELECT, apply_delta, latest_delta_link
 from core.imports.parse import (
     SIGN_IN_FIELD,
     USER_FIELDS,
@@ -53,6 +53,11 @@ CONCEALED_HELP = (
     "Org settings > Reports and clear “Display concealed user, group, and site names in all "
     "reports”; it takes effect at the next report refresh."
 )
+STALE_DELTA_LINK = (
+    "The stored change link was made by an older version that did not track license and "
+    "account changes, so all users were read again; the next incremental import uses the "
+    "new link."
+)
 REPORTS = (
     ("active", "getOffice365ActiveUserDetail(period='{period}')"),
     ("apps", "getM365AppUserDetail(period='{period}')"),
@@ -73,6 +78,7 @@ class ImportRequest:
     delta_link: str | None = None
     previous_snapshot_id: int | None = None
     previous_sign_in: bool = False
+    delta_select: str = ""  # the $select the stored link was made with ('' = unknown)
 
 
 @dataclass
@@ -190,7 +196,7 @@ class _Importer:
         def record_tenant(conn, _sid: int) -> None:  # type: ignore[no-untyped-def]
             repo = ConnectionRepository()
             repo.set_tenant(conn, self.connection.id, tenant_id, tenant_name)
-            repo.set_delta_link(conn, self.connection.id, self.state.delta_link)
+            repo.set_delta_link(conn, self.connection.id, self.state.delta_link, DELTA_SELECT)
 
         self.writer.commit(
             snapshots_kept=self.req.snapshots_kept,
@@ -251,14 +257,17 @@ class _Importer:
     def users(self) -> bool:
         """Read every user page by page; returns whether signInActivity was imported."""
         if self.req.delta_link and self.req.previous_snapshot_id:
-            try:
-                return self._users_incremental()
-            except DeltaExpiredError:
-                self.writer.clear_users()
-                self.state.warnings.append(
-                    "The stored change link had expired (older than 7 days), so all users "
-                    "were read again."
-                )
+            if self.req.delta_select != DELTA_SELECT:
+                self.state.warnings.append(STALE_DELTA_LINK)
+            else:
+                try:
+                    return self._users_incremental()
+                except DeltaExpiredError:
+                    self.writer.clear_users()
+                    self.state.warnings.append(
+                        "The stored change link had expired (older than 7 days), so all users "
+                        "were read again."
+                    )
         self.state.delta_link = self._latest_delta_link()
         try:
             self._read_users(with_sign_in=True)

@@ -227,5 +227,11 @@ CREATE TABLE report_requests (
 CREATE INDEX report_requests_tenant ON report_requests(tenant_key, requested_at);
 """
 
-MIGRATIONS: list[str] = [CORE_V1 + LICENSING_V1, REPORT_REQUESTS_V2]
+# The $select a delta link was made with: Graph reports changes only of selected properties,
+# so a link made with another select (older versions used `id` only) must not be trusted.
+DELTA_SELECT_V3 = """
+ALTER TABLE delta_links ADD COLUMN selected TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[str] = [CORE_V1 + LICENSING_V1, REPORT_REQUESTS_V2, DELTA_SELECT_V3]
 SCHEMA_VERSION = len(MIGRATIONS)
