@@ -19,7 +19,12 @@ from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from core.auth import MemoryTokenCacheStore, sign_in_device_code, sign_in_interactive
+from core.auth import (
+    MemoryTokenCacheStore,
+    admin_consent_steps,
+    sign_in_device_code,
+    sign_in_interactive,
+)
 from core.cancel import CancelToken
 from core.catalogue import BeaconVersion, parse_beacon_version, validate
 from core.connection_test import run_connection_test
@@ -529,4 +534,4 @@ def _is_due(connection: Connection, now: datetime) -> bool:
     return last is None or last.astimezone() < slot
 
 
-__all__ = ["Controller", "ImportHandle", "SignInResult"]
+__all__ = ["Controller", "ImportHandle", "SignInResult", "admin_consent_steps"]

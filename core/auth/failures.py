@@ -146,21 +146,46 @@ def _endpoints(draft: ConnectionDraft) -> ResolvedEndpoints | None:
 def admin_consent_url(draft: ConnectionDraft, endpoints: ResolvedEndpoints | None = None) -> str:
     """Where an administrator grants consent (Graph reference §2).
 
-    Own app: the classic endpoint, which grants the application permissions of the app
-    registration. Multi-tenant public client: the v2.0 endpoint with the delegated scopes,
-    because that app's registration does not list them.
+    Own app: the classic endpoint with the client ID only, which grants the application
+    permissions of the app registration. No redirect_uri: a daemon app rarely registers one,
+    and an unregistered one stops the page before the admin can consent (AADSTS50011).
+    Multi-tenant public client: the v2.0 endpoint with the delegated scopes, because that
+    app's registration does not list them, and its registered loopback redirect.
     """
     endpoints = endpoints or _endpoints(draft)
     host = endpoints.authority_host if endpoints else "https://login.microsoftonline.com"
     client_id = endpoints.client_id if endpoints else draft.client_id.strip()
-    redirect = (endpoints.redirect_uri if endpoints else "") or shipped_settings().redirect_uri
     tenant = draft.tenant.strip()
     if draft.method == AuthMethod.OWN_APP:
-        query = urlencode({"client_id": client_id, "redirect_uri": redirect})
+        query = urlencode({"client_id": client_id})
         return f"{host}/{tenant or 'common'}/adminconsent?{query}"
+    redirect = (endpoints.redirect_uri if endpoints else "") or shipped_settings().redirect_uri
     scope = endpoints.scope if endpoints else ""
     query = urlencode({"client_id": client_id, "scope": scope, "redirect_uri": redirect})
     return f"{host}/{tenant or 'organizations'}/v2.0/adminconsent?{query}"
+
+
+OWN_APP_CONSENT_STEPS = (
+    "Send the admin-consent link to an administrator of the tenant. They sign in, then see "
+    "the list of application permissions this app registration asks for (read the "
+    "organization, users and usage reports) and accept them for the whole organization. "
+    "Microsoft then sends the browser to the app's redirect address; if the app registration "
+    "has none, an error page (such as AADSTS500113, no reply address) appears instead. That "
+    "page is harmless: the consent was already granted. Test the connection again a minute "
+    "or two later."
+)
+MULTI_TENANT_CONSENT_STEPS = (
+    "Send the admin-consent link to an administrator of the tenant. They sign in, then see "
+    "the list of permissions the multi-tenant app asks for on behalf of signed-in users "
+    "(read the organization, users and usage reports) and accept them for the whole "
+    "organization. The browser then goes to http://localhost, which may show that it cannot "
+    "connect; that is harmless. Sign in again a minute or two later."
+)
+
+
+def admin_consent_steps(method: AuthMethod) -> str:
+    """What an administrator sees on the admin-consent link of this method, step by step."""
+    return OWN_APP_CONSENT_STEPS if method == AuthMethod.OWN_APP else MULTI_TENANT_CONSENT_STEPS
 
 
 def _codes(result: dict[str, Any]) -> list[int]:

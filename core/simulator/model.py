@@ -65,6 +65,8 @@ class TenantSpec:
     v1_reports: bool = True
     sku_mix: str = "m365"  # "m365" (Microsoft 365 suites) or "o365" (Office 365, no premium)
     public_client_ids: frozenset[str] = frozenset({MULTI_TENANT_CLIENT_ID})
+    # Redirect URIs of the own app's registration; a daemon app usually has none.
+    own_app_redirect_uris: tuple[str, ...] = ()
 
     @property
     def admin_upn(self) -> str:
@@ -100,6 +102,7 @@ class TenantModel:
             guests=guests,
         )
         self.concealed_names = spec.concealed_names
+        self.admin_consents: set[str] = set()  # client ids an administrator consented to
         self.version = 0
         self._overrides: dict[int, Override] = {}
         # (version, index, properties changed); None = the user was added or deleted.

@@ -298,10 +298,7 @@ def test_sts_errors_become_field_messages(
     if consent:
         url = urlsplit(error.consent_url or "")
         assert f"{url.scheme}://{url.netloc}{url.path}" == f"{HOST}/{TENANT}/adminconsent"
-        assert parse_qs(url.query) == {
-            "client_id": [CLIENT_ID],
-            "redirect_uri": ["http://localhost"],
-        }
+        assert parse_qs(url.query) == {"client_id": [CLIENT_ID]}
     else:
         assert error.consent_url is None
 
