@@ -257,7 +257,9 @@ class Controller:
                 report_budget=self._report_budget,
                 max_retries=2,
             )
-            return run_connection_test(graph, reports_available=reports_available(draft))
+            return run_connection_test(
+                graph, reports_available=reports_available(draft), method=draft.method
+            )
         finally:
             session.close()
 

@@ -29,6 +29,7 @@ from core.errors import (
     ThrottledError,
 )
 from core.graph import GraphClient, ReportBudgetExceeded
+from core.graph.roles import DELEGATED_METHODS, forbidden_message
 from core.imports.delta import DELTA_SELECT, apply_delta, latest_delta_link
 from core.imports.parse import (
     SIGN_IN_FIELD,
@@ -245,8 +246,9 @@ class _Importer:
                 self.writer.write_subscriptions(subscription_row(i) for i in page.items)
                 count += len(page.items)
         except PermissionMissingError as exc:
+            why = forbidden_message(exc, self.connection.method)
             self.state.warnings.append(
-                f"Subscriptions (trials, renewal dates) were not read: {exc.message}"
+                f"Subscriptions (trials, renewal dates) were not read: {why}"
             )
         except GraphError as exc:
             if isinstance(exc, (ThrottledError, MalformedResponseError)):
@@ -275,19 +277,25 @@ class _Importer:
         except (PremiumRequiredError, PermissionMissingError) as exc:
             if isinstance(exc, PermissionMissingError) and exc.permission != "AuditLog.Read.All":
                 raise
-            reason = (
-                "the tenant has no Microsoft Entra ID P1/P2 license"
-                if isinstance(exc, PremiumRequiredError)
-                else "the AuditLog.Read.All permission is missing"
-            )
-            self.state.warnings.append(
-                f"Sign-in activity was not imported because {reason}; last activity comes "
-                "from the usage reports only."
-            )
+            self.state.warnings.append(self._sign_in_warning(exc))
             self.stager.clear("users")
             self.stager.sync()
             self._read_users(with_sign_in=False)
             return False
+
+    def _sign_in_warning(self, exc: GraphError) -> str:
+        if isinstance(exc, PermissionMissingError) and self.connection.method in DELEGATED_METHODS:
+            why = forbidden_message(exc, self.connection.method)
+            return f"Sign-in activity was not imported: {why} Last activity comes from the reports."
+        reason = (
+            "the tenant has no Microsoft Entra ID P1/P2 license"
+            if isinstance(exc, PremiumRequiredError)
+            else "the AuditLog.Read.All permission is missing"
+        )
+        return (
+            f"Sign-in activity was not imported because {reason}; last activity comes "
+            "from the usage reports only."
+        )
 
     def count_users(self) -> None:
         if self._users_staged:
@@ -370,7 +378,12 @@ class _Importer:
             self.stager.clear("usage")
             self.stager.sync()
             self.state.report_rows = 0
-            self.state.warnings.append(f"Usage reports were not read: {exc.message}")
+            why = (
+                forbidden_message(exc, self.connection.method)
+                if isinstance(exc, PermissionMissingError)
+                else exc.message
+            )
+            self.state.warnings.append(f"Usage reports were not read: {why}")
             return False, concealed, None
         finally:
             self.stager.sync()  # the worker is done with the files before they go

@@ -65,6 +65,8 @@ class TenantSpec:
     v1_reports: bool = True
     sku_mix: str = "m365"  # "m365" (Microsoft 365 suites) or "o365" (Office 365, no premium)
     public_client_ids: frozenset[str] = frozenset({MULTI_TENANT_CLIENT_ID})
+    # Directory roles of the administrator who signs in (delegated tokens carry them).
+    admin_roles: frozenset[str] = frozenset({"Global Administrator"})
     # Redirect URIs of the own app's registration; a daemon app usually has none.
     own_app_redirect_uris: tuple[str, ...] = ()
 
