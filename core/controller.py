@@ -25,6 +25,7 @@ from core.auth import (
     sign_in_device_code,
     sign_in_interactive,
 )
+from core.auth.discovery import TenantUnresolved, resolve_tenant_id
 from core.cancel import CancelToken
 from core.catalogue import BeaconVersion, parse_beacon_version, validate
 from core.connection_test import run_connection_test
@@ -39,7 +40,7 @@ from core.domain import (
     ImportStatus,
     ScheduleKind,
 )
-from core.errors import ConnectionInUse, LicenseDeskError, ValidationError
+from core.errors import AuthError, ConnectionInUse, LicenseDeskError, ValidationError
 from core.imports.engine import ImportRequest, run_import
 from core.licensing.service import LicensingService
 from core.paths import AppPaths
@@ -190,12 +191,20 @@ class Controller:
             require_secrets=editing_id is None and not draft.is_simulated,
         )
 
-    def create_connection(self, draft: ConnectionDraft) -> Connection:
+    def create_connection(
+        self, draft: ConnectionDraft, *, warnings: list[str] | None = None
+    ) -> Connection:
+        """Save a new connection. A tenant typed as a domain is looked up first: a second
+        connection to a tenant is refused; if it cannot be looked up (offline) a sentence
+        goes to `warnings` and the import checks it instead."""
         errors = self.validate_draft(draft)
         if errors:
             raise ValidationError(errors)
+        tenant_id = self._claim_tenant(draft, None, warnings)
         with self.database.transaction(self._db()) as conn:
             new_id = self._connections.insert(conn, draft)
+            if tenant_id:
+                self._connections.set_tenant_id(conn, new_id, tenant_id)
         try:
             save_secrets(self.secrets, new_id, draft.secrets)
             pending = self._pending_caches.pop(draft.name.strip().lower(), None)
@@ -208,14 +217,49 @@ class Controller:
             raise
         return self.get_connection(new_id)
 
-    def update_connection(self, connection_id: int, draft: ConnectionDraft) -> Connection:
+    def update_connection(
+        self, connection_id: int, draft: ConnectionDraft, *, warnings: list[str] | None = None
+    ) -> Connection:
         errors = self.validate_draft(draft, editing_id=connection_id)
         if errors:
             raise ValidationError(errors)
+        before = self.get_connection(connection_id)
+        tenant_id = self._claim_tenant(draft, connection_id, warnings)
         with self.database.transaction(self._db()) as conn:
             self._connections.update(conn, connection_id, draft)
+            if tenant_id or before.tenant.strip().lower() != draft.tenant.strip().lower():
+                self._connections.set_tenant_id(conn, connection_id, tenant_id)
         save_secrets(self.secrets, connection_id, draft.secrets)
         return self.get_connection(connection_id)
+
+    def _claim_tenant(
+        self, draft: ConnectionDraft, editing_id: int | None, warnings: list[str] | None
+    ) -> str | None:
+        """The tenant GUID the draft reaches (None if none typed or it cannot be looked up);
+        ValidationError when another connection has that tenant or the cloud does not know
+        it. Network only for a domain: the tenant's OpenID configuration, no sign-in."""
+        tenant = draft.tenant.strip()
+        if not tenant:
+            return None
+        session = build_session(draft)
+        try:
+            tenant_id = resolve_tenant_id(draft, session)
+        except AuthError as exc:
+            raise ValidationError({"tenant": exc.message}) from None
+        except TenantUnresolved as exc:
+            log.warning("tenant of %s not looked up: %s", draft.name, exc.message)
+            if warnings is not None:
+                warnings.append(
+                    f"{exc.message} Saved anyway; the first import checks that no other "
+                    "connection has this tenant."
+                )
+            return None
+        finally:
+            session.close()
+        clash = self._connections.find_by_tenant(self._db(), tenant_id, exclude_id=editing_id)
+        if clash is not None:
+            raise ValidationError({"tenant": tenant_taken(tenant, tenant_id, clash)})
+        return tenant_id
 
     def delete_connection(self, connection_id: int) -> None:
         if connection_id in self._running_ids():
@@ -242,6 +286,11 @@ class Controller:
         self, draft: ConnectionDraft, *, editing_id: int | None = None
     ) -> ConnectionTestReport:
         draft = self._with_stored_secrets(draft, editing_id)
+        try:  # a second connection to a tenant fails here, before any sign-in
+            self._claim_tenant(draft, editing_id, None)
+        except ValidationError as exc:
+            tenant = exc.errors.get("tenant", exc.message)
+            return ConnectionTestReport(ok=False, error=tenant, error_field="tenant")
         version = self.beacon_version()
         session = build_session(draft)
         try:
@@ -257,11 +306,18 @@ class Controller:
                 report_budget=self._report_budget,
                 max_retries=2,
             )
-            return run_connection_test(
+            report = run_connection_test(
                 graph, reports_available=reports_available(draft), method=draft.method
             )
         finally:
             session.close()
+        clash = self._connections.find_by_tenant(
+            self._db(), report.tenant_id, exclude_id=editing_id
+        )
+        if report.tenant_id and clash is not None:
+            taken = tenant_taken(draft.tenant.strip() or report.tenant_id, report.tenant_id, clash)
+            return replace(report, ok=False, error=taken, error_field="tenant")
+        return report
 
     def sign_in(
         self,
@@ -509,6 +565,11 @@ class Controller:
 
     def _db(self) -> sqlite3.Connection:
         return self.database.thread_connection()
+
+
+def tenant_taken(typed: str, tenant_id: str, other: Connection) -> str:
+    shown = typed if typed.lower() == tenant_id else f"{typed} (tenant ID {tenant_id})"
+    return f"Tenant {shown} already has the connection “{other.name}”."
 
 
 def _secrets_file_choice(paths: AppPaths) -> Path | None:

@@ -9,6 +9,7 @@ a snapshot that did not become current is discarded, so the previous data stays 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -196,6 +197,8 @@ class _Importer:
 
         def record_tenant(conn, _sid: int) -> None:  # type: ignore[no-untyped-def]
             repo = ConnectionRepository()
+            # Again inside the commit: another connection may have claimed it meanwhile.
+            self._check_tenant_unclaimed(tenant_id, tenant_name, conn)
             repo.set_tenant(conn, self.connection.id, tenant_id, tenant_name)
             repo.set_delta_link(conn, self.connection.id, self.state.delta_link, DELTA_SELECT)
 
@@ -225,11 +228,29 @@ class _Importer:
                 field="tenant",
             )
         name = str(org.get("displayName") or tenant_id)
+        self._check_tenant_unclaimed(tenant_id, name)  # before anything is written
         snapshot_id = self.writer.begin(
             tenant_id=tenant_id, tenant_name=name, domains=domains, now=self.req.now()
         )
         self.stager.attach(snapshot_id)
         return tenant_id, name
+
+    def _check_tenant_unclaimed(
+        self, tenant_id: str, name: str, conn: sqlite3.Connection | None = None
+    ) -> None:
+        """One connection per tenant, however it was typed: refuse a tenant another
+        connection already imports (by its tenant ID, typed or looked up)."""
+        conn = conn or self.req.database.thread_connection()
+        other = ConnectionRepository().find_by_tenant(
+            conn, tenant_id, exclude_id=self.connection.id
+        )
+        if other is not None:
+            raise LicenseDeskError(
+                f"Tenant {name} ({tenant_id}) already has the connection “{other.name}”, so "
+                "this connection would import it a second time; nothing was imported. Remove "
+                "one of the two connections.",
+                field="tenant",
+            )
 
     def skus(self) -> None:
         self.report("skus", 0, None, "Reading subscribed SKUs")

@@ -141,6 +141,15 @@ class ConnectionRepository:
             (tenant_id.lower(), tenant_name, connection_id),
         )
 
+    def set_tenant_id(
+        self, conn: sqlite3.Connection, connection_id: int, tenant_id: str | None
+    ) -> None:
+        """The tenant GUID looked up for the typed tenant (None: not known yet)."""
+        conn.execute(
+            "UPDATE connections SET tenant_id = ? WHERE id = ?",
+            (tenant_id.lower() if tenant_id else None, connection_id),
+        )
+
     def delete(self, conn: sqlite3.Connection, connection_id: int) -> None:
         conn.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
 
