@@ -14,7 +14,8 @@ from core.auth.failures import (
 )
 from core.domain import AuthMethod, ConnectionDraft, ConnectionSecrets, SourceType
 from core.errors import AuthError
-from core.simulator import Simulator, simulator_session
+from core.simulator import Knobs, Simulator, simulator_session
+from core.simulator.demo import profile_spec, size_draft
 from tests.core.test_simulator import spec
 
 TENANT = spec(users=3, password="pw-1", security_defaults=True)
@@ -67,3 +68,15 @@ def test_a_token_request_loop_is_not_a_busy_service() -> None:
     assert error.message == LOOP_MESSAGE
     assert "busy" not in error.message
     assert "too often" in error.message and "wait" in error.message
+
+
+def test_asking_for_tokens_too_often_is_a_request_loop_not_a_busy_service() -> None:
+    draft = size_draft("size:3:1")
+    sim = Simulator([profile_spec("size:3:1")], knobs=Knobs(token_requests_per_min=2))
+    session = simulator_session(sim)
+    for _ in range(2):  # a fresh app each time: no token cache to answer from
+        build_token_provider(draft, session=session).get_token()
+    with pytest.raises(AuthError) as caught:
+        build_token_provider(draft, session=session).get_token()
+    assert caught.value.code == 50196
+    assert caught.value.message == LOOP_MESSAGE

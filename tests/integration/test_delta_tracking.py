@@ -146,3 +146,24 @@ def _graph_pages(sim: Simulator, path: str):
     session = sim.mount(requests.Session())
     tokens = build_tokens(draft, session=session, cache_store=None, version=DEFAULT_BEACON_VERSION)
     return GraphClient(session, tokens, "https://graph.microsoft.com").iter_pages(path)
+
+
+def test_links_saved_before_schema_3_have_no_select(app_paths, monkeypatch) -> None:
+    from core.storage import db as db_module
+
+    full = list(db_module.MIGRATIONS)
+    monkeypatch.setattr(db_module, "MIGRATIONS", full[:2])
+    db = Database(app_paths.database, backups_dir=app_paths.backups_dir)
+    db.migrate()
+    connection = make_connection(db)
+    conn = db.thread_connection()
+    with db.transaction(conn):
+        conn.execute(
+            "INSERT INTO delta_links VALUES (?, 'https://graph.microsoft.com/v1.0/users/delta"
+            "?$deltatoken=old', ?)",
+            (connection.id, "2026-11-30T00:00:00+00:00"),
+        )
+    monkeypatch.setattr(db_module, "MIGRATIONS", full)
+    assert db.migrate() == len(full)
+    row = conn.execute("SELECT selected FROM delta_links").fetchone()
+    assert row["selected"] == ""  # not DELTA_SELECT: the engine reads all users instead
