@@ -25,7 +25,6 @@ from core.auth import (
     sign_in_device_code,
     sign_in_interactive,
 )
-from core.auth.discovery import TenantUnresolved, resolve_tenant_id
 from core.cancel import CancelToken
 from core.catalogue import BeaconVersion, parse_beacon_version, validate
 from core.connection_test import run_connection_test
@@ -40,7 +39,7 @@ from core.domain import (
     ImportStatus,
     ScheduleKind,
 )
-from core.errors import AuthError, ConnectionInUse, LicenseDeskError, ValidationError
+from core.errors import ConnectionInUse, LicenseDeskError, ValidationError
 from core.imports.engine import ImportRequest, run_import
 from core.licensing.service import LicensingService
 from core.paths import AppPaths
@@ -55,6 +54,7 @@ from core.storage.repositories import (
     SettingsRepository,
     connection_as_draft,
 )
+from core.tenant_claim import claim_tenant, refuse_taken_tenant
 from core.wiring import (
     build_graph,
     build_session,
@@ -200,7 +200,7 @@ class Controller:
         errors = self.validate_draft(draft)
         if errors:
             raise ValidationError(errors)
-        tenant_id = self._claim_tenant(draft, None, warnings)
+        tenant_id = claim_tenant(draft, self._db(), editing_id=None, warnings=warnings)
         with self.database.transaction(self._db()) as conn:
             new_id = self._connections.insert(conn, draft)
             if tenant_id:
@@ -224,42 +224,13 @@ class Controller:
         if errors:
             raise ValidationError(errors)
         before = self.get_connection(connection_id)
-        tenant_id = self._claim_tenant(draft, connection_id, warnings)
+        tenant_id = claim_tenant(draft, self._db(), editing_id=connection_id, warnings=warnings)
         with self.database.transaction(self._db()) as conn:
             self._connections.update(conn, connection_id, draft)
             if tenant_id or before.tenant.strip().lower() != draft.tenant.strip().lower():
                 self._connections.set_tenant_id(conn, connection_id, tenant_id)
         save_secrets(self.secrets, connection_id, draft.secrets)
         return self.get_connection(connection_id)
-
-    def _claim_tenant(
-        self, draft: ConnectionDraft, editing_id: int | None, warnings: list[str] | None
-    ) -> str | None:
-        """The tenant GUID the draft reaches (None if none typed or it cannot be looked up);
-        ValidationError when another connection has that tenant or the cloud does not know
-        it. Network only for a domain: the tenant's OpenID configuration, no sign-in."""
-        tenant = draft.tenant.strip()
-        if not tenant:
-            return None
-        session = build_session(draft)
-        try:
-            tenant_id = resolve_tenant_id(draft, session)
-        except AuthError as exc:
-            raise ValidationError({"tenant": exc.message}) from None
-        except TenantUnresolved as exc:
-            log.warning("tenant of %s not looked up: %s", draft.name, exc.message)
-            if warnings is not None:
-                warnings.append(
-                    f"{exc.message} Saved anyway; the first import checks that no other "
-                    "connection has this tenant."
-                )
-            return None
-        finally:
-            session.close()
-        clash = self._connections.find_by_tenant(self._db(), tenant_id, exclude_id=editing_id)
-        if clash is not None:
-            raise ValidationError({"tenant": tenant_taken(tenant, tenant_id, clash)})
-        return tenant_id
 
     def delete_connection(self, connection_id: int) -> None:
         if connection_id in self._running_ids():
@@ -287,7 +258,7 @@ class Controller:
     ) -> ConnectionTestReport:
         draft = self._with_stored_secrets(draft, editing_id)
         try:  # a second connection to a tenant fails here, before any sign-in
-            self._claim_tenant(draft, editing_id, None)
+            claim_tenant(draft, self._db(), editing_id=editing_id)
         except ValidationError as exc:
             tenant = exc.errors.get("tenant", exc.message)
             return ConnectionTestReport(ok=False, error=tenant, error_field="tenant")
@@ -311,13 +282,7 @@ class Controller:
             )
         finally:
             session.close()
-        clash = self._connections.find_by_tenant(
-            self._db(), report.tenant_id, exclude_id=editing_id
-        )
-        if report.tenant_id and clash is not None:
-            taken = tenant_taken(draft.tenant.strip() or report.tenant_id, report.tenant_id, clash)
-            return replace(report, ok=False, error=taken, error_field="tenant")
-        return report
+        return refuse_taken_tenant(report, draft, self._db(), editing_id=editing_id)
 
     def sign_in(
         self,
@@ -565,11 +530,6 @@ class Controller:
 
     def _db(self) -> sqlite3.Connection:
         return self.database.thread_connection()
-
-
-def tenant_taken(typed: str, tenant_id: str, other: Connection) -> str:
-    shown = typed if typed.lower() == tenant_id else f"{typed} (tenant ID {tenant_id})"
-    return f"Tenant {shown} already has the connection “{other.name}”."
 
 
 def _secrets_file_choice(paths: AppPaths) -> Path | None:
