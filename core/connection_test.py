@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.domain import ConnectionTestReport, PermissionCheck, PermissionState
+from core.domain import AuthMethod, ConnectionTestReport, PermissionCheck, PermissionState
 from core.errors import (
     AuthError,
     GraphError,
@@ -13,6 +13,7 @@ from core.errors import (
     PremiumRequiredError,
 )
 from core.graph import GraphClient
+from core.graph.roles import DELEGATED_METHODS, forbidden_message, role_for
 
 # (area, permission, required, path, params)
 CHECKS: tuple[tuple[str, str, bool, str, dict[str, str] | None], ...] = (
@@ -31,7 +32,9 @@ CHECKS: tuple[tuple[str, str, bool, str, dict[str, str] | None], ...] = (
 REPORT_CHECK = ("reports", "Reports.Read.All", True)
 
 
-def run_connection_test(graph: GraphClient, *, reports_available: bool) -> ConnectionTestReport:
+def run_connection_test(
+    graph: GraphClient, *, reports_available: bool, method: AuthMethod = AuthMethod.OWN_APP
+) -> ConnectionTestReport:
     try:
         graph.tokens.get_token()
     except AuthError as exc:
@@ -46,12 +49,14 @@ def run_connection_test(graph: GraphClient, *, reports_available: bool) -> Conne
         if path == "/admin/reportSettings" and not reports_available:
             checks.append(_na(area, permission, required, "Not available in this cloud."))
             continue
-        check, body = _probe(graph, area, permission, required, path, params)
+        if path == "/admin/reportSettings":  # beside the reports: v1.0 in Global only
+            path = graph.report_api_url(path)
+        check, body = _probe(graph, area, permission, required, path, params, method)
         checks.append(check)
         if area == "organization" and body:
             org = (body.get("value") or [{}])[0]
             tenant_id, tenant_name = str(org.get("id", "")), str(org.get("displayName", ""))
-    checks.insert(4, _report_check(graph, reports_available))
+    checks.insert(4, _report_check(graph, reports_available, method))
     ok = all(c.state is not PermissionState.MISSING for c in checks if c.required)
     return ConnectionTestReport(
         ok=ok, tenant_id=tenant_id, tenant_name=tenant_name, checks=tuple(checks)
@@ -69,6 +74,7 @@ def _probe(
     required: bool,
     path: str,
     params: dict[str, str] | None,
+    method: AuthMethod,
 ) -> tuple[PermissionCheck, dict[str, Any] | None]:
     try:
         body = graph.get_json(path, params)
@@ -84,17 +90,7 @@ def _probe(
             None,
         )
     except PermissionMissingError as exc:
-        severity = "required" if required else "optional"
-        return (
-            PermissionCheck(
-                area,
-                exc.permission,
-                required,
-                PermissionState.MISSING,
-                f"Add the {severity} permission {exc.permission} and grant admin consent.",
-            ),
-            None,
-        )
+        return _missing(area, required, exc, method), None
     except GraphError as exc:
         return (
             PermissionCheck(area, permission, required, PermissionState.MISSING, exc.message),
@@ -103,7 +99,20 @@ def _probe(
     return PermissionCheck(area, permission, required, PermissionState.GRANTED, "Granted."), body
 
 
-def _report_check(graph: GraphClient, reports_available: bool) -> PermissionCheck:
+def _missing(
+    area: str, required: bool, exc: PermissionMissingError, method: AuthMethod
+) -> PermissionCheck:
+    if method in DELEGATED_METHODS and role_for(exc) is not None:
+        message = forbidden_message(exc, method)  # the signed-in account's role
+    else:
+        severity = "required" if required else "optional"
+        message = f"Add the {severity} permission {exc.permission} and grant admin consent."
+    return PermissionCheck(area, exc.permission, required, PermissionState.MISSING, message)
+
+
+def _report_check(
+    graph: GraphClient, reports_available: bool, method: AuthMethod
+) -> PermissionCheck:
     area, permission, required = REPORT_CHECK
     if not reports_available:
         return _na(area, permission, False, "Usage reports are not available in this cloud.")
@@ -112,13 +121,7 @@ def _report_check(graph: GraphClient, reports_available: bool) -> PermissionChec
     try:
         graph.check_report_access("getOffice365ActiveUserDetail(period='D7')")
     except PermissionMissingError as exc:
-        return PermissionCheck(
-            area,
-            exc.permission,
-            required,
-            PermissionState.MISSING,
-            f"Add the required permission {exc.permission} and grant admin consent.",
-        )
+        return _missing(area, required, exc, method)
     except GraphError as exc:
         return PermissionCheck(area, permission, required, PermissionState.MISSING, exc.message)
     return PermissionCheck(area, permission, required, PermissionState.GRANTED, "Granted.")

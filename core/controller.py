@@ -19,7 +19,12 @@ from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from core.auth import MemoryTokenCacheStore, sign_in_device_code, sign_in_interactive
+from core.auth import (
+    MemoryTokenCacheStore,
+    admin_consent_steps,
+    sign_in_device_code,
+    sign_in_interactive,
+)
 from core.cancel import CancelToken
 from core.catalogue import BeaconVersion, parse_beacon_version, validate
 from core.connection_test import run_connection_test
@@ -49,6 +54,7 @@ from core.storage.repositories import (
     SettingsRepository,
     connection_as_draft,
 )
+from core.tenant_claim import claim_tenant, refuse_taken_tenant
 from core.wiring import (
     build_graph,
     build_session,
@@ -185,12 +191,20 @@ class Controller:
             require_secrets=editing_id is None and not draft.is_simulated,
         )
 
-    def create_connection(self, draft: ConnectionDraft) -> Connection:
+    def create_connection(
+        self, draft: ConnectionDraft, *, warnings: list[str] | None = None
+    ) -> Connection:
+        """Save a new connection. A tenant typed as a domain is looked up first: a second
+        connection to a tenant is refused; if it cannot be looked up (offline) a sentence
+        goes to `warnings` and the import checks it instead."""
         errors = self.validate_draft(draft)
         if errors:
             raise ValidationError(errors)
+        tenant_id = claim_tenant(draft, self._db(), editing_id=None, warnings=warnings)
         with self.database.transaction(self._db()) as conn:
             new_id = self._connections.insert(conn, draft)
+            if tenant_id:
+                self._connections.set_tenant_id(conn, new_id, tenant_id)
         try:
             save_secrets(self.secrets, new_id, draft.secrets)
             pending = self._pending_caches.pop(draft.name.strip().lower(), None)
@@ -203,12 +217,18 @@ class Controller:
             raise
         return self.get_connection(new_id)
 
-    def update_connection(self, connection_id: int, draft: ConnectionDraft) -> Connection:
+    def update_connection(
+        self, connection_id: int, draft: ConnectionDraft, *, warnings: list[str] | None = None
+    ) -> Connection:
         errors = self.validate_draft(draft, editing_id=connection_id)
         if errors:
             raise ValidationError(errors)
+        before = self.get_connection(connection_id)
+        tenant_id = claim_tenant(draft, self._db(), editing_id=connection_id, warnings=warnings)
         with self.database.transaction(self._db()) as conn:
             self._connections.update(conn, connection_id, draft)
+            if tenant_id or before.tenant.strip().lower() != draft.tenant.strip().lower():
+                self._connections.set_tenant_id(conn, connection_id, tenant_id)
         save_secrets(self.secrets, connection_id, draft.secrets)
         return self.get_connection(connection_id)
 
@@ -237,6 +257,11 @@ class Controller:
         self, draft: ConnectionDraft, *, editing_id: int | None = None
     ) -> ConnectionTestReport:
         draft = self._with_stored_secrets(draft, editing_id)
+        try:  # a second connection to a tenant fails here, before any sign-in
+            claim_tenant(draft, self._db(), editing_id=editing_id)
+        except ValidationError as exc:
+            tenant = exc.errors.get("tenant", exc.message)
+            return ConnectionTestReport(ok=False, error=tenant, error_field="tenant")
         version = self.beacon_version()
         session = build_session(draft)
         try:
@@ -252,9 +277,12 @@ class Controller:
                 report_budget=self._report_budget,
                 max_retries=2,
             )
-            return run_connection_test(graph, reports_available=reports_available(draft))
+            report = run_connection_test(
+                graph, reports_available=reports_available(draft), method=draft.method
+            )
         finally:
             session.close()
+        return refuse_taken_tenant(report, draft, self._db(), editing_id=editing_id)
 
     def sign_in(
         self,
@@ -453,6 +481,7 @@ class Controller:
                 delta_link=base[0] if base else None,
                 previous_snapshot_id=base[1] if base else None,
                 previous_sign_in=base[2] if base else False,
+                delta_select=base[3] if base else "",
             )
             return run_import(request, progress=progress, cancel=cancel)
         finally:
@@ -528,4 +557,4 @@ def _is_due(connection: Connection, now: datetime) -> bool:
     return last is None or last.astimezone() < slot
 
 
-__all__ = ["Controller", "ImportHandle", "SignInResult"]
+__all__ = ["Controller", "ImportHandle", "SignInResult", "admin_consent_steps"]

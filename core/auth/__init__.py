@@ -7,6 +7,7 @@ from core.auth.claims import decode_jwt_claims, granted_permissions
 from core.auth.failures import (
     MFA_MESSAGE,
     TENANT_NOT_FOUND,
+    admin_consent_steps,
     admin_consent_url,
     auth_error_from_exception,
     auth_error_from_result,
@@ -40,6 +41,7 @@ __all__ = [
     "SignInResult",
     "TokenCacheStore",
     "TokenProvider",
+    "admin_consent_steps",
     "admin_consent_url",
     "auth_error_from_exception",
     "auth_error_from_result",

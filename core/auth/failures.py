@@ -26,6 +26,18 @@ MFA_MESSAGE = (
 TENANT_NOT_FOUND = "Tenant not found in this cloud. Check the tenant ID or domain and the cloud."
 CONSENT_MESSAGE = "An administrator must consent to the app's permissions in this tenant first."
 BUSY_MESSAGE = "The sign-in service is busy; try again in a few minutes."
+LOOP_MESSAGE = (
+    "The sign-in service stopped this app because it asked for tokens too often (AADSTS50196, "
+    "a request loop); wait a few minutes, then try again."
+)
+SECURITY_DEFAULTS_PASSWORD_MESSAGE = (
+    "The tenant's security defaults block the legacy password sign-in of the deprecated "
+    "Microsoft Office 365 connector. Use the Microsoft 365 connector instead."
+)
+SECURITY_DEFAULTS_MESSAGE = (
+    "Sign-in was blocked by the tenant's security defaults; an administrator must review "
+    "them for this app."
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,12 @@ _RULES: dict[int, _Rule] = {
     50133: _Rule(None, "The saved sign-in is no longer valid (password changed or revoked)."),
     90055: _Rule(None, BUSY_MESSAGE),
     90024: _Rule(None, BUSY_MESSAGE),
-    50196: _Rule(None, BUSY_MESSAGE),
+    50196: _Rule(None, LOOP_MESSAGE),
+    530035: _Rule(None, SECURITY_DEFAULTS_MESSAGE),
+}
+# The password connector signs in with ROPC, the legacy sign-in security defaults block.
+_PASSWORD_RULES: dict[int, _Rule] = {
+    530035: _Rule("password", SECURITY_DEFAULTS_PASSWORD_MESSAGE),
 }
 
 # Answers that carry no AADSTS code (device code flow).
@@ -129,21 +146,46 @@ def _endpoints(draft: ConnectionDraft) -> ResolvedEndpoints | None:
 def admin_consent_url(draft: ConnectionDraft, endpoints: ResolvedEndpoints | None = None) -> str:
     """Where an administrator grants consent (Graph reference §2).
 
-    Own app: the classic endpoint, which grants the application permissions of the app
-    registration. Multi-tenant public client: the v2.0 endpoint with the delegated scopes,
-    because that app's registration does not list them.
+    Own app: the classic endpoint with the client ID only, which grants the application
+    permissions of the app registration. No redirect_uri: a daemon app rarely registers one,
+    and an unregistered one stops the page before the admin can consent (AADSTS50011).
+    Multi-tenant public client: the v2.0 endpoint with the delegated scopes, because that
+    app's registration does not list them, and its registered loopback redirect.
     """
     endpoints = endpoints or _endpoints(draft)
     host = endpoints.authority_host if endpoints else "https://login.microsoftonline.com"
     client_id = endpoints.client_id if endpoints else draft.client_id.strip()
-    redirect = (endpoints.redirect_uri if endpoints else "") or shipped_settings().redirect_uri
     tenant = draft.tenant.strip()
     if draft.method == AuthMethod.OWN_APP:
-        query = urlencode({"client_id": client_id, "redirect_uri": redirect})
+        query = urlencode({"client_id": client_id})
         return f"{host}/{tenant or 'common'}/adminconsent?{query}"
+    redirect = (endpoints.redirect_uri if endpoints else "") or shipped_settings().redirect_uri
     scope = endpoints.scope if endpoints else ""
     query = urlencode({"client_id": client_id, "scope": scope, "redirect_uri": redirect})
     return f"{host}/{tenant or 'organizations'}/v2.0/adminconsent?{query}"
+
+
+OWN_APP_CONSENT_STEPS = (
+    "Send the admin-consent link to an administrator of the tenant. They sign in, then see "
+    "the list of application permissions this app registration asks for (read the "
+    "organization, users and usage reports) and accept them for the whole organization. "
+    "Microsoft then sends the browser to the app's redirect address; if the app registration "
+    "has none, an error page (such as AADSTS500113, no reply address) appears instead. That "
+    "page is harmless: the consent was already granted. Test the connection again a minute "
+    "or two later."
+)
+MULTI_TENANT_CONSENT_STEPS = (
+    "Send the admin-consent link to an administrator of the tenant. They sign in, then see "
+    "the list of permissions the multi-tenant app asks for on behalf of signed-in users "
+    "(read the organization, users and usage reports) and accept them for the whole "
+    "organization. The browser then goes to http://localhost, which may show that it cannot "
+    "connect; that is harmless. Sign in again a minute or two later."
+)
+
+
+def admin_consent_steps(method: AuthMethod) -> str:
+    """What an administrator sees on the admin-consent link of this method, step by step."""
+    return OWN_APP_CONSENT_STEPS if method == AuthMethod.OWN_APP else MULTI_TENANT_CONSENT_STEPS
 
 
 def _codes(result: dict[str, Any]) -> list[int]:
@@ -154,6 +196,12 @@ def _codes(result: dict[str, Any]) -> list[int]:
         except (TypeError, ValueError):
             continue
     return codes
+
+
+def _rule_for(code: int, draft: ConnectionDraft) -> _Rule | None:
+    if draft.method == AuthMethod.PASSWORD and code in _PASSWORD_RULES:
+        return _PASSWORD_RULES[code]
+    return _RULES.get(code)
 
 
 def auth_error_from_result(
@@ -167,7 +215,7 @@ def auth_error_from_result(
     codes = _codes(result)
     code = next((c for c in codes if c in _RULES), codes[0] if codes else None)
     error = str(result.get("error") or "")
-    rule = _RULES.get(code) if code is not None else _ERROR_RULES.get(error)
+    rule = _rule_for(code, draft) if code is not None else _ERROR_RULES.get(error)
     description = clean_description(str(result.get("error_description") or ""), draft)
     detail = ": ".join(part for part in (error, description) if part)
     if rule is None:

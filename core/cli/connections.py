@@ -191,8 +191,11 @@ def add_connection(args: argparse.Namespace, controller: Any) -> int:
 
         draft = replace(draft, tenant=draft.tenant or result.tenant_id)
         print(f"Signed in as {result.username} (tenant {result.tenant_id}).", file=sys.stderr)
-    connection = controller.create_connection(draft)
+    warnings: list[str] = []
+    connection = controller.create_connection(draft, warnings=warnings)
     print(f"Added connection “{connection.name}” (id {connection.id}).")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -110,6 +110,10 @@ class GraphClient:
             return path
         return f"{self._root}/{self._version}/{path.lstrip('/')}"
 
+    def report_api_url(self, path: str) -> str:
+        """Return the URL of `path` under the reports' version (v1.0, or beta where opted in)."""
+        return f"{self._root}/{self._report_version}/{path.lstrip('/')}"
+
     def get_json(self, path_or_url: str, params: Params = None) -> JsonObject:
         """GET one JSON object (e.g. `/admin/reportSettings`)."""
         url = self.url(path_or_url)

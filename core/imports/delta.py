@@ -13,17 +13,22 @@ from collections.abc import Callable, Iterator
 
 from core.cancel import CancelToken
 from core.graph import GraphClient
-from core.imports.parse import fold_users
+from core.imports.parse import USER_FIELDS, fold_users
 from core.storage.snapshots import SnapshotWriter
 
 # Graph accepts up to 15 values in an `in` filter on directory objects.
 FILTER_BATCH = 15
+# Delta reports a user only when a property named in its $select changed, so the link selects
+# every property the snapshot keeps that delta tracks: licenseAssignmentStates is not tracked
+# (changed users are re-read with it), signInActivity is no delta property.
+DELTA_SELECT = ",".join(f for f in USER_FIELDS.split(",") if f != "licenseAssignmentStates")
 
 
 def latest_delta_link(graph: GraphClient) -> str | None:
     """A delta link for the tenant's current state without enumerating it ($deltatoken=latest)."""
     link = None
-    for page in graph.iter_pages("/users/delta", {"$select": "id", "$deltatoken": "latest"}):
+    params = {"$select": DELTA_SELECT, "$deltatoken": "latest"}
+    for page in graph.iter_pages("/users/delta", params):
         link = page.delta_link or link
     return link
 

@@ -9,6 +9,7 @@ a snapshot that did not become current is discarded, so the previous data stays 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from core.errors import (
     ThrottledError,
 )
 from core.graph import GraphClient, ReportBudgetExceeded
-from core.imports.delta import apply_delta, latest_delta_link
+from core.graph.roles import DELEGATED_METHODS, forbidden_message
+from core.imports.delta import DELTA_SELECT, apply_delta, latest_delta_link
 from core.imports.parse import (
     SIGN_IN_FIELD,
     USER_FIELDS,
@@ -53,6 +55,11 @@ CONCEALED_HELP = (
     "Org settings > Reports and clear “Display concealed user, group, and site names in all "
     "reports”; it takes effect at the next report refresh."
 )
+STALE_DELTA_LINK = (
+    "The stored change link was made by an older version that did not track license and "
+    "account changes, so all users were read again; the next incremental import uses the "
+    "new link."
+)
 REPORTS = (
     ("active", "getOffice365ActiveUserDetail(period='{period}')"),
     ("apps", "getM365AppUserDetail(period='{period}')"),
@@ -73,6 +80,7 @@ class ImportRequest:
     delta_link: str | None = None
     previous_snapshot_id: int | None = None
     previous_sign_in: bool = False
+    delta_select: str = ""  # the $select the stored link was made with ('' = unknown)
 
 
 @dataclass
@@ -189,8 +197,10 @@ class _Importer:
 
         def record_tenant(conn, _sid: int) -> None:  # type: ignore[no-untyped-def]
             repo = ConnectionRepository()
+            # Again inside the commit: another connection may have claimed it meanwhile.
+            self._check_tenant_unclaimed(tenant_id, tenant_name, conn)
             repo.set_tenant(conn, self.connection.id, tenant_id, tenant_name)
-            repo.set_delta_link(conn, self.connection.id, self.state.delta_link)
+            repo.set_delta_link(conn, self.connection.id, self.state.delta_link, DELTA_SELECT)
 
         self.writer.commit(
             snapshots_kept=self.req.snapshots_kept,
@@ -218,11 +228,29 @@ class _Importer:
                 field="tenant",
             )
         name = str(org.get("displayName") or tenant_id)
+        self._check_tenant_unclaimed(tenant_id, name)  # before anything is written
         snapshot_id = self.writer.begin(
             tenant_id=tenant_id, tenant_name=name, domains=domains, now=self.req.now()
         )
         self.stager.attach(snapshot_id)
         return tenant_id, name
+
+    def _check_tenant_unclaimed(
+        self, tenant_id: str, name: str, conn: sqlite3.Connection | None = None
+    ) -> None:
+        """One connection per tenant, however it was typed: refuse a tenant another
+        connection already imports (by its tenant ID, typed or looked up)."""
+        conn = conn or self.req.database.thread_connection()
+        other = ConnectionRepository().find_by_tenant(
+            conn, tenant_id, exclude_id=self.connection.id
+        )
+        if other is not None:
+            raise LicenseDeskError(
+                f"Tenant {name} ({tenant_id}) already has the connection “{other.name}”, so "
+                "this connection would import it a second time; nothing was imported. Remove "
+                "one of the two connections.",
+                field="tenant",
+            )
 
     def skus(self) -> None:
         self.report("skus", 0, None, "Reading subscribed SKUs")
@@ -239,8 +267,9 @@ class _Importer:
                 self.writer.write_subscriptions(subscription_row(i) for i in page.items)
                 count += len(page.items)
         except PermissionMissingError as exc:
+            why = forbidden_message(exc, self.connection.method)
             self.state.warnings.append(
-                f"Subscriptions (trials, renewal dates) were not read: {exc.message}"
+                f"Subscriptions (trials, renewal dates) were not read: {why}"
             )
         except GraphError as exc:
             if isinstance(exc, (ThrottledError, MalformedResponseError)):
@@ -251,14 +280,17 @@ class _Importer:
     def users(self) -> bool:
         """Read every user page by page; returns whether signInActivity was imported."""
         if self.req.delta_link and self.req.previous_snapshot_id:
-            try:
-                return self._users_incremental()
-            except DeltaExpiredError:
-                self.writer.clear_users()
-                self.state.warnings.append(
-                    "The stored change link had expired (older than 7 days), so all users "
-                    "were read again."
-                )
+            if self.req.delta_select != DELTA_SELECT:
+                self.state.warnings.append(STALE_DELTA_LINK)
+            else:
+                try:
+                    return self._users_incremental()
+                except DeltaExpiredError:
+                    self.writer.clear_users()
+                    self.state.warnings.append(
+                        "The stored change link had expired (older than 7 days), so all users "
+                        "were read again."
+                    )
         self.state.delta_link = self._latest_delta_link()
         try:
             self._read_users(with_sign_in=True)
@@ -266,19 +298,25 @@ class _Importer:
         except (PremiumRequiredError, PermissionMissingError) as exc:
             if isinstance(exc, PermissionMissingError) and exc.permission != "AuditLog.Read.All":
                 raise
-            reason = (
-                "the tenant has no Microsoft Entra ID P1/P2 license"
-                if isinstance(exc, PremiumRequiredError)
-                else "the AuditLog.Read.All permission is missing"
-            )
-            self.state.warnings.append(
-                f"Sign-in activity was not imported because {reason}; last activity comes "
-                "from the usage reports only."
-            )
+            self.state.warnings.append(self._sign_in_warning(exc))
             self.stager.clear("users")
             self.stager.sync()
             self._read_users(with_sign_in=False)
             return False
+
+    def _sign_in_warning(self, exc: GraphError) -> str:
+        if isinstance(exc, PermissionMissingError) and self.connection.method in DELEGATED_METHODS:
+            why = forbidden_message(exc, self.connection.method)
+            return f"Sign-in activity was not imported: {why} Last activity comes from the reports."
+        reason = (
+            "the tenant has no Microsoft Entra ID P1/P2 license"
+            if isinstance(exc, PremiumRequiredError)
+            else "the AuditLog.Read.All permission is missing"
+        )
+        return (
+            f"Sign-in activity was not imported because {reason}; last activity comes "
+            "from the usage reports only."
+        )
 
     def count_users(self) -> None:
         if self._users_staged:
@@ -361,7 +399,12 @@ class _Importer:
             self.stager.clear("usage")
             self.stager.sync()
             self.state.report_rows = 0
-            self.state.warnings.append(f"Usage reports were not read: {exc.message}")
+            why = (
+                forbidden_message(exc, self.connection.method)
+                if isinstance(exc, PermissionMissingError)
+                else exc.message
+            )
+            self.state.warnings.append(f"Usage reports were not read: {why}")
             return False, concealed, None
         finally:
             self.stager.sync()  # the worker is done with the files before they go
@@ -381,10 +424,21 @@ class _Importer:
         return True, concealed, refresh_date
 
     def _report_settings_concealed(self) -> bool:
+        # /admin/reportSettings lives beside the reports: v1.0 in the Global cloud only, /beta
+        # elsewhere. It is optional: whatever goes wrong, concealment is still detected from
+        # the report rows.
+        url = self.graph.report_api_url("/admin/reportSettings")
         try:
-            body = self.graph.get_json("/admin/reportSettings")
+            body = self.graph.get_json(url)
         except PermissionMissingError:
-            # Without ReportSettings.Read.All concealment is detected from the report rows.
+            return False  # without ReportSettings.Read.All, as documented: no warning
+        except ImportCancelled:
+            raise
+        except LicenseDeskError as exc:
+            self.state.warnings.append(
+                f"The report settings were not read ({exc.message}); concealed names are "
+                "detected from the report rows instead."
+            )
             return False
         settings = body.get("value", body) if isinstance(body.get("value"), dict) else body
         return bool(settings.get("displayConcealedNames"))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .model import TenantModel
+from .roles import role_ids
 from .synth import guid, mix
 from .tokens import b64url_json, make_jwt, seal
 from .wire import SimRequest, SimResponse, json_response
@@ -153,6 +154,7 @@ def user_token_response(
             "name": name,
             "amr": amr,
             "scp": " ".join(perms),
+            "wids": role_ids(tenant.spec.admin_roles),
         }
     )
     now = claims["iat"]

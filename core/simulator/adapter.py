@@ -42,6 +42,9 @@ class Knobs:
     device_code_interval_s: int = 5  # polling interval the device-code endpoint advertises
     # Usage-report calls allowed per tenant and report per 10 minutes (real: 14); None = off.
     report_calls_per_10_min: int | None = None
+    # Token requests allowed per client and tenant per minute; more is a request loop
+    # (AADSTS50196). None = off.
+    token_requests_per_min: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,10 @@ class Simulator:
         self._lock = threading.Lock()
         self._tokens_valid_after = 0.0
         self._sts = StsService(
-            self.find_tenant, lambda: self._models, lambda: self.knobs.device_code_interval_s
+            self.find_tenant,
+            lambda: self._models,
+            lambda: self.knobs.device_code_interval_s,
+            lambda: self.knobs.token_requests_per_min,
         )
         self._graph = GraphService(
             self.find_tenant,

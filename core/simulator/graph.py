@@ -17,6 +17,7 @@ from .model import TenantModel
 from .odata import Caller, denied, graph_error, ok
 from .pager import UsersPager
 from .reports import REPORTS
+from .roles import needed_roles, role_names
 from .tokens import JwtVerifier, seal
 from .wire import JSON_TYPE, SimRequest, SimResponse, redirect
 
@@ -105,7 +106,8 @@ class GraphService:
         if tenant is None:
             return graph_error(401, "InvalidAuthenticationToken", "Tenant not found.", req)
         perms = set(claims.get("roles", [])) | set(str(claims.get("scp", "")).split())
-        return Caller(tenant, frozenset(perms))
+        roles = role_names(claims.get("wids")) if "scp" in claims else None
+        return Caller(tenant, frozenset(perms), roles)
 
     def handle(self, req: SimRequest) -> SimResponse:
         version, _, path = req.path.strip("/").partition("/")
@@ -114,10 +116,20 @@ class GraphService:
         caller = self.authenticate(req)
         if isinstance(caller, SimResponse):
             return caller
+        if version == "v1.0" and not caller.tenant.spec.v1_reports and _report_api(path):
+            return graph_error(
+                400,
+                "BadRequest",
+                f"Resource not found for the segment '{path.split('/')[0]}'.",
+                req,
+            )
         if req.method == "PATCH" and path == "admin/reportSettings":
             return self._patch_report_settings(req, caller)
         if req.method != "GET":
             return graph_error(405, "Request_BadRequest", "Method not allowed.", req)
+        needed = needed_roles(path, req.q("$select") or "")
+        if caller.roles is not None and needed is not None and not needed & caller.roles:
+            return denied(req)  # a signed-in account without a role that reads this
         route = self._routes.get(path)
         if route is not None:
             needed, answer = route
@@ -211,6 +223,10 @@ class GraphService:
                 return True
             calls.append(now)
             return False
+
+
+def _report_api(path: str) -> bool:
+    return path.startswith("reports/") or path == "admin/reportSettings"
 
 
 def _parse_period(name: str, args: str | None) -> int | None:

@@ -22,6 +22,7 @@ from .users import (
     C_H2,
     C_NEW,
     C_PROFILE,
+    DELTA_TRACKED,
     USER_PROPERTIES,
     Core,
     Override,
@@ -37,6 +38,7 @@ ALL_PERMISSIONS = frozenset(
         "AuditLog.Read.All",
     }
 )
+_LICENSES = frozenset({"assignedLicenses", "licenseAssignmentStates"})
 # Microsoft Graph Command Line Tools: the shipped multi-tenant public client (spec §3).
 MULTI_TENANT_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
 
@@ -58,8 +60,15 @@ class TenantSpec:
     username: str = ""  # ROPC / device-code admin; "" means admin@<domain>
     password: str = field(default="", repr=False)  # "" disables ROPC sign-in
     mfa_required: bool = False
+    security_defaults: bool = False  # blocks legacy (ROPC) sign-in with AADSTS530035
+    # False models a national-cloud tenant: v1.0 has no usage reports nor reportSettings there.
+    v1_reports: bool = True
     sku_mix: str = "m365"  # "m365" (Microsoft 365 suites) or "o365" (Office 365, no premium)
     public_client_ids: frozenset[str] = frozenset({MULTI_TENANT_CLIENT_ID})
+    # Directory roles of the administrator who signs in (delegated tokens carry them).
+    admin_roles: frozenset[str] = frozenset({"Global Administrator"})
+    # Redirect URIs of the own app's registration; a daemon app usually has none.
+    own_app_redirect_uris: tuple[str, ...] = ()
 
     @property
     def admin_upn(self) -> str:
@@ -95,8 +104,11 @@ class TenantModel:
             guests=guests,
         )
         self.concealed_names = spec.concealed_names
+        self.admin_consents: set[str] = set()  # client ids an administrator consented to
         self.version = 0
         self._overrides: dict[int, Override] = {}
+        # (version, index, properties changed); None = the user was added or deleted.
+        self._changes: list[tuple[int, int, frozenset[str] | None]] = []
         self._added = 0
         self._clock = timedelta(0)
         self._lock = threading.RLock()
@@ -163,10 +175,42 @@ class TenantModel:
             if ov is None or not ov.deleted:
                 yield i
 
-    def changed_between(self, since: int, upto: int) -> list[int]:
-        """Indexes changed (licenses, deleted, added) by mutations in (since, upto]."""
+    def changed_between(
+        self, since: int, upto: int, fields: tuple[str, ...] | None = None
+    ) -> list[int]:
+        """Indexes changed by mutations in (since, upto]. With `fields` (a delta query's
+        $select), only users added, deleted or changed in a selected, delta-tracked property,
+        as Graph reports them."""
+        watched = None if fields is None else DELTA_TRACKED & set(fields)
         with self._lock:
-            return sorted(i for i, ov in self._overrides.items() if since < ov.version <= upto)
+            return sorted(
+                {
+                    i
+                    for version, i, props in self._changes
+                    if since < version <= upto
+                    and (props is None or watched is None or props & watched)
+                }
+            )
+
+    def _record(self, i: int, props: frozenset[str] | None) -> Override:
+        """Bump the version if this is a new change set's first change; note the change."""
+        ov = self._overrides.setdefault(i, Override(self.version))
+        ov.version = self.version
+        self._changes.append((self.version, i, props))
+        self._truth = None
+        return ov
+
+    def remove_licenses(self, i: int) -> None:
+        """Take every license away from user `i` (direct and group), as one change set."""
+        with self._lock:
+            self.version += 1
+            self._record(i, _LICENSES).profile = self.factory.members.profiles[0].index
+
+    def set_account_enabled(self, i: int, enabled: bool) -> None:
+        """Block (or allow) sign-in of user `i`, as one change set."""
+        with self._lock:
+            self.version += 1
+            self._record(i, frozenset({"accountEnabled"})).enabled = enabled
 
     def deleted_indexes(self) -> list[int]:
         with self._lock:
@@ -187,16 +231,15 @@ class TenantModel:
                     self._added += 1
                     prof = member_profiles[rng.randrange(1, len(member_profiles))].index
                     self._overrides[i] = Override(v, profile=prof, added=True)
+                    self._changes.append((v, i, None))
                     continue
                 i = self._random_existing(rng)
-                ov = self._overrides.setdefault(i, Override(v))
-                ov.version = v
                 if roll < 0.7:
                     current = self.core(i)[C_PROFILE]
                     choices = [p.index for p in member_profiles if p.index != current]
-                    ov.profile = rng.choice(choices)
+                    self._record(i, _LICENSES).profile = rng.choice(choices)
                 else:
-                    ov.deleted = True
+                    self._record(i, None).deleted = True
             self._truth = None
 
     def _random_existing(self, rng: random.Random) -> int:

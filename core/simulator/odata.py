@@ -14,6 +14,7 @@ from .wire import ODATA_TYPE, SimRequest, SimResponse, json_response
 class Caller:
     tenant: TenantModel
     permissions: frozenset[str]
+    roles: frozenset[str] | None = None  # directory roles of a signed-in user; None: app-only
 
 
 def graph_error(status: int, code: str, message: str, req: SimRequest | None = None) -> SimResponse:

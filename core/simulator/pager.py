@@ -264,7 +264,7 @@ class UsersPager:
             items = self._emit(indexes[:size], fields)
             next_offset = indexes[size] if more else 0
         else:
-            changed = tenant.changed_between(int(state["f"]), int(state["v"]))
+            changed = tenant.changed_between(int(state["f"]), int(state["v"]), fields)
             page = changed[offset : offset + size]
             more = offset + size < len(changed)
             items = [self._change(i, fields) for i in page]

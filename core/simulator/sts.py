@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -37,9 +40,13 @@ class StsService:
         find_tenant: Callable[[str], TenantModel | None],
         tenants: Callable[[], Sequence[TenantModel]],
         device_interval: Callable[[], int],
+        loop_limit: Callable[[], int | None] = lambda: None,
     ) -> None:
         self._find = find_tenant
         self._tenants = tenants
+        self._loop_limit = loop_limit
+        self._token_times: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
         self._delegated = DelegatedGrants(
             find_tenant, self._pick_tenant, self._client_auth, device_interval
         )
@@ -135,6 +142,15 @@ class StsService:
     # -- token endpoint ----------------------------------------------------------------------
     def _token(self, req: SimRequest, tenant: TenantModel | None) -> SimResponse:
         form = req.form()
+        if self._in_a_loop(req.path.strip("/").split("/")[0], form.get("client_id", "")):
+            return aad_error(
+                req,
+                400,
+                "invalid_request",
+                50196,
+                "The server terminated an operation because it encountered a client request "
+                "loop. Please contact your app vendor.",
+            )
         grant = form.get("grant_type", "")
         handler = self._grants.get(grant)
         if handler is None:
@@ -146,6 +162,19 @@ class StsService:
                 f"The app requested an unsupported grant type '{grant}'.",
             )
         return handler(req, tenant, form)
+
+    def _in_a_loop(self, tenant: str, client_id: str) -> bool:
+        """Count a token request; True past the per-minute limit (wall clock)."""
+        limit = self._loop_limit()
+        if limit is None:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            times = self._token_times.setdefault((tenant.lower(), client_id.lower()), deque())
+            while times and now - times[0] > 60:
+                times.popleft()
+            times.append(now)
+            return len(times) > limit
 
     def _pick_tenant(self, hint: str | None) -> TenantModel | None:
         if hint:

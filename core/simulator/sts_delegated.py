@@ -64,6 +64,15 @@ class DelegatedGrants:
                 50126,
                 "Error validating credentials due to invalid username or password.",
             )
+        if spec.security_defaults:
+            return aad_error(
+                req,
+                400,
+                "invalid_grant",
+                530035,
+                "Access has been blocked by security defaults. This is due to the request using "
+                "legacy auth or being deemed unsafe by security defaults policies.",
+            )
         if spec.mfa_required:
             return aad_error(
                 req,
@@ -225,10 +234,40 @@ class DelegatedGrants:
         )
 
     def admin_consent(self, req: SimRequest, tenant: TenantModel | None) -> SimResponse:
+        """The admin signs in and consents; then the browser goes to the redirect URI.
+
+        For the own app (a daemon) a redirect_uri must be one of its registration's: any other
+        stops the page before consent (AADSTS50011). Without one, consent is granted and the
+        browser goes to the first registered URI, or gets an error page if there is none
+        (AADSTS500113), as Entra does."""
         tenant = tenant or self._pick_tenant(None)
         redirect_uri = req.q("redirect_uri") or ""
         if tenant is None:
             return unknown_tenant(req, "organizations")
+        client_id = req.q("client_id") or ""
+        if client_id == tenant.spec.client_id:
+            registered = tenant.spec.own_app_redirect_uris
+            if redirect_uri and redirect_uri not in registered:
+                return aad_error(
+                    req,
+                    400,
+                    "invalid_request",
+                    50011,
+                    f"The redirect URI '{redirect_uri}' specified in the request does not match "
+                    f"the redirect URIs configured for the application '{client_id}'.",
+                )
+            tenant.admin_consents.add(client_id)
+            if not redirect_uri and not registered:
+                return aad_error(
+                    req,
+                    400,
+                    "invalid_request",
+                    500113,
+                    "No reply address is registered for the application.",
+                )
+            redirect_uri = redirect_uri or registered[0]
+        else:
+            tenant.admin_consents.add(client_id)
         query = {"admin_consent": "True", "tenant": tenant.tenant_id, "state": req.q("state") or ""}
         if req.q("scope"):
             query["scope"] = req.q("scope") or ""

@@ -77,14 +77,22 @@ DEFAULT_SELECT = (
 )
 
 
+# Properties /users/delta tracks: a change shows up only when one of these was selected and
+# changed. licenseAssignmentStates is not tracked (Graph docs), signInActivity is no delta
+# property at all.
+DELTA_UNTRACKED = frozenset({"licenseAssignmentStates", "signInActivity"})
+DELTA_TRACKED = frozenset(USER_PROPERTIES) - DELTA_UNTRACKED
+
+
 @dataclass
 class Override:
-    """A change made by `TenantModel.mutate` to one user."""
+    """A change made by `TenantModel.mutate` (or a named mutation) to one user."""
 
     version: int
     deleted: bool = False
     profile: int | None = None
     added: bool = False
+    enabled: bool | None = None
 
 
 def _sign_in_class(h: int, h2: int, created: int, disabled: bool, new: bool) -> tuple[int, int]:
@@ -149,6 +157,8 @@ class UserFactory:
             if override.added:
                 new, created, enabled = True, 0, True
         sclass, sdays = _sign_in_class(h, h2, max(created, 1), not enabled, new)
+        if override is not None and override.enabled is not None:
+            enabled = override.enabled  # blocked later: the sign-in history stays as it was
         if new:
             variant = -1
         else:  # a licence assignment date later than the creation date

@@ -141,29 +141,42 @@ class ConnectionRepository:
             (tenant_id.lower(), tenant_name, connection_id),
         )
 
+    def set_tenant_id(
+        self, conn: sqlite3.Connection, connection_id: int, tenant_id: str | None
+    ) -> None:
+        """The tenant GUID looked up for the typed tenant (None: not known yet)."""
+        conn.execute(
+            "UPDATE connections SET tenant_id = ? WHERE id = ?",
+            (tenant_id.lower() if tenant_id else None, connection_id),
+        )
+
     def delete(self, conn: sqlite3.Connection, connection_id: int) -> None:
         conn.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
 
     def set_delta_link(
-        self, conn: sqlite3.Connection, connection_id: int, link: str | None
+        self, conn: sqlite3.Connection, connection_id: int, link: str | None, selected: str = ""
     ) -> None:
+        """Keep the delta link and the $select it was made with (what it tracks)."""
         if link is None:
             conn.execute("DELETE FROM delta_links WHERE connection_id = ?", (connection_id,))
             return
         conn.execute(
-            "INSERT INTO delta_links (connection_id, delta_link, saved_at) VALUES (?, ?, ?) "
+            "INSERT INTO delta_links (connection_id, delta_link, saved_at, selected) "
+            "VALUES (?, ?, ?, ?) "
             "ON CONFLICT(connection_id) DO UPDATE SET delta_link = excluded.delta_link, "
-            "saved_at = excluded.saved_at",
-            (connection_id, link, iso(utc_now())),
+            "saved_at = excluded.saved_at, selected = excluded.selected",
+            (connection_id, link, iso(utc_now()), selected),
         )
 
     def incremental_base(
         self, conn: sqlite3.Connection, connection_id: int, *, max_age_days: int = 7
-    ) -> tuple[str, int, bool] | None:
-        """(delta link, current snapshot id, sign-in imported) when an incremental import can
-        start from here: a link younger than the 7 days Graph keeps it, and a current snapshot."""
+    ) -> tuple[str, int, bool, str] | None:
+        """(delta link, current snapshot id, sign-in imported, the link's $select) when an
+        incremental import can start from here: a link younger than the 7 days Graph keeps it,
+        and a current snapshot. The $select is '' for links saved before it was recorded."""
         row = conn.execute(
-            "SELECT d.delta_link, d.saved_at, s.id, s.sign_in_imported FROM delta_links d "
+            "SELECT d.delta_link, d.saved_at, d.selected, s.id, s.sign_in_imported "
+            "FROM delta_links d "
             "JOIN snapshots s ON s.connection_id = d.connection_id AND s.state = 'current' "
             "WHERE d.connection_id = ?",
             (connection_id,),
@@ -173,7 +186,12 @@ class ConnectionRepository:
         saved = from_iso(row["saved_at"])
         if saved is None or (utc_now() - saved).days >= max_age_days:
             return None
-        return row["delta_link"], int(row["id"]), bool(row["sign_in_imported"])
+        return (
+            row["delta_link"],
+            int(row["id"]),
+            bool(row["sign_in_imported"]),
+            row["selected"],
+        )
 
     @staticmethod
     def _from_row(row: sqlite3.Row) -> Connection:

@@ -227,11 +227,17 @@ CREATE TABLE report_requests (
 CREATE INDEX report_requests_tenant ON report_requests(tenant_key, requested_at);
 """
 
+# The $select a delta link was made with: Graph reports changes only of selected properties,
+# so a link made with another select (older versions used `id` only) must not be trusted.
+DELTA_SELECT_V3 = """
+ALTER TABLE delta_links ADD COLUMN selected TEXT NOT NULL DEFAULT '';
+"""
+
 # While the SaaS Management connector is disabled, the licenses its imports created are held
 # Retired like the Office 365 connectors' while it is enabled (spec §6). Databases from before
 # this rule may hold them in reconciliation beside the connectors' licenses: retire them now,
 # recording why, so that enabling the connector again restores them.
-SAAS_DISABLED_RETIRES_V3 = """
+SAAS_DISABLED_RETIRES_V4 = """
 INSERT INTO license_status_changes (license_id, changed_at, old_status, new_status, changed_by,
                                     reason)
 SELECT id, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), status, 'Retired', 'saas-management',
@@ -245,5 +251,10 @@ WHERE source = 'SaaS Management' AND status != 'Retired' AND status_before_saas 
   AND COALESCE((SELECT value FROM settings WHERE key = 'saas_enabled'), '0') != '1';
 """
 
-MIGRATIONS: list[str] = [CORE_V1 + LICENSING_V1, REPORT_REQUESTS_V2, SAAS_DISABLED_RETIRES_V3]
+MIGRATIONS: list[str] = [
+    CORE_V1 + LICENSING_V1,
+    REPORT_REQUESTS_V2,
+    DELTA_SELECT_V3,
+    SAAS_DISABLED_RETIRES_V4,
+]
 SCHEMA_VERSION = len(MIGRATIONS)

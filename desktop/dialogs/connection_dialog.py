@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.catalogue import BeaconVersion
+from core.controller import admin_consent_steps
 from core.domain import AuthMethod, ConnectionDraft, ConnectionTestReport
 from core.errors import AuthError, LicenseDeskError, ValidationError
 from desktop.dialogs.connection_form import ConnectionForm
@@ -45,11 +46,14 @@ def linkify(text: str) -> str:
     return _URL_RE.sub(lambda m: f'<a href="{m[0]}">{m[0]}</a>', escaped)
 
 
-def consent_html(message: str, consent_url: str | None) -> str:
+def consent_html(message: str, consent_url: str | None, steps: str = "") -> str:
+    """The message with the admin-consent link and, if given, what the admin will see."""
     text = linkify(message)
     if consent_url:
         link = html.escape(consent_url, quote=True)
         text += f' <a href="{link}">Open the admin-consent page</a>'
+        if steps:
+            text += f"<br>{html.escape(steps)}"
     return text
 
 
@@ -274,6 +278,7 @@ class ConnectionDialog(QDialog):
         self, message: str, field: str | None, consent_url: str | None, detail: str
     ) -> None:
         text = consent_html(message, consent_url)
+        steps = admin_consent_steps(self.form.draft().method) if consent_url else ""
         if field and self.form.is_visible_field(field):
             self._auth_error = (field, message)
             row = self.form.rows[field]
@@ -282,7 +287,7 @@ class ConnectionDialog(QDialog):
                 row.message.setTextFormat(Qt.TextFormat.RichText)
                 row.message.setOpenExternalLinks(True)
                 row.message.setText(text)
-        self.report_view.show_problem("error", text, detail)
+        self.report_view.show_problem("error", consent_html(message, consent_url, steps), detail)
 
     def _fill_tenant(self, tenant_id: str) -> None:
         row = self.form.rows.get("tenant")
@@ -341,7 +346,8 @@ class ConnectionDialog(QDialog):
     def _on_sign_in_failed(self, exc: BaseException) -> None:
         message, detail = describe_error(exc)
         consent = exc.consent_url if isinstance(exc, AuthError) else None
-        self.sign_in_message.show_message("error", consent_html(message, consent), detail)
+        steps = admin_consent_steps(self.form.draft().method)
+        self.sign_in_message.show_message("error", consent_html(message, consent, steps), detail)
         field = exc.field if isinstance(exc, LicenseDeskError) else None
         if field and self.form.is_visible_field(field):
             self._auth_error = (field, message)

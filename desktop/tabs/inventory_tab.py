@@ -174,17 +174,20 @@ class InventoryTab(QWidget):
         dialog = self.dialog
         if dialog is None:
             return
+        warnings: list[str] = []
         try:
             if dialog.editing_id is None:
-                saved = self._controller.create_connection(draft)
+                saved = self._controller.create_connection(draft, warnings=warnings)
             else:
-                saved = self._controller.update_connection(dialog.editing_id, draft)
+                saved = self._controller.update_connection(
+                    dialog.editing_id, draft, warnings=warnings
+                )
         except LicenseDeskError as exc:
             dialog.show_save_error(exc)
             return
         dialog.accept()
         self.reload()
-        self._notifier.status(f"Saved the connection “{saved.name}”.")
+        self._notifier.status(" ".join([f"Saved the connection “{saved.name}”.", *warnings]))
         self.connections_changed.emit()
 
     # Buttons

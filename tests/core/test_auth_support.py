@@ -206,12 +206,12 @@ def test_granted_permissions_from_the_token(token: str, expected: set[str] | Non
         (
             DRAFT,
             "/contoso.com/adminconsent",
-            {"client_id": [CLIENT_ID], "redirect_uri": ["http://localhost"]},
+            {"client_id": [CLIENT_ID]},
         ),
         (
             replace(DRAFT, tenant="", cloud=Cloud.GCC_HIGH),
             "/common/adminconsent",
-            {"client_id": [CLIENT_ID], "redirect_uri": ["http://localhost"]},
+            {"client_id": [CLIENT_ID]},
         ),
     ],
 )

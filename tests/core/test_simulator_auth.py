@@ -157,7 +157,7 @@ def test_password_flow(password: str, mfa: bool, code: int | None) -> None:
 
 @pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
 def test_auth_code_flow_and_admin_consent_redirects() -> None:
-    s = spec(users=3)
+    s = spec(users=3, own_app_redirect_uris=("http://localhost/c",))
     sim = Simulator([s])
     session = simulator_session(sim)
     app = msal.PublicClientApplication(

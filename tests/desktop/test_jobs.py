@@ -104,6 +104,8 @@ def test_missing_consent_offers_the_admin_consent_link(qtbot: QtBot, inline_exec
     assert "not consented" in field_message.text() and CONSENT in field_message.text()
     assert "admin-consent" in dialog.report_view.message.text.text()
     assert "AADSTS700016" in dialog.report_view.message.detail.toPlainText()
+    shown = dialog.report_view.message.text.text()
+    assert "list of application permissions" in shown and "harmless" in shown
 
 
 def test_permission_results_are_listed_with_their_state(qtbot: QtBot, inline_executor) -> None:  # type: ignore[no-untyped-def]

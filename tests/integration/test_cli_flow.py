@@ -11,7 +11,7 @@ import responses
 
 from core.cli import main
 from core.controller import Controller
-from tests.core.test_auth_fakes import FakeSts, app_token_body, error_body
+from tests.core.test_auth_fakes import FakeSts, app_token_body, error_body, openid_configuration
 from tests.fixtures import graph as fx
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -57,6 +57,15 @@ def serve_tenant(sts: FakeSts) -> None:
         match=[responses.matchers.query_param_matcher({"$top": "1"}, strict_match=False)],
     )
     sts.tenant("contoso.com")
+    # The tenant's discovery document names the GUID Graph's /organization answers with.
+    sts.mock.replace(
+        responses.GET,
+        f"{sts.host}/contoso.com/v2.0/.well-known/openid-configuration",
+        json={
+            **openid_configuration(sts.host, "contoso.com"),
+            "issuer": f"{sts.host}/{fx.TENANT_ID}/v2.0",
+        },
+    )
     sts.token("contoso.com", app_token_body(tid=fx.TENANT_ID))
     fx.add_tenant(sts.mock)
     sts.mock.get(

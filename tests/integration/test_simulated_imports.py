@@ -147,6 +147,7 @@ def test_incremental_import_after_mutations_equals_a_full_import(database, tmp_p
         delta_link=base[0],
         previous_snapshot_id=base[1],
         previous_sign_in=base[2],
+        delta_select=base[3],
     )
     assert delta_run.status is ImportStatus.SUCCEEDED_WITH_WARNINGS
     assert any("Incremental import" in w for w in delta_run.warnings)
