@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -17,7 +18,14 @@ import requests
 
 from core.cancel import CancelToken
 from core.errors import AuthError, GraphError, MalformedResponseError
-from core.graph.faults import describe_url, error_for_response, exhausted_error, tls_error
+from core.graph.exchange import DeadlinePassed, Stopped, read_body, run_bounded, shut_down
+from core.graph.faults import (
+    deadline_error,
+    describe_url,
+    error_for_response,
+    exhausted_error,
+    tls_error,
+)
 from core.graph.reports import (
     DEFAULT_REPORT_BUDGET,
     ReportBudget,
@@ -67,6 +75,8 @@ class GraphClient:
 
     Every request carries a timeout, a fresh `client-request-id` and `x-ms-throttle-priority:
     low`. Waits between retries go through `sleep`, or `cancel.wait` so Cancel cuts them short.
+    Each answer must arrive whole within `deadline` seconds (a report file's body within
+    `download_deadline`), and Cancel ends a request in progress within a fraction of a second.
     """
 
     def __init__(
@@ -78,6 +88,8 @@ class GraphClient:
         version: str = "v1.0",
         report_version: str | None = None,
         timeout: tuple[float, float] = (10.0, 120.0),
+        deadline: float = 300.0,
+        download_deadline: float = 1800.0,
         max_retries: int = 5,
         max_backoff: float = 60.0,
         sleep: Callable[[float], None] | None = None,
@@ -93,6 +105,8 @@ class GraphClient:
         # Outside the Global cloud the usage reports exist only under /beta (opt-in).
         self._report_version = (report_version or version).strip("/")
         self._timeout = timeout
+        self._deadline = deadline  # wall-clock bound of one answer, however it trickles in
+        self._download_deadline = download_deadline  # the same for a report file's body
         self._policy = RetryPolicy(max_retries=max_retries, max_backoff=max_backoff, rng=rng)
         self._sleep = sleep
         self._cancel = cancel
@@ -202,9 +216,7 @@ class GraphClient:
                 response.close()
                 raise _malformed(url, f"an unexpected {response.status_code} answer")
             try:
-                with target.open("wb") as out:
-                    for chunk in response.iter_content(1 << 16):
-                        out.write(chunk)
+                self._write_body(response, target, download_url)
             except NETWORK_ERRORS as exc:
                 response.close()
                 retries = self._back_off(exc, download_url, retries, graph=False)
@@ -216,6 +228,24 @@ class GraphClient:
             required_columns = required_columns_for(function_call)
         check_report_header(target, url, required_columns)
         return url
+
+    def _write_body(self, response: requests.Response, target: Path, url: str) -> None:
+        def write(stop: threading.Event) -> None:
+            with target.open("wb") as out:
+                for chunk in response.iter_content(1 << 16):
+                    if stop.is_set():
+                        raise Stopped()
+                    out.write(chunk)
+
+        try:
+            run_bounded(
+                write,
+                seconds=self._download_deadline,
+                cancel=self._cancel,
+                abandon=lambda: shut_down(response),
+            )
+        except DeadlinePassed:
+            raise deadline_error(url, self._download_deadline, graph=False) from None
 
     def check_report_access(self, function_call: str) -> None:
         """Ask Graph for a report without downloading it: an answer (302 to the download link,
@@ -290,16 +320,9 @@ class GraphClient:
             if before_attempt is not None:
                 before_attempt()
             failure: requests.Response | BaseException
+            headers = self._headers(auth, accept, fresh_token)
             try:
-                response = self._session.get(
-                    url,
-                    params=params,
-                    # None values remove session headers at runtime; the stubs omit that.
-                    headers=self._headers(auth, accept, fresh_token),
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                    stream=stream,
-                )
+                response = self._exchange(url, params, headers, stream=stream, graph=auth)
             except requests.exceptions.SSLError as exc:  # a bad certificate does not heal
                 raise tls_error(url, graph=auth) from exc
             except NETWORK_ERRORS as exc:
@@ -315,6 +338,40 @@ class GraphClient:
                     continue
                 failure = response
             retries = self._back_off(failure, url, retries, graph=auth)
+
+    def _exchange(
+        self, url: str, params: Params, headers: Headers, *, stream: bool, graph: bool
+    ) -> requests.Response:
+        """One GET under the deadline and the cancel token. The answer is always streamed, so
+        its body is read here in chunks (all of it unless `stream`, where only an error
+        answer's body is read) and a stalled server cannot hold the request."""
+        started: list[requests.Response] = []
+
+        def work(stop: threading.Event) -> requests.Response:
+            response = self._session.get(
+                url,
+                params=params,
+                # None values remove session headers at runtime; the stubs omit that.
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+            started.append(response)
+            if not stream or response.status_code >= 400:
+                read_body(response, stop)
+            return response
+
+        try:
+            return run_bounded(
+                work,
+                seconds=self._deadline,
+                cancel=self._cancel,
+                abandon=lambda: shut_down(started[0] if started else None),
+                discard=lambda response: response.close(),
+            )
+        except DeadlinePassed:
+            raise deadline_error(url, self._deadline, graph=graph) from None
 
     def _headers(self, auth: bool, accept: str | None, fresh_token: str | None) -> Headers:
         if not auth:

@@ -225,6 +225,20 @@ def exhausted_error(
     )
 
 
+def deadline_error(url: str, seconds: float, *, graph: bool = True) -> GraphUnreachable:
+    """Build the error for an answer that did not arrive whole within its deadline."""
+    where = describe_url(url, graph=graph)
+    source = f"Microsoft Graph did not finish answering {where}"
+    if not graph:
+        source = f"The report download from {where} did not finish"
+    return GraphUnreachable(
+        f"{source} within {seconds:g} s (the connection is "
+        "too slow or the server stalls); check the network or proxy and try again.",
+        url=url if graph else where,
+        detail=f"deadline {seconds:g} s GET {url if graph else where}",
+    )
+
+
 def tls_error(url: str, *, graph: bool = True) -> GraphUnreachable:
     """Build the error for a failed TLS handshake, which retrying would not fix."""
     where = describe_url(url, graph=graph)
