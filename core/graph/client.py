@@ -25,6 +25,8 @@ from core.graph.faults import (
     error_for_response,
     exhausted_error,
     tls_error,
+    wait_reason,
+    wait_too_long_error,
 )
 from core.graph.reports import (
     DEFAULT_REPORT_BUDGET,
@@ -97,6 +99,7 @@ class GraphClient:
         report_budget: ReportBudget | None = None,
         tenant_key: str = "",
         rng: Callable[[], float] = random.random,
+        on_wait: Callable[[float, str], None] | None = None,
     ) -> None:
         self._session = session
         self._tokens = tokens
@@ -113,6 +116,9 @@ class GraphClient:
         self._budget = report_budget if report_budget is not None else DEFAULT_REPORT_BUDGET
         self._tenant_key = tenant_key
         self._origin = _origin(self._root)
+        # Told (seconds, reason) before each wait of a second or more between retries, so the
+        # import can show it; the engine sets it.
+        self.on_wait = on_wait
 
     @property
     def tokens(self) -> TokenSource:
@@ -405,6 +411,10 @@ class GraphClient:
         self, failure: requests.Response | BaseException, url: str, retries: int, *, graph: bool
     ) -> int:
         """Wait before retry number `retries + 1`, or raise once the policy is used up."""
+        if isinstance(failure, requests.Response):
+            asked = self._policy.too_long(failure.headers.get("Retry-After"))
+            if asked is not None:
+                raise wait_too_long_error(failure, url, asked, graph=graph)
         if not self._policy.can_retry(retries):
             raise exhausted_error(failure, url, graph=graph)
         if isinstance(failure, requests.Response):
@@ -421,6 +431,8 @@ class GraphClient:
             self._policy.max_retries,
             delay,
         )
+        if self.on_wait is not None and delay >= 1.0:
+            self.on_wait(delay, wait_reason(failure, graph=graph))
         self._wait(delay)
         return retries + 1
 
