@@ -7,10 +7,19 @@ import copy
 from typing import Any
 
 import pytest
+import requests
 import responses
 
+from core.auth import build_token_provider
 from core.domain import Connection, ImportStatus
+from core.errors import AuthError
 from core.storage.db import Database
+from tests.core.test_auth_client import DRAFT, SECRET, TENANT
+from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
+    FakeSts,
+    session_fixture,
+    sts_fixture,
+)
 from tests.faults.helpers import do_import
 from tests.fixtures import graph as fx
 
@@ -120,3 +129,21 @@ def test_a_report_redirect_to_plain_http_fails_the_import(
     )
     fx.add_tenant(mock)
     failed_with(database, connection, "http://reports.office.com/", f"/reports/{function}")
+
+
+@pytest.mark.parametrize("body", [{"error": "temporarily_unavailable"}, None])
+def test_a_429_from_the_token_endpoint_says_so(
+    sts: FakeSts, session: requests.Session, body: dict[str, str] | None
+) -> None:
+    sts.tenant(TENANT)
+    url = sts.token_url(TENANT)
+    if body is None:
+        sts.mock.post(url, status=429, body="Too Many Requests", headers={"Retry-After": "30"})
+    else:
+        sts.token(TENANT, body, status=429)
+    provider = build_token_provider(DRAFT, session=session)
+    with pytest.raises(AuthError) as caught:
+        provider.get_token()
+    message = caught.value.message
+    assert message.startswith(f"The sign-in service answered 429 (too many requests) for {url};")
+    assert "secret" not in message.lower() and SECRET not in caught.value.detail
