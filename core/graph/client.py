@@ -190,7 +190,8 @@ class GraphClient:
         """Refuse a link that leaves the connection's Graph host or https: the access token
         goes only there."""
         if link is not None and (not self._origin or _origin(link) != self._origin):
-            raise GraphError(
+            # Malformed, not a plain GraphError: no step may skip it with a warning.
+            raise MalformedResponseError(
                 f"Microsoft Graph sent an {key} for {describe_url(url)} that leads to "
                 f"{_shown(link)}, not to {self._origin}; the import stopped without sending "
                 "the access token there.",
@@ -314,9 +315,10 @@ class GraphClient:
     ) -> requests.Response:
         """GET `url`, retrying per the policy; return the first answer below 400."""
         if auth and (not self._origin or _origin(url) != self._origin):
+            where = self._origin or f"{self._root}, which is not an https address"
             raise GraphError(
-                f"The address {_shown(url)} is not on {self._origin}; the access token is sent "
-                "only there, so the import stopped.",
+                f"The address {_shown(url)} is not on {where}; the access token is sent only "
+                "to the connection's Graph endpoint over https, so the import stopped.",
                 url=url,
             )
         retries = 0
