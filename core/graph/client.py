@@ -136,6 +136,14 @@ class GraphClient:
         url = self.url(path_or_url)
         return self._json_object(self._send(url, params), url)
 
+    def get_items(self, path_or_url: str, params: Params = None) -> list[JsonObject]:
+        """GET one answer's `value`, checked to be a list of objects (`/subscribedSkus`)."""
+        url = self.url(path_or_url)
+        items = self._json_object(self._send(url, params), url).get("value")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise _malformed(url, "an answer whose 'value' is not a list of objects")
+        return items
+
     def iter_pages(self, path_or_url: str, params: Params = None) -> Iterator[Page]:
         """Yield each page of a collection, following `@odata.nextLink` verbatim to the end."""
         url: str | None = self.url(path_or_url)

@@ -233,7 +233,7 @@ class _Importer:
 
     def skus(self) -> None:
         self.report("skus", 0, None, "Reading subscribed SKUs")
-        items = self.graph.get_json("/subscribedSkus").get("value") or []
+        items = self.graph.get_items("/subscribedSkus")
         self.writer.write_skus(sku_row(item) for item in items)
         self.state.skus = len(items)
         self.cancel.raise_if_cancelled()

@@ -147,3 +147,12 @@ def test_a_429_from_the_token_endpoint_says_so(
     message = caught.value.message
     assert message.startswith(f"The sign-in service answered 429 (too many requests) for {url};")
     assert "secret" not in message.lower() and SECRET not in caught.value.detail
+
+
+@pytest.mark.parametrize("value", [{"skuId": "x"}, ["SPE_E3"], "lots"])
+def test_a_sku_list_that_is_not_a_list_of_objects(
+    mock: responses.RequestsMock, database: Database, connection: Connection, value: Any
+) -> None:
+    mock.get(f"{fx.GRAPH}/subscribedSkus", json={"value": value})
+    fx.add_tenant(mock)
+    failed_with(database, connection, "'value' is not a list of objects", "/subscribedSkus")
