@@ -7,7 +7,12 @@ from collections.abc import Iterator
 import pytest
 import responses
 
+from core.controller import Controller
 from core.domain import Connection, ConnectionDraft
+from core.graph import DEFAULT_REPORT_BUDGET
+from core.paths import AppPaths
+from core.secrets import SecretStore
+from core.simulator.demo import reset_simulators
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository
 
@@ -27,3 +32,15 @@ def connection(database: Database) -> Connection:
     found = repo.get(conn, cid)
     assert found is not None
     return found
+
+
+@pytest.fixture
+def controller(
+    app_paths: AppPaths, database: Database, secret_store: SecretStore
+) -> Iterator[Controller]:
+    DEFAULT_REPORT_BUDGET.reset()
+    reset_simulators()
+    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
+    yield ctl
+    ctl.close()
+    reset_simulators()

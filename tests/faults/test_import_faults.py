@@ -9,7 +9,9 @@ import requests
 import responses
 
 from core.cancel import CancelToken
-from core.domain import Connection, ImportStatus
+from core.controller import Controller
+from core.domain import Connection, ImportProgress, ImportStatus
+from core.simulator.demo import get_simulator, size_draft
 from core.storage.db import Database
 from tests.faults.helpers import do_import
 from tests.fixtures import graph as fx
@@ -63,3 +65,32 @@ def test_an_off_host_next_link_in_subscriptions_fails_the_import(
     run = do_import(database, connection)
     assert run.status is ImportStatus.FAILED  # not a warning that subscriptions were skipped
     assert link in (run.error or "")
+
+
+def test_closing_the_controller_mid_request_records_the_run_cancelled(
+    controller: Controller,
+) -> None:
+    """What Ctrl-C in the CLI and closing the window do: the run ends as cancelled at once,
+    not left running (or failed) behind a request that trickles."""
+    connection = controller.create_connection(size_draft("size:300:4", name="Tenant four"))
+    knobs = get_simulator("size:300:4").knobs
+    knobs.trickle_s = 0.05  # one byte every 50 ms: even /organization takes a minute
+    reading = threading.Event()
+
+    def on_progress(event: ImportProgress) -> None:
+        if event.step == "organization":
+            reading.set()
+
+    handle = controller.start_import(connection.id, on_progress=on_progress)
+    try:
+        assert reading.wait(30)
+        time.sleep(0.3)
+        started = time.monotonic()
+        controller.close(timeout=10)
+        assert time.monotonic() - started < 5.0
+        run = handle.future.result(5)
+    finally:
+        knobs.trickle_s = 0.0
+    assert run.status is ImportStatus.CANCELLED
+    history = controller.import_history(connection.id)
+    assert [r.status for r in history] == [ImportStatus.CANCELLED]
