@@ -28,6 +28,7 @@ from core.graph.faults import (
     wait_reason,
     wait_too_long_error,
 )
+from core.graph.links import PageLinks, check_request, origin
 from core.graph.reports import (
     DEFAULT_REPORT_BUDGET,
     ReportBudget,
@@ -115,7 +116,7 @@ class GraphClient:
         self._cancel = cancel
         self._budget = report_budget if report_budget is not None else DEFAULT_REPORT_BUDGET
         self._tenant_key = tenant_key
-        self._origin = _origin(self._root)
+        self._origin = origin(self._root)
         # Told (seconds, reason) before each wait of a second or more between retries, so the
         # import can show it; the engine sets it.
         self.on_wait = on_wait
@@ -147,15 +148,15 @@ class GraphClient:
     def iter_pages(self, path_or_url: str, params: Params = None) -> Iterator[Page]:
         """Yield each page of a collection, following `@odata.nextLink` verbatim to the end."""
         url: str | None = self.url(path_or_url)
-        seen: set[str] = set()
+        links = PageLinks(self._origin)
         while url is not None:
             response = self._send(url, params)
             data = self._json_object(response, url)
             items = data.get("value")
             if not isinstance(items, list):
                 raise _malformed(url, "a page without a 'value' list")
-            next_link = self._follow(_link(data, "@odata.nextLink", url), url, response, seen)
-            delta_link = self._on_graph(_link(data, "@odata.deltaLink", url), url)
+            next_link = links.next(_link(data, "@odata.nextLink", url), url, response.url)
+            delta_link = links.on_graph(_link(data, "@odata.deltaLink", url), url)
             yield Page(items, next_link, delta_link, response.url or url)
             url, params = next_link, None
 
@@ -163,50 +164,16 @@ class GraphClient:
         """Like `iter_pages`, but yield each page's undecoded body; only the paging links are
         read here. For the importer, which decodes pages in a separate process."""
         url: str | None = self.url(path_or_url)
-        seen: set[str] = set()
+        links = PageLinks(self._origin)
         while url is not None:
             response = self._send(url, params)
             body = response.content
             if not body:
                 raise _malformed(url, "an empty answer")
-            next_link = _scan_link(body, b"@odata.nextLink", url)
-            next_link = self._follow(next_link, url, response, seen)
-            delta_link = self._on_graph(_scan_link(body, b"@odata.deltaLink", url), url)
+            next_link = links.next(_scan_link(body, b"@odata.nextLink", url), url, response.url)
+            delta_link = links.on_graph(_scan_link(body, b"@odata.deltaLink", url), url)
             yield RawPage(body, next_link, delta_link, response.url or url)
             url, params = next_link, None
-
-    def _follow(
-        self, link: str | None, url: str, response: requests.Response, seen: set[str]
-    ) -> str | None:
-        """Check a page's nextLink before it is followed: on the Graph host, over https, and
-        not a page already read (a link that loops back would never end the import)."""
-        seen.update(u for u in (url, response.url) if u)
-        if link is None:
-            return None
-        self._on_graph(link, url, "@odata.nextLink")
-        if link in seen:
-            raise MalformedResponseError(
-                f"Microsoft Graph sent an @odata.nextLink for {describe_url(url)} that repeats "
-                f"a page already read ({_shown(link)}); the import stopped instead of looping "
-                "forever.",
-                url=url,
-                detail=f"nextLink {link} GET {url}",
-            )
-        return link
-
-    def _on_graph(self, link: str | None, url: str, key: str = "@odata.deltaLink") -> str | None:
-        """Refuse a link that leaves the connection's Graph host or https: the access token
-        goes only there."""
-        if link is not None and (not self._origin or _origin(link) != self._origin):
-            # Malformed, not a plain GraphError: no step may skip it with a warning.
-            raise MalformedResponseError(
-                f"Microsoft Graph sent an {key} for {describe_url(url)} that leads to "
-                f"{_shown(link)}, not to {self._origin}; the import stopped without sending "
-                "the access token there.",
-                url=url,
-                detail=f"{key} {link} GET {url}",
-            )
-        return link
 
     def download_report(
         self,
@@ -322,13 +289,8 @@ class GraphClient:
         stream: bool = False,
     ) -> requests.Response:
         """GET `url`, retrying per the policy; return the first answer below 400."""
-        if auth and (not self._origin or _origin(url) != self._origin):
-            where = self._origin or f"{self._root}, which is not an https address"
-            raise GraphError(
-                f"The address {_shown(url)} is not on {where}; the access token is sent only "
-                "to the connection's Graph endpoint over https, so the import stopped.",
-                url=url,
-            )
+        if auth:
+            check_request(url, self._origin, self._root)
         retries = 0
         fresh_token: str | None = None  # set once after a 401; a second 401 is final
         while True:
@@ -511,24 +473,6 @@ def _link(data: JsonObject, key: str, url: str) -> str | None:
     if link is None or isinstance(link, str):
         return link
     raise _malformed(url, f"a page whose {key} is not a string")
-
-
-def _origin(url: str) -> str:
-    """`https://host[:port]` of an https URL (lower case), or "" for any other scheme."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https" or not parts.netloc or "@" in parts.netloc:
-        return ""
-    try:
-        port = parts.port
-    except ValueError:
-        return ""
-    host = (parts.hostname or "").rstrip(".")
-    return f"https://{host}" + (f":{port}" if port not in (None, 443) else "")
-
-
-def _shown(link: str) -> str:
-    """A link as named in a message: whole, but not endless."""
-    return link if len(link) <= 200 else link[:200] + "…"
 
 
 def _malformed(url: str, what: str, why: str = "") -> MalformedResponseError:
