@@ -125,8 +125,9 @@ class Controller:
         # Shared through SQLite with every other process on this database (CLI, scheduler).
         self._report_budget = StoredReportBudget(database)
         self.licensing = LicensingService(database, settings=self.settings, clock=clock)
+        self._closing = CancelToken()  # ends SaaS Management retry waits on close
         self.saas = SaasManagementService(
-            database, secret_store, licensing=self.licensing, clock=clock
+            database, secret_store, licensing=self.licensing, clock=clock, cancel=self._closing
         )
 
     @classmethod
@@ -139,6 +140,7 @@ class Controller:
         return cls(paths=paths, database=database, secret_store=store, **kwargs)  # type: ignore[arg-type]
 
     def close(self, timeout: float = 10.0) -> None:
+        self._closing.cancel()
         self.cancel_all()
         self.wait_all(timeout)
         if self._owns_executor and isinstance(self._executor, ThreadPoolExecutor):

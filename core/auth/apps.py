@@ -16,6 +16,7 @@ from core.auth.cache import TokenCacheStore
 from core.auth.credentials import client_credential
 from core.beacon import ResolvedEndpoints
 from core.domain import ConnectionDraft
+from core.errors import AuthError
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,11 @@ class SessionHttpClient:
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._timeout)
-        return self.session.get(url, **kwargs)
+        return _not_throttled(self.session.get(url, **kwargs))
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._timeout)
-        return self.session.post(url, **kwargs)
+        return _not_throttled(self.session.post(url, **kwargs))
 
     def close(self) -> None:
         pass
@@ -82,6 +83,22 @@ class StoreBackedTokenCache(msal.SerializableTokenCache):  # type: ignore[misc]
         with self._store.lock():
             self._reload()
         return super().search(credential_type, *args, **kwargs)
+
+
+def _not_throttled(response: requests.Response) -> requests.Response:
+    """A 429 from the sign-in service is final: msal would report it as an unreadable
+    answer or a bare error code, so say here what it was and when to try again."""
+    if response.status_code != 429:
+        return response
+    from core.graph.retry import local_time_after, parse_retry_after
+
+    url = (response.url or "").split("?", 1)[0]
+    wait = parse_retry_after(response.headers.get("Retry-After"))
+    when = f"after {local_time_after(wait)} (local time)" if wait else "in a few minutes"
+    raise AuthError(
+        f"The sign-in service answered 429 (too many requests) for {url}; try again {when}.",
+        detail=f"429 POST {url}",
+    )
 
 
 def load_token_cache(store: TokenCacheStore | None) -> msal.TokenCache:

@@ -5,19 +5,30 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from core.cancel import CancelToken
 from core.errors import AuthError, GraphError, MalformedResponseError
-from core.graph.faults import describe_url, error_for_response, exhausted_error, tls_error
+from core.graph.exchange import DeadlinePassed, Stopped, read_body, run_bounded, shut_down
+from core.graph.faults import (
+    deadline_error,
+    describe_url,
+    error_for_response,
+    exhausted_error,
+    tls_error,
+    wait_reason,
+    wait_too_long_error,
+)
+from core.graph.links import PageLinks, check_request, origin
 from core.graph.reports import (
     DEFAULT_REPORT_BUDGET,
     ReportBudget,
@@ -67,6 +78,8 @@ class GraphClient:
 
     Every request carries a timeout, a fresh `client-request-id` and `x-ms-throttle-priority:
     low`. Waits between retries go through `sleep`, or `cancel.wait` so Cancel cuts them short.
+    Each answer must arrive whole within `deadline` seconds (a report file's body within
+    `download_deadline`), and Cancel ends a request in progress within a fraction of a second.
     """
 
     def __init__(
@@ -78,6 +91,8 @@ class GraphClient:
         version: str = "v1.0",
         report_version: str | None = None,
         timeout: tuple[float, float] = (10.0, 120.0),
+        deadline: float = 300.0,
+        download_deadline: float = 1800.0,
         max_retries: int = 5,
         max_backoff: float = 60.0,
         sleep: Callable[[float], None] | None = None,
@@ -85,6 +100,7 @@ class GraphClient:
         report_budget: ReportBudget | None = None,
         tenant_key: str = "",
         rng: Callable[[], float] = random.random,
+        on_wait: Callable[[float, str], None] | None = None,
     ) -> None:
         self._session = session
         self._tokens = tokens
@@ -93,11 +109,17 @@ class GraphClient:
         # Outside the Global cloud the usage reports exist only under /beta (opt-in).
         self._report_version = (report_version or version).strip("/")
         self._timeout = timeout
+        self._deadline = deadline  # wall-clock bound of one answer, however it trickles in
+        self._download_deadline = download_deadline  # the same for a report file's body
         self._policy = RetryPolicy(max_retries=max_retries, max_backoff=max_backoff, rng=rng)
         self._sleep = sleep
         self._cancel = cancel
         self._budget = report_budget if report_budget is not None else DEFAULT_REPORT_BUDGET
         self._tenant_key = tenant_key
+        self._origin = origin(self._root)
+        # Told (seconds, reason) before each wait of a second or more between retries, so the
+        # import can show it; the engine sets it.
+        self.on_wait = on_wait
 
     @property
     def tokens(self) -> TokenSource:
@@ -119,32 +141,42 @@ class GraphClient:
         url = self.url(path_or_url)
         return self._json_object(self._send(url, params), url)
 
+    def get_items(self, path_or_url: str, params: Params = None) -> list[JsonObject]:
+        """GET one answer's `value`, checked to be a list of objects (`/subscribedSkus`)."""
+        url = self.url(path_or_url)
+        items = self._json_object(self._send(url, params), url).get("value")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise _malformed(url, "an answer whose 'value' is not a list of objects")
+        return items
+
     def iter_pages(self, path_or_url: str, params: Params = None) -> Iterator[Page]:
         """Yield each page of a collection, following `@odata.nextLink` verbatim to the end."""
         url: str | None = self.url(path_or_url)
+        links = PageLinks(self._origin)
         while url is not None:
             response = self._send(url, params)
             data = self._json_object(response, url)
             items = data.get("value")
             if not isinstance(items, list):
                 raise _malformed(url, "a page without a 'value' list")
-            next_link = _link(data, "@odata.nextLink", url)
-            yield Page(items, next_link, _link(data, "@odata.deltaLink", url), response.url or url)
+            next_link = links.next(_link(data, "@odata.nextLink", url), url, response.url)
+            delta_link = links.on_graph(_link(data, "@odata.deltaLink", url), url)
+            yield Page(items, next_link, delta_link, response.url or url)
             url, params = next_link, None
 
     def iter_raw_pages(self, path_or_url: str, params: Params = None) -> Iterator[RawPage]:
         """Like `iter_pages`, but yield each page's undecoded body; only the paging links are
         read here. For the importer, which decodes pages in a separate process."""
         url: str | None = self.url(path_or_url)
+        links = PageLinks(self._origin)
         while url is not None:
             response = self._send(url, params)
             body = response.content
             if not body:
                 raise _malformed(url, "an empty answer")
-            next_link = _scan_link(body, b"@odata.nextLink", url)
-            yield RawPage(
-                body, next_link, _scan_link(body, b"@odata.deltaLink", url), response.url or url
-            )
+            next_link = links.next(_scan_link(body, b"@odata.nextLink", url), url, response.url)
+            delta_link = links.on_graph(_scan_link(body, b"@odata.deltaLink", url), url)
+            yield RawPage(body, next_link, delta_link, response.url or url)
             url, params = next_link, None
 
     def download_report(
@@ -170,9 +202,7 @@ class GraphClient:
                 response.close()
                 raise _malformed(url, f"an unexpected {response.status_code} answer")
             try:
-                with target.open("wb") as out:
-                    for chunk in response.iter_content(1 << 16):
-                        out.write(chunk)
+                self._write_body(response, target, download_url)
             except NETWORK_ERRORS as exc:
                 response.close()
                 retries = self._back_off(exc, download_url, retries, graph=False)
@@ -184,6 +214,24 @@ class GraphClient:
             required_columns = required_columns_for(function_call)
         check_report_header(target, url, required_columns)
         return url
+
+    def _write_body(self, response: requests.Response, target: Path, url: str) -> None:
+        def write(stop: threading.Event) -> None:
+            with target.open("wb") as out:
+                for chunk in response.iter_content(1 << 16):
+                    if stop.is_set():
+                        raise Stopped()
+                    out.write(chunk)
+
+        try:
+            run_bounded(
+                write,
+                seconds=self._download_deadline,
+                cancel=self._cancel,
+                abandon=lambda: shut_down(response),
+            )
+        except DeadlinePassed:
+            raise deadline_error(url, self._download_deadline, graph=False) from None
 
     def check_report_access(self, function_call: str) -> None:
         """Ask Graph for a report without downloading it: an answer (302 to the download link,
@@ -218,6 +266,16 @@ class GraphClient:
                     status=response.status_code,
                 )
             target = urljoin(response.url or url, location)
+            if urlsplit(target).scheme.lower() != "https":
+                raise GraphError(
+                    f"Microsoft Graph sent the report {describe_url(url)} to "
+                    f"{describe_url(target, graph=False)}, which is not an https address; "
+                    "the report was not downloaded.",
+                    url=url,
+                    status=response.status_code,
+                    detail=f"{response.status_code} to {describe_url(target, graph=False)} "
+                    f"GET {url}",
+                )
             response = self._send(target, None, auth=False, stream=stream)
             hops += 1
         return url, response, target
@@ -235,6 +293,8 @@ class GraphClient:
         stream: bool = False,
     ) -> requests.Response:
         """GET `url`, retrying per the policy; return the first answer below 400."""
+        if auth:
+            check_request(url, self._origin, self._root)
         retries = 0
         fresh_token: str | None = None  # set once after a 401; a second 401 is final
         while True:
@@ -242,16 +302,9 @@ class GraphClient:
             if before_attempt is not None:
                 before_attempt()
             failure: requests.Response | BaseException
+            headers = self._headers(auth, accept, fresh_token)
             try:
-                response = self._session.get(
-                    url,
-                    params=params,
-                    # None values remove session headers at runtime; the stubs omit that.
-                    headers=self._headers(auth, accept, fresh_token),
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                    stream=stream,
-                )
+                response = self._exchange(url, params, headers, stream=stream, graph=auth)
             except requests.exceptions.SSLError as exc:  # a bad certificate does not heal
                 raise tls_error(url, graph=auth) from exc
             except NETWORK_ERRORS as exc:
@@ -267,6 +320,40 @@ class GraphClient:
                     continue
                 failure = response
             retries = self._back_off(failure, url, retries, graph=auth)
+
+    def _exchange(
+        self, url: str, params: Params, headers: Headers, *, stream: bool, graph: bool
+    ) -> requests.Response:
+        """One GET under the deadline and the cancel token. The answer is always streamed, so
+        its body is read here in chunks (all of it unless `stream`, where only an error
+        answer's body is read) and a stalled server cannot hold the request."""
+        started: list[requests.Response] = []
+
+        def work(stop: threading.Event) -> requests.Response:
+            response = self._session.get(
+                url,
+                params=params,
+                # None values remove session headers at runtime; the stubs omit that.
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+            started.append(response)
+            if not stream or response.status_code >= 400:
+                read_body(response, stop)
+            return response
+
+        try:
+            return run_bounded(
+                work,
+                seconds=self._deadline,
+                cancel=self._cancel,
+                abandon=lambda: shut_down(started[0] if started else None),
+                discard=lambda response: response.close(),
+            )
+        except DeadlinePassed:
+            raise deadline_error(url, self._deadline, graph=graph) from None
 
     def _headers(self, auth: bool, accept: str | None, fresh_token: str | None) -> Headers:
         if not auth:
@@ -300,6 +387,10 @@ class GraphClient:
         self, failure: requests.Response | BaseException, url: str, retries: int, *, graph: bool
     ) -> int:
         """Wait before retry number `retries + 1`, or raise once the policy is used up."""
+        if isinstance(failure, requests.Response):
+            asked = self._policy.too_long(failure.headers.get("Retry-After"))
+            if asked is not None:
+                raise wait_too_long_error(failure, url, asked, graph=graph)
         if not self._policy.can_retry(retries):
             raise exhausted_error(failure, url, graph=graph)
         if isinstance(failure, requests.Response):
@@ -316,6 +407,8 @@ class GraphClient:
             self._policy.max_retries,
             delay,
         )
+        if self.on_wait is not None and delay >= 1.0:
+            self.on_wait(delay, wait_reason(failure, graph=graph))
         self._wait(delay)
         return retries + 1
 

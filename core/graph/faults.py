@@ -20,6 +20,7 @@ from core.errors import (
     PremiumRequiredError,
     ThrottledError,
 )
+from core.graph.retry import describe_wait, local_time_after
 
 _VERSIONS = frozenset({"v1.0", "beta"})
 
@@ -222,6 +223,49 @@ def exhausted_error(
         status=status,
         code=body.code,
         detail=f"{body.describe(status)} GET {shown_url}",
+    )
+
+
+def wait_too_long_error(
+    failure: requests.Response, url: str, seconds: float, *, graph: bool = True
+) -> ThrottledError:
+    """Build the error for a Retry-After too long to wait for in an import."""
+    where = describe_url(url, graph=graph)
+    shown_url = url if graph else where
+    status = failure.status_code
+    body = error_body(failure)
+    return ThrottledError(
+        f"Microsoft Graph asked to wait {describe_wait(seconds)} for {where}; try again after "
+        f"{local_time_after(seconds)} (local time).",
+        url=shown_url,
+        status=status,
+        code=body.code,
+        detail=f"{body.describe(status)} Retry-After {seconds:.0f} s GET {shown_url}",
+    )
+
+
+def wait_reason(failure: requests.Response | BaseException, *, graph: bool = True) -> str:
+    """Why the import waits before a retry, for the progress line."""
+    if not isinstance(failure, requests.Response):
+        return "the connection to Microsoft Graph failed" if graph else "the download failed"
+    if failure.status_code == 429:
+        return "Microsoft Graph is throttling this tenant"
+    if failure.status_code == 503:
+        return "Microsoft Graph is temporarily unavailable"
+    return f"Microsoft Graph answered {failure.status_code} ({_phrase(failure.status_code)})"
+
+
+def deadline_error(url: str, seconds: float, *, graph: bool = True) -> GraphUnreachable:
+    """Build the error for an answer that did not arrive whole within its deadline."""
+    where = describe_url(url, graph=graph)
+    source = f"Microsoft Graph did not finish answering {where}"
+    if not graph:
+        source = f"The report download from {where} did not finish"
+    return GraphUnreachable(
+        f"{source} within {seconds:g} s (the connection is "
+        "too slow or the server stalls); check the network or proxy and try again.",
+        url=url if graph else where,
+        detail=f"deadline {seconds:g} s GET {url if graph else where}",
     )
 
 

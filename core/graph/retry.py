@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 import requests
@@ -61,13 +62,19 @@ class RetryPolicy:
     max_retries: int = 5
     base: float = 2.0
     max_backoff: float = 60.0
-    # A server asking for more than this is still obeyed only up to it; Cancel can interrupt.
-    max_retry_after: float = 600.0
+    # A server asking for a longer wait than this is not waited for: the caller fails at once
+    # with the time to try again (see `too_long`); `delay` never waits longer.
+    max_retry_after: float = 300.0
     rng: Callable[[], float] = random.random
     clock: Callable[[], float] = time.time
 
     def can_retry(self, retries_done: int) -> bool:
         return retries_done < self.max_retries
+
+    def too_long(self, retry_after: str | None) -> float | None:
+        """The wait a Retry-After asks for when it is past `max_retry_after`, else None."""
+        asked = parse_retry_after(retry_after, self.clock)
+        return asked if asked is not None and asked > self.max_retry_after else None
 
     def delay(self, retries_done: int, retry_after: str | None = None) -> float:
         asked = parse_retry_after(retry_after, self.clock)
@@ -75,3 +82,25 @@ class RetryPolicy:
             return min(asked, self.max_retry_after)
         ceiling = min(self.max_backoff, self.base * 2.0 ** min(retries_done, _MAX_EXPONENT))
         return ceiling * self.rng()
+
+
+def describe_wait(seconds: float) -> str:
+    """A wait for messages: `42 s`, `5 min`, `3 h 20 min`."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h" + (f" {rest} min" if rest else "")
+
+
+def local_time_after(seconds: float, now: Callable[[], float] = time.time) -> str:
+    """The local clock time `seconds` from now (`14:05`, with the date when not today)."""
+    try:
+        when = datetime.fromtimestamp(now() + seconds)
+    except (OverflowError, OSError, ValueError):
+        return "a long while"
+    if when.date() == datetime.fromtimestamp(now()).date():
+        return when.strftime("%H:%M")
+    return when.strftime("%Y-%m-%d %H:%M")

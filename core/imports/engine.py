@@ -12,7 +12,7 @@ import logging
 import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -170,9 +170,16 @@ class _Importer:
         self._progress = progress
         self.connection = request.connection
         self._users_staged = False  # full read: counts come from the worker at the end
+        self._last = ImportProgress(self.connection.id, "token", 0, None, "")
+        self.graph.on_wait = self._waiting
 
     def report(self, step: str, done: int, total: int | None, message: str) -> None:
-        self._progress(ImportProgress(self.connection.id, step, done, total, message))
+        self._last = ImportProgress(self.connection.id, step, done, total, message)
+        self._progress(self._last)
+
+    def _waiting(self, seconds: float, reason: str) -> None:
+        """Graph asked for a pause before a retry: say so in the current step."""
+        self._progress(replace(self._last, message=f"waiting {seconds:.0f} s: {reason}"))
 
     def run(self) -> None:
         self.report("token", 0, None, "Signing in")
@@ -254,7 +261,7 @@ class _Importer:
 
     def skus(self) -> None:
         self.report("skus", 0, None, "Reading subscribed SKUs")
-        items = self.graph.get_json("/subscribedSkus").get("value") or []
+        items = self.graph.get_items("/subscribedSkus")
         self.writer.write_skus(sku_row(item) for item in items)
         self.state.skus = len(items)
         self.cancel.raise_if_cancelled()

@@ -27,35 +27,77 @@ _STATE_RANK = {"Active": 0, "Disabled": 1, "ActiveWithError": 2, "Error": 3}
 _CONCEALED = re.compile(r"^[0-9A-F]{32}$")
 
 
-def sku_row(item: Mapping[str, Any]) -> tuple[Any, ...]:
+# Counts of licenses beyond this are not real answers (and overflow SQLite past 2**63).
+MAX_UNITS = 2**31 - 1
+
+
+def unexpected_value(
+    field: str, value: Any, owner: str, url: str, expected: str
+) -> MalformedResponseError:
+    """The error for a value Graph does not document: one sentence naming all of it."""
+    from core.graph.faults import describe_url
+
     try:
+        shown = json.dumps(value, ensure_ascii=False, default=repr)
+    except ValueError:  # a circular structure cannot come from JSON, but never fail here
+        shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:80] + "…"
+    where = describe_url(url) if "://" in url else url
+    return MalformedResponseError(
+        f"Microsoft Graph sent {field} = {shown} for {owner} on {where}; expected {expected}.",
+        url=url,
+        detail=f"{field} = {shown} ({owner}) GET {url}",
+    )
+
+
+def count_value(value: Any, field: str, owner: str, url: str) -> int:
+    """A license count as Graph documents it: a whole number from 0 up (absent means 0)."""
+    if value is None:
+        return 0
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if type(value) is int and 0 <= value <= MAX_UNITS:
+        return value
+    raise unexpected_value(field, value, owner, url, "a whole number of licenses")
+
+
+def sku_row(item: Mapping[str, Any], url: str = "/subscribedSkus") -> tuple[Any, ...]:
+    try:
+        sku = str(item.get("skuPartNumber") or item["skuId"])
         units = item.get("prepaidUnits") or {}
+        if not isinstance(units, Mapping):
+            raise unexpected_value("prepaidUnits", units, f"SKU {sku}", url, "an object")
+        owner = f"SKU {sku}"
         return (
             str(item["skuId"]).lower(),
-            str(item.get("skuPartNumber") or item["skuId"]),
+            sku,
             item.get("appliesTo"),
             item.get("capabilityStatus"),
-            int(units.get("enabled") or 0),
-            int(units.get("warning") or 0),
-            int(units.get("suspended") or 0),
-            int(units.get("lockedOut") or 0),
-            int(item.get("consumedUnits") or 0),
+            count_value(units.get("enabled"), "prepaidUnits.enabled", owner, url),
+            count_value(units.get("warning"), "prepaidUnits.warning", owner, url),
+            count_value(units.get("suspended"), "prepaidUnits.suspended", owner, url),
+            count_value(units.get("lockedOut"), "prepaidUnits.lockedOut", owner, url),
+            count_value(item.get("consumedUnits"), "consumedUnits", owner, url),
             json.dumps(item.get("servicePlans") or []),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:
         raise MalformedResponseError(
-            f"Microsoft Graph sent a SKU without a usable {exc}.", url="/subscribedSkus"
+            f"Microsoft Graph sent a SKU without {exc} on {url}.", url=url
         ) from exc
 
 
-def subscription_row(item: Mapping[str, Any]) -> tuple[Any, ...]:
+def subscription_row(
+    item: Mapping[str, Any], url: str = "/directory/subscriptions"
+) -> tuple[Any, ...]:
+    owner = f"subscription {item.get('id') or item.get('commerceSubscriptionId')}"
     return (
         str(item.get("id") or item.get("commerceSubscriptionId")),
         item.get("commerceSubscriptionId"),
         str(item.get("skuId") or "").lower() or None,
         item.get("skuPartNumber"),
         item.get("status"),
-        int(item.get("totalLicenses") or 0),
+        count_value(item.get("totalLicenses"), "totalLicenses", owner, url),
         int(bool(item.get("isTrial"))),
         item.get("createdDateTime"),
         item.get("nextLifecycleDateTime"),
@@ -88,6 +130,7 @@ def fold_user(user: Mapping[str, Any]) -> tuple[UserRow, list[UserSkuRow]]:
     once); `licenseAssignmentStates` says by which paths. States for SKUs the user does not
     effectively hold (failed group assignments) are not consumption and are skipped.
     """
+    _check_user(user)
     uid = user["id"]
     upn = user.get("userPrincipalName") or ""
     user_row = (
@@ -131,19 +174,63 @@ def fold_user(user: Mapping[str, Any]) -> tuple[UserRow, list[UserSkuRow]]:
     return user_row, sku_rows
 
 
+_TEXT_FIELDS = ("displayName", "userPrincipalName", "mail", "userType", "createdDateTime")
+_LIST_FIELDS = ("assignedLicenses", "licenseAssignmentStates")
+
+
+class _BadField(Exception):
+    """A user field of a type Graph does not document (turned into MalformedResponseError)."""
+
+    def __init__(self, field: str, value: Any, expected: str) -> None:
+        super().__init__(field)
+        self.field, self.value, self.expected = field, value, expected
+
+
+def _check_user(user: Mapping[str, Any]) -> None:
+    """Type checks of the fields folded, so odd values fail with their name, not deep in SQL."""
+    if type(user.get("id")) is not str or not user["id"]:
+        raise _BadField("id", user.get("id"), "an object id (text)")
+    for name in _TEXT_FIELDS:
+        value = user.get(name)
+        if value is not None and type(value) is not str:
+            raise _BadField(name, value, "text")
+    enabled = user.get("accountEnabled")
+    if enabled is not None and type(enabled) is not bool:
+        raise _BadField("accountEnabled", enabled, "true or false")
+    activity = user.get("signInActivity")
+    if activity is not None and not isinstance(activity, dict):
+        raise _BadField("signInActivity", activity, "an object")
+    for name in _LIST_FIELDS:
+        value = user.get(name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, dict) for v in value)
+        ):
+            raise _BadField(name, value, "a list of objects")
+
+
 def fold_users(
     items: Iterable[Mapping[str, Any]], url: str
 ) -> tuple[list[UserRow], list[UserSkuRow]]:
     users: list[UserRow] = []
     skus: list[UserSkuRow] = []
+    item: Any = None
     try:
         for item in items:
             user_row, sku_rows = fold_user(item)
             users.append(user_row)
             skus.extend(sku_rows)
+    except _BadField as bad:
+        owner = f"user {item.get('id')}" if bad.field != "id" else "a user"
+        raise unexpected_value(bad.field, bad.value, owner, url, bad.expected) from None
     except (KeyError, TypeError, AttributeError) as exc:
+        owner = f"user {item.get('id')}" if isinstance(item, Mapping) else "a user"
+        what = f"without {exc}" if isinstance(exc, KeyError) else "with a field of the wrong type"
+        from core.graph.faults import describe_url
+
         raise MalformedResponseError(
-            f"Microsoft Graph sent a user without a usable {exc} field.", url=url
+            f"Microsoft Graph sent {owner} {what} on {describe_url(url)}.",
+            url=url,
+            detail=f"{type(exc).__name__} GET {url}",
         ) from exc
     return users, skus
 

@@ -24,6 +24,7 @@ import struct
 import subprocess
 import sys
 import threading
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -363,10 +364,12 @@ def _stage_report(writer: Any, kind: str, path: str, url: str) -> dict[str, Any]
     batch: list[tuple[Any, ...]] = []
     rows = hidden = 0
     refresh_date: str | None = None
+    checked = ""
     for row in records:
         rows += 1
-        if refresh_date is None and row[date_i]:
-            refresh_date = row[date_i]
+        if row[date_i] != checked:  # one value for the whole report: checked once
+            checked = _refresh_date(row[date_i], url)
+            refresh_date = refresh_date or checked or None
         if is_concealed_upn(row[upn_i]):
             hidden += 1
             continue
@@ -379,6 +382,21 @@ def _stage_report(writer: Any, kind: str, path: str, url: str) -> dict[str, Any]
     if batch:
         writer.write_usage(batch)
     return {"rows": rows, "hidden": hidden, "refresh_date": refresh_date}
+
+
+def _refresh_date(value: str, url: str) -> str:
+    """A report's `Report Refresh Date` (YYYY-MM-DD), or "" when empty; anything else fails:
+    a date that cannot be read would make every user look inactive."""
+    if value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            from core.imports.parse import unexpected_value
+
+            raise unexpected_value(
+                "Report Refresh Date", value, "the usage report", url, "a date (YYYY-MM-DD)"
+            ) from None
+    return value
 
 
 def _path(url: str) -> str:

@@ -1,8 +1,9 @@
 """A small client for the Flexera One SaaS Management API (saas-management-api.md).
 
-Every request has a timeout; 429 and 5xx answers and network errors are retried a bounded
-number of times, honouring Retry-After; a 401 gets one fresh access token. Error messages
-name what to fix and never contain a token.
+Every request has a timeout; 429 and 5xx answers and network errors are retried through the
+RetryPolicy Microsoft Graph uses (Retry-After in seconds or as an HTTP date, bounded; back-off
+with jitter otherwise), and the cancel token cuts a wait short; a 401 gets one fresh access
+token. Error messages name what to fix and never contain a token.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from core.cancel import CancelToken
 from core.domain import SaasZone
 from core.errors import LicenseDeskError
+from core.graph.retry import RETRY_STATUSES, RetryPolicy, describe_wait, local_time_after
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +59,10 @@ class SaasClient:
         refresh_token: str,
         timeout: float = TIMEOUT_S,
         max_retries: int = MAX_RETRIES,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        cancel: CancelToken | None = None,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         self._session = session
         self._token_url = token_url
@@ -65,8 +70,9 @@ class SaasClient:
         self._org = org_id
         self._refresh_token = refresh_token
         self._timeout = timeout
-        self._max_retries = max_retries
-        self._sleep = sleep
+        self._policy = RetryPolicy(max_retries=max_retries, max_backoff=MAX_WAIT_S, rng=rng)
+        self._sleep = sleep  # retry waits; None waits on the cancel token (or time.sleep)
+        self._cancel = cancel
         self._clock = clock
         self._access: str | None = None
         self._expires_at = 0.0
@@ -136,43 +142,53 @@ class SaasClient:
     def _send(
         self, method: str, url: str, *, auth: bool = True, **kwargs: Any
     ) -> requests.Response:
-        attempt = 0
+        """Send, retrying what is transient; a transient answer that outlasts the retries is
+        returned for the caller to explain."""
+        retries = 0
         while True:
+            if self._cancel is not None:
+                self._cancel.raise_if_cancelled()
             headers = {"Accept": "application/json"}
             if auth:
                 headers["Authorization"] = f"Bearer {self.access_token()}"
+            retry_after: str | None = None
             try:
                 response = self._session.request(
                     method, url, headers=headers, timeout=self._timeout, **kwargs
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt >= self._max_retries:
+                if not self._policy.can_retry(retries):
                     host = urlsplit(url).netloc
                     raise SaasError(
                         f"Could not reach {host}: check the zone, the URLs and the network or "
                         "proxy.",
                         detail=type(exc).__name__,
                     ) from None
-                self._sleep(_backoff(attempt))
-                attempt += 1
-                continue
-            if response.status_code in (429, 500, 502, 503, 504) and attempt < self._max_retries:
-                self._sleep(_retry_after(response) or _backoff(attempt))
-                attempt += 1
-                continue
-            return response
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return response
+                retry_after = response.headers.get("Retry-After")
+                asked = self._policy.too_long(retry_after)
+                if asked is not None:
+                    raise SaasError(
+                        f"Flexera One asked to wait {describe_wait(asked)}; try again after "
+                        f"{local_time_after(asked)} (local time).",
+                        detail=_detail(response),
+                    )
+                if not self._policy.can_retry(retries):
+                    return response
+            self._wait(self._policy.delay(retries, retry_after))
+            retries += 1
 
-
-def _backoff(attempt: int) -> float:
-    return float(min(MAX_WAIT_S, 2**attempt + random.uniform(0, 1)))
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return min(MAX_WAIT_S, max(0.0, float(value))) if value else None
-    except ValueError:
-        return None
+    def _wait(self, seconds: float) -> None:
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif self._cancel is not None:
+            self._cancel.wait(seconds)
+        else:
+            time.sleep(seconds)
+        if self._cancel is not None:
+            self._cancel.raise_if_cancelled()
 
 
 def _url(response: requests.Response) -> str:

@@ -8,13 +8,13 @@ the Office 365 connectors' licenses in the same transaction as the switch.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
 
+from core.cancel import CancelToken
 from core.domain import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
 from core.licensing.service import LicensingService
@@ -53,14 +53,16 @@ class SaasManagementService:
         licensing: LicensingService,
         clock: Callable[[], datetime] = utc_now,
         session_factory: Callable[[], requests.Session] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
+        cancel: CancelToken | None = None,
     ) -> None:
         self._db = database
         self._secrets = secret_store
         self._licensing = licensing
         self._clock = clock
         self._session_factory = session_factory or requests.Session
-        self._sleep = sleep  # retry back-off; tests pass a recorder
+        self._sleep = sleep  # retry back-off; tests pass a recorder (None: wait on `cancel`)
+        self._cancel = cancel  # set when the application closes: retry waits end at once
         self.explanation = EXPLANATION
 
     # Settings
@@ -245,6 +247,7 @@ class SaasManagementService:
             org_id=config.org_id,
             refresh_token=token,
             sleep=self._sleep,
+            cancel=self._cancel,
         )
         return _ClientContext(client, session, self._save_rotated(config.simulated))
 

@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,11 @@ class Knobs:
     # Token requests allowed per client and tenant per minute; more is a request loop
     # (AADSTS50196). None = off.
     token_requests_per_min: int | None = None
+    # Hostile service: "loop" points every @odata.nextLink back at its own page, "http" sends
+    # it over plain http, "foreign" to another host; None = honest links.
+    next_link_fault: str | None = None
+    report_redirect_scheme: str = "https"  # e.g. "http": report 302s to plain http
+    trickle_s: float = 0.0  # > 0: Graph bodies arrive one byte per this many seconds
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,8 @@ class Simulator:
         has_auth = "Authorization" in req.headers
         fault, drop = self._dice(route, endpoint, req, has_auth)
         sim = fault if fault is not None else self._dispatch(route, req)
+        if route == "graph":
+            sim = _hostile(self.knobs, req, sim)
         drop_fraction = drop if sim.status == 200 and drop is not None else None
         if drop_fraction is not None:
             with self._lock:
@@ -253,6 +260,43 @@ class Simulator:
             "Content-Disposition": f'attachment; filename="{state["r"]}.csv"',
         }
         return SimResponse(200, report_csv(tenant, str(state["r"]), int(state["p"])), headers)
+
+
+FOREIGN_HOST = "https://graph.attacker.invalid"
+
+
+def _hostile(knobs: Knobs, req: SimRequest, sim: SimResponse) -> SimResponse:
+    """Apply the hostile-service knobs to one Graph answer."""
+    location = sim.headers.get("Location")
+    if location and knobs.report_redirect_scheme != "https":
+        sim.headers["Location"] = knobs.report_redirect_scheme + location[len("https") :]
+    if knobs.next_link_fault and isinstance(sim.body, bytes):
+        key = b'"@odata.nextLink":"'
+        at = sim.body.find(key)
+        if at >= 0:
+            end = sim.body.index(b'"', at + len(key))
+            link = sim.body[at + len(key) : end].decode()
+            if knobs.next_link_fault == "loop":
+                link = req.url
+            elif knobs.next_link_fault == "http":
+                link = "http" + link[len("https") :]
+            else:
+                link = FOREIGN_HOST + link[len(GRAPH_HOST) :]
+            body = sim.body[: at + len(key)] + link.encode() + sim.body[end:]
+            sim = SimResponse(sim.status, body, {**sim.headers, "Content-Length": str(len(body))})
+    if knobs.trickle_s > 0 and isinstance(sim.body, bytes):
+        headers = {**sim.headers, "Content-Length": str(len(sim.body))}
+        sim = SimResponse(sim.status, _trickle(sim.body, knobs), headers)
+    return sim
+
+
+def _trickle(body: bytes, knobs: Knobs) -> Iterator[bytes]:
+    """One byte at a time, `knobs.trickle_s` apart (re-read each time: set it to 0 and the
+    rest flows at once, which lets a test's abandoned request end)."""
+    for index in range(len(body)):
+        if knobs.trickle_s > 0:
+            time.sleep(knobs.trickle_s)
+        yield body[index : index + 1]
 
 
 def _throttled(req: SimRequest, retry: Mapping[str, str]) -> SimResponse:
