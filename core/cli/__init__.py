@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,6 +36,21 @@ class CliError(LicenseDeskError):
     """A problem with the command line itself (bad option combination, missing env var)."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler or service manager stopping us): handled like Cancel."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _trap_sigterm() -> Any:
+    """Turn SIGTERM into Terminated while the command runs; returns the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
@@ -54,6 +72,7 @@ def main(
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     controller = None
+    previous_handler = _trap_sigterm()
     try:
         if controller_factory is not None:
             controller = controller_factory()
@@ -69,20 +88,43 @@ def main(
     except LicenseDeskError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader stopped early (`| head`): not an error of ours. Point stdout at devnull so
-        # the interpreter's final flush does not complain again.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+    except (sqlite3.Error, OSError) as exc:
+        # The disk or the database failed under a command: one line, never a traceback.
+        if isinstance(exc, BrokenPipeError):
+            return _broken_pipe()
+        print(f"error: {_storage_message(exc, controller)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        # Running imports are cancelled by controller.close() below: their history rows say
+        # 'cancelled' and the previous data stays.
+        terminated = isinstance(exc, Terminated)
+        print(f"error: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
     finally:
+        if previous_handler is not None:
+            # A second SIGTERM while imports are being cancelled stops at once, as asked.
+            signal.signal(signal.SIGTERM, previous_handler)
         if controller is not None and controller_factory is None:
             controller.close()
+
+
+def _broken_pipe() -> int:
+    # The reader stopped early (`| head`): not an error of ours. Point stdout at devnull so
+    # the interpreter's final flush does not complain again.
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
+def _storage_message(exc: BaseException, controller: Any) -> str:
+    from core.paths import AppPaths
+    from core.storage.files import storage_error
+
+    database = getattr(controller, "database", None)
+    path = database.path if database is not None else AppPaths.resolve().database
+    return storage_error(exc, path).message
 
 
 def secret_from_env(var: str | None, what: str) -> str:

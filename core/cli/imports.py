@@ -11,6 +11,7 @@ from typing import Any
 
 from core.cli import CliError
 from core.domain import ImportProgress, ImportRun, ImportStatus
+from core.errors import ConnectionInUse
 
 
 def register(commands: Any) -> None:
@@ -56,17 +57,26 @@ def run_imports(args: argparse.Namespace, controller: Any) -> int:
     if not connections:
         raise CliError("There are no connections to import.")
     printer = _ProgressPrinter({c.id: c.name for c in connections}, args.quiet)
-    handles = [
-        controller.start_import(c.id, on_progress=printer, incremental=args.incremental)
-        for c in connections
-    ]
+    handles = []
     failed = 0
+    for connection in connections:
+        try:
+            handles.append(
+                controller.start_import(
+                    connection.id, on_progress=printer, incremental=args.incremental
+                )
+            )
+        except ConnectionInUse as exc:
+            if not args.all:
+                raise
+            failed += 1  # another process imports it; the others go ahead
+            print(f"error: {exc.message}", file=sys.stderr)
     for handle in handles:
         run: ImportRun = handle.future.result()
         print(_summary(run))
         for warning in run.warnings:
             print(f"  warning: {warning}", file=sys.stderr)
-        if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
+        if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED, ImportStatus.INTERRUPTED):
             failed += 1
             print(f"error: {run.connection_name}: {run.error}", file=sys.stderr)
     return 1 if failed else 0
