@@ -107,8 +107,7 @@ class Database:
                 conn.close()
                 last = exc
                 continue
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA query_only=ON")
+            conn.row_factory = sqlite3.Row  # not query_only: reads fill temporary tables
             conn.execute("PRAGMA busy_timeout=30000")
             return conn
         assert last is not None

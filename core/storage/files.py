@@ -17,8 +17,9 @@ from core.errors import StorageError
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 MIB = 1024 * 1024
-# Free space an import asks for at least, on top of the size of what it replaces.
-MIN_IMPORT_FREE = 64 * MIB
+# Free space asked for at least. An import writes a snapshot about the size of the database's
+# current data twice (WAL, then the file), so twice the database's size is asked when larger.
+MIN_IMPORT_FREE = 16 * MIB
 
 _POSIX = sys.platform != "win32"
 
@@ -90,14 +91,16 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def disk_full_error(folder: Path, needed: int | None = None, *, doing: str = "") -> StorageError:
-    """ "The disk of FOLDER is full (0.1 MB free): free at least 64 MB …"."""
+    """One line: the disk of the data folder is full, how much is free and how much to free."""
     free = free_bytes(folder)
     need = max(needed or 0, MIN_IMPORT_FREE)
     have = f" ({free / MIB:.1f} MB free)" if free is not None else ""
     text = (
         f"the disk of the data folder {folder} is full{have}; free at least "
-        f"{need / MIB:.0f} MB there and try again. The previous data is kept."
+        f"{need / MIB:.0f} MB there and try again."
     )
+    if doing:
+        text += " The previous data is kept."
     return StorageError(_sentence(doing, text), detail="SQLITE_FULL / ENOSPC")
 
 
@@ -110,7 +113,8 @@ def storage_error(exc: BaseException, path: Path, *, doing: str = "") -> Storage
     """One line for a failure of the file system or of SQLite on `path` (file or folder)."""
     folder = path if path.is_dir() else path.parent
     if is_disk_full(exc):
-        return disk_full_error(folder, doing=doing)
+        size = path.stat().st_size if path.is_file() else 0
+        return disk_full_error(folder, 2 * size, doing=doing)
     text = str(exc)
     if isinstance(exc, sqlite3.DatabaseError) and (
         "not a database" in text or "malformed" in text or "corrupt" in text

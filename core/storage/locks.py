@@ -33,7 +33,8 @@ class LockHolder:
     name: str
 
     def describe(self) -> str:
-        """ "Contoso is already being imported (started 12:03 by pid 4242 on host)"."""
+        """The one-line reason, e.g. "Contoso is already being imported (started 12:03 by pid
+        4242 on host)."."""
         when = self.started_at.astimezone().strftime("%H:%M") if self.started_at else "?"
         return (
             f"{self.name} is already being imported (started {when} by pid {self.pid} on "
