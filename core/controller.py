@@ -355,7 +355,9 @@ class Controller:
     ) -> list[ImportHandle]:
         handles = []
         for connection in self.list_connections():
-            if connection.id not in self._running_ids():
+            # A connection another process imports (the CLI beside the window) is left to it.
+            busy = connection.id in self._running_ids() or is_locked(self._locks_dir, connection.id)
+            if not busy:
                 handles.append(self.start_import(connection.id, on_progress=on_progress))
         return handles
 
