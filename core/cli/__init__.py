@@ -92,6 +92,8 @@ def main(
         # The disk or the database failed under a command: one line, never a traceback.
         if isinstance(exc, BrokenPipeError):
             return _broken_pipe()
+        if not _is_storage_failure(exc):
+            raise  # a network error or a bug: not ours to word here
         print(f"error: {_storage_message(exc, controller)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:
@@ -116,6 +118,17 @@ def _broken_pipe() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     return 0
+
+
+def _is_storage_failure(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, sqlite3.Error):
+        return True
+    storage_errnos = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+    return isinstance(exc, OSError) and (
+        exc.filename is not None or exc.errno in storage_errnos or exc.errno == errno.EIO
+    )
 
 
 def _storage_message(exc: BaseException, controller: Any) -> str:

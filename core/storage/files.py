@@ -22,6 +22,7 @@ MIB = 1024 * 1024
 MIN_IMPORT_FREE = 16 * MIB
 
 _POSIX = sys.platform != "win32"
+_READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def ensure_private_dir(folder: Path) -> None:
@@ -116,6 +117,13 @@ def storage_error(exc: BaseException, path: Path, *, doing: str = "") -> Storage
         size = path.stat().st_size if path.is_file() else 0
         return disk_full_error(folder, 2 * size, doing=doing)
     text = str(exc)
+    if (
+        isinstance(exc, OSError)
+        and exc.filename is not None
+        and not str(exc.filename).startswith(str(folder))
+    ):
+        # A file the user named (a certificate, a prices CSV), not the data folder.
+        return StorageError(f"{exc.strerror or text}: {exc.filename}.", detail=text)
     if isinstance(exc, sqlite3.DatabaseError) and (
         "not a database" in text or "malformed" in text or "corrupt" in text
     ):
@@ -127,16 +135,7 @@ def storage_error(exc: BaseException, path: Path, *, doing: str = "") -> Storage
             ),
             detail=text,
         )
-    if (
-        "readonly" in text
-        or "read-only" in text
-        or getattr(exc, "errno", None)
-        in (
-            errno.EROFS,
-            errno.EACCES,
-            errno.EPERM,
-        )
-    ):
+    if "readonly" in text or getattr(exc, "errno", None) in _READ_ONLY_ERRNOS:
         return StorageError(
             _sentence(
                 doing,

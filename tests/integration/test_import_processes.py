@@ -280,3 +280,29 @@ def test_sigterm_cancels_the_cli_import_and_keeps_the_previous_data(
     assert query(database, "SELECT COUNT(*) FROM snapshots WHERE state = 'building'") == [(0,)]
     assert current_snapshot(database) == imported
     assert not list((database.path.parent / "tmp").glob("reports-run*"))
+
+
+def test_import_all_skips_a_connection_another_process_imports(
+    controller: Controller, database: Database, connection_id: int, capsys
+) -> None:
+    from core.cli import main
+    from core.storage.db import utc_now
+    from core.storage.locks import ImportLock
+
+    conn = database.thread_connection()
+    with database.transaction(conn):
+        other = ConnectionRepository().insert(conn, size_draft("size:50:3", name="Other"))
+    # Taken on its own file handle, as another process would.
+    held = ImportLock.acquire(
+        database.path.parent / "locks", connection_id, name=NAME, started_at=utc_now()
+    )
+    try:
+        code = main(["import", "--all", "--quiet"], controller_factory=lambda: controller)
+    finally:
+        held.release()
+
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"error: {NAME} is already being imported (started" in err
+    statuses = {r.connection_id: r.status for r in controller.import_history()}
+    assert statuses == {other: ImportStatus.SUCCEEDED}
