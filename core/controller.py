@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -39,7 +40,7 @@ from core.domain import (
     ImportStatus,
     ScheduleKind,
 )
-from core.errors import ConnectionInUse, LicenseDeskError, ValidationError
+from core.errors import ConnectionInUse, LicenseDeskError, StorageError, ValidationError
 from core.imports.engine import ImportRequest, run_import
 from core.licensing.service import LicensingService
 from core.paths import AppPaths
@@ -47,6 +48,7 @@ from core.saas.service import SaasManagementService
 from core.secrets import SecretStore
 from core.settings import AppSettings, parse_setting, settings_from_rows
 from core.storage.db import Database, utc_now
+from core.storage.locks import ImportLock, LockHolder, is_locked
 from core.storage.report_budget import StoredReportBudget
 from core.storage.repositories import (
     ConnectionRepository,
@@ -81,6 +83,9 @@ class ImportHandle:
     cancel_token: CancelToken
     future: Future[ImportRun]
     latest: ImportProgress | None = field(default=None)
+    # The connection's lock in the data folder: held while the import runs.
+    lock: ImportLock | None = field(default=None, repr=False)
+    started_at: datetime = field(default_factory=utc_now)
 
     def cancel(self) -> None:
         self.cancel_token.cancel()
@@ -235,7 +240,7 @@ class Controller:
         return self.get_connection(connection_id)
 
     def delete_connection(self, connection_id: int) -> None:
-        if connection_id in self._running_ids():
+        if connection_id in self._running_ids() or is_locked(self._locks_dir, connection_id):
             raise ConnectionInUse("This connection is importing; cancel the import first.")
         with self.database.transaction(self._db()) as conn:
             self._connections.delete(conn, connection_id)
@@ -332,13 +337,25 @@ class Controller:
         """Start one import in the pool. `incremental` applies /users/delta changes to the
         current snapshot when a fresh change link exists (else it reads everything)."""
         connection = self.get_connection(connection_id)
+        if self.database.read_only:
+            raise StorageError(
+                f"The database {self.database.path} is read-only, so nothing can be imported "
+                "into it."
+            )
         with self._lock:
             running = self._running.get(connection_id)
             if running is not None and not running.done:
-                raise ConnectionInUse(f"“{connection.name}” is already importing.")
+                holder = LockHolder(os.getpid(), socket.gethostname(), running.started_at, "")
+                raise ConnectionInUse(replace(holder, name=connection.name).describe())
+            # Across processes: the CLI beside the window, a second scheduled run.
+            started = utc_now()
+            lock = ImportLock.acquire(
+                self._locks_dir, connection_id, name=connection.name, started_at=started
+            )
             cancel = CancelToken()
             future: Future[ImportRun] = Future()
-            handle = ImportHandle(connection_id, connection.name, cancel, future)
+            handle = ImportHandle(connection_id, connection.name, cancel, future, lock=lock)
+            handle.started_at = started
             self._running[connection_id] = handle
 
         def progress(event: ImportProgress) -> None:
@@ -351,8 +368,15 @@ class Controller:
                 return self._run_import(connection, progress, cancel, incremental)
             finally:
                 self.database.close_thread_connection()
+                lock.release()
 
-        inner = self._executor.submit(job)
+        try:
+            inner = self._executor.submit(job)
+        except BaseException:
+            lock.release()
+            with self._lock:
+                self._running.pop(connection_id, None)
+            raise
         inner.add_done_callback(lambda f: self._finish(handle, f))
         return handle
 
@@ -361,7 +385,9 @@ class Controller:
     ) -> list[ImportHandle]:
         handles = []
         for connection in self.list_connections():
-            if connection.id not in self._running_ids():
+            # A connection another process imports (the CLI beside the window) is left to it.
+            busy = connection.id in self._running_ids() or is_locked(self._locks_dir, connection.id)
+            if not busy:
                 handles.append(self.start_import(connection.id, on_progress=on_progress))
         return handles
 
@@ -406,7 +432,7 @@ class Controller:
         now = now or self._clock()
         due = []
         for connection in self.list_connections():
-            if connection.id in self._running_ids():
+            if connection.id in self._running_ids() or is_locked(self._locks_dir, connection.id):
                 continue
             if _is_due(connection, now):
                 due.append(connection)
@@ -490,6 +516,8 @@ class Controller:
             session.close()
 
     def _finish(self, handle: ImportHandle, inner: Future[ImportRun]) -> None:
+        if handle.lock is not None:
+            handle.lock.release()  # also when the pool dropped the job unrun
         exc = inner.exception()
         if exc is not None:
             log.error("import job of %s raised: %r", handle.connection_name, exc)
@@ -515,6 +543,10 @@ class Controller:
 
         with contextlib.suppress(RuntimeError):  # the pool is shutting down with the app
             self._executor.submit(warm)
+
+    @property
+    def _locks_dir(self) -> Path:
+        return self.database.locks_dir
 
     def _running_ids(self) -> set[int]:
         return {h.connection_id for h in self.running_imports()}

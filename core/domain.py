@@ -1,10 +1,12 @@
-"""Domain types shared by every layer: enums and frozen dataclasses, no behaviour beyond labels.
+"""Domain types shared by every layer: enums and frozen dataclasses, no behaviour beyond labels
+(and the one rule every CSV export of them follows, `spreadsheet_safe`).
 
 Data crosses the core/desktop boundary only as these types.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -126,6 +128,8 @@ class ImportStatus(StrEnum):
     SUCCEEDED_WITH_WARNINGS = "succeeded with warnings"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Found 'running' at start with no process importing it (killed, power cut).
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -636,3 +640,17 @@ class SaasStatus:
     saas_licenses: int  # licenses with source SaaS Management
     retired_by_connector: int  # Office 365 connector licenses it holds Retired now
     would_retire: int  # licenses enabling would retire now (0 while enabled)
+
+
+# CSV exports (CLI and window): a cell a spreadsheet would run as a formula starts with one of
+# these. OWASP's advice: prefix such a cell with a single quote so it is shown as text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """Return `cell` as a spreadsheet will show it, never run it: "=HYPERLINK(…)" becomes
+    "'=HYPERLINK(…)"; a plain number such as "-12.50" or "-1,234" stays as it is."""
+    if cell.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell

@@ -28,7 +28,11 @@ class AppPaths:
         return self.data_dir / "licensedesk.log"
 
     def ensure(self) -> AppPaths:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """Create the data folder owner-only (it holds names and UPNs); tighten an existing
+        one that others can read. Raises StorageError in one line when it cannot be made."""
+        from core.storage.files import ensure_private_dir
+
+        ensure_private_dir(self.data_dir)
         return self
 
     @classmethod

@@ -10,6 +10,7 @@ import argparse
 import gc
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -93,9 +94,14 @@ def build_window(
 
 
 def _configure_logging(controller: Controller) -> None:
-    handler = logging.handlers.RotatingFileHandler(
-        controller.paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
-    )
+    try:
+        # Owner-only like the rest of the data folder (rotated copies keep the mode).
+        os.close(os.open(controller.paths.log_file, os.O_WRONLY | os.O_CREAT, 0o600))
+        handler = logging.handlers.RotatingFileHandler(
+            controller.paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
+        )
+    except OSError:  # a read-only data folder: the window still shows the data
+        return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -106,8 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     app = create_application(sys.argv[:1])
     from core.controller import Controller
+    from core.errors import LicenseDeskError
 
-    controller = Controller.open()
+    try:
+        controller = Controller.open()
+    except LicenseDeskError as exc:  # a damaged, full or unwritable data folder: say it plainly
+        from desktop.notify import Notifier
+
+        print(f"error: {exc.message}", file=sys.stderr)
+        Notifier().error("LicenseDesk cannot start", exc.message, exc.detail)
+        return 1
     _configure_logging(controller)
     executor = ThreadPoolExecutor(max_workers=JOB_THREADS, thread_name_prefix="job")
     window = build_window(controller, executor, window_settings(controller))

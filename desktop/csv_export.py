@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 
+from core.domain import spreadsheet_safe
+
 
 def header_of(model: QAbstractItemModel) -> list[str]:
     return [
@@ -24,13 +26,14 @@ def model_rows(model: QAbstractItemModel) -> Iterable[list[str]]:
 
 
 def write_rows(path: str | Path, header: list[str], rows: Iterable[list[str]]) -> int:
-    """Write a header and rows; UTF-8 with a BOM so spreadsheets read non-ASCII names."""
+    """Write a header and rows; UTF-8 with a BOM so spreadsheets read non-ASCII names. Cells a
+    spreadsheet would run as a formula are written as text (`spreadsheet_safe`)."""
     count = 0
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
+        writer.writerow([spreadsheet_safe(c) for c in header])
         for cells in rows:
-            writer.writerow(cells)
+            writer.writerow([spreadsheet_safe(c) for c in cells])
             count += 1
     return count
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
+import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -62,6 +65,21 @@ class CliParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler or service manager stopping us): handled like Cancel."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _trap_sigterm() -> Any:
+    """Turn SIGTERM into Terminated while the command runs; returns the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
@@ -92,6 +110,7 @@ def main(
 
 def _run(args: argparse.Namespace, controller_factory: Callable[[], Any] | None) -> int:
     controller = None
+    previous_handler = _trap_sigterm()
     try:
         if controller_factory is not None:
             controller = controller_factory()
@@ -110,18 +129,24 @@ def _run(args: argparse.Namespace, controller_factory: Callable[[], Any] | None)
     except LicenseDeskError as exc:
         print(f"error: {one_line(exc.message)}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader stopped early (`| head`): not an error of ours. Point stdout at devnull so
-        # the interpreter's final flush does not complain again.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+    except (sqlite3.Error, OSError) as exc:
+        # The disk or the database failed under a command: one line, never a traceback.
+        if isinstance(exc, BrokenPipeError):
+            return _broken_pipe()
+        if not _is_storage_failure(exc):
+            raise  # a network error or a bug: not ours to word here
+        print(f"error: {_storage_message(exc, controller)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt as exc:
+        # Running imports are cancelled by controller.close() below: their history rows say
+        # 'cancelled' and the previous data stays.
+        terminated = isinstance(exc, Terminated)
+        print(f"error: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
     finally:
+        if previous_handler is not None:
+            # A second SIGTERM while imports are being cancelled stops at once, as asked.
+            signal.signal(signal.SIGTERM, previous_handler)
         if controller is not None and controller_factory is None:
             controller.close()
 
@@ -173,6 +198,36 @@ def require_kept_secrets(controller: Any) -> None:
             "exits; set LICENSEDESK_SECRETS_FILE to a file path (or 1) to keep them in an "
             "owner-only file."
         )
+
+
+def _broken_pipe() -> int:
+    # The reader stopped early (`| head`): not an error of ours. Point stdout at devnull so
+    # the interpreter's final flush does not complain again.
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
+def _is_storage_failure(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, sqlite3.Error):
+        return True
+    storage_errnos = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+    return isinstance(exc, OSError) and (
+        exc.filename is not None or exc.errno in storage_errnos or exc.errno == errno.EIO
+    )
+
+
+def _storage_message(exc: BaseException, controller: Any) -> str:
+    from core.paths import AppPaths
+    from core.storage.files import storage_error
+
+    database = getattr(controller, "database", None)
+    path = database.path if database is not None else AppPaths.resolve().database
+    return storage_error(exc, path).message
 
 
 def secret_from_env(var: str | None, what: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from core.cli import CliError, UsageError
 from core.cli.lookup import connection_named
 from core.domain import ImportProgress, ImportRun, ImportStatus
-from core.errors import LicenseDeskError
+from core.errors import ConnectionInUse, LicenseDeskError
 
 
 def register(commands: Any) -> None:
@@ -66,6 +66,9 @@ def run_imports(args: argparse.Namespace, controller: Any) -> int:
                     connection.id, on_progress=printer, incremental=args.incremental
                 )
             )
+        except ConnectionInUse as exc:
+            failed += 1  # another process or thread imports it; the others go ahead
+            print(f"error: {' '.join(exc.message.split())}", file=sys.stderr)
         except LicenseDeskError as exc:
             failed += _report_error(connection.name, exc)
     for handle in handles:
@@ -89,7 +92,7 @@ def report_run(run: ImportRun, label: str = "") -> bool:
     print(_summary(run) + label)
     for warning in run.warnings:
         print(f"warning: {run.connection_name}: {' '.join(warning.split())}", file=sys.stderr)
-    if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED):
+    if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED, ImportStatus.INTERRUPTED):
         error = " ".join(str(run.error).split())
         print(f"error: {run.connection_name}: {error}", file=sys.stderr)
         return True

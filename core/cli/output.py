@@ -10,6 +10,8 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, TextIO
 
+from core.domain import spreadsheet_safe
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -72,7 +74,7 @@ def emit(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(cols)
         for record in _chain(first, iterator):
-            writer.writerow([_cell(record.get(c)) for c in cols])
+            writer.writerow([spreadsheet_safe(_cell(record.get(c))) for c in cols])
             count += 1
         return count
     rows = [[_cell(r.get(c)) for c in cols] for r in _chain(first, iterator)]

@@ -42,6 +42,7 @@ from core.imports.parse import (
 )
 from core.imports.stager import StagingWorker
 from core.storage.db import Database, iso, utc_now
+from core.storage.files import PRIVATE_DIR, is_disk_full, storage_error
 from core.storage.repositories import ConnectionRepository, ImportRunRepository
 from core.storage.snapshots import CommitHook, SnapshotWriter
 
@@ -120,9 +121,14 @@ def run_import(
     except LicenseDeskError as exc:
         error, detail = exc.message, exc.detail or None
         log.warning("import of %s failed: %s", request.connection.name, exc.message)
-    except Exception as exc:  # a bug: record it, keep the previous data
-        log.exception("import of %s crashed", request.connection.name)
-        error, detail = "The import stopped on an unexpected error.", repr(exc)
+    except Exception as exc:  # the disk, or a bug: record it, keep the previous data
+        if isinstance(exc, sqlite3.Error) or is_disk_full(exc):
+            failure = storage_error(exc, db.path, doing="The import")
+            error, detail = failure.message, failure.detail
+            log.warning("import of %s failed: %s", request.connection.name, error)
+        else:
+            log.exception("import of %s crashed", request.connection.name)
+            error, detail = "The import stopped on an unexpected error.", repr(exc)
     finally:
         committed = status in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS)
         if stager is not None and committed:
@@ -135,18 +141,23 @@ def run_import(
             except Exception:
                 log.exception("could not discard the unfinished snapshot")
         writer.close()
-    with db.transaction(db.thread_connection()) as conn:
-        runs.finish(
-            conn,
-            run_id,
-            status=status,
-            counts=state.counts(),
-            warnings=state.warnings,
-            error=error,
-            error_detail=detail,
-            snapshot_id=writer.snapshot_id if committed else None,
-        )
-        run = runs.get(conn, run_id)
+    try:
+        with db.transaction(db.thread_connection()) as conn:
+            runs.finish(
+                conn,
+                run_id,
+                status=status,
+                counts=state.counts(),
+                warnings=state.warnings,
+                error=error,
+                error_detail=detail,
+                snapshot_id=writer.snapshot_id if committed else None,
+            )
+            run = runs.get(conn, run_id)
+    except sqlite3.Error as exc:
+        # Even the history row could not be written (a full disk): the next start marks it
+        # interrupted and removes the partial snapshot.
+        raise storage_error(exc, db.path, doing="The import") from None
     assert run is not None
     return run
 
@@ -389,7 +400,11 @@ class _Importer:
         concealed = self._report_settings_concealed()
         # Reports are streamed to files (owner-only folder) and read by the worker from there:
         # a report of a million users never sits in memory.
-        folder = tempfile.TemporaryDirectory(prefix="licensedesk-reports-")
+        # In the data folder, named by the run: a killed import's files go at the next start.
+        self.req.database.tmp_dir.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        folder = tempfile.TemporaryDirectory(
+            prefix=f"reports-run{self.state.run_id}-", dir=self.req.database.tmp_dir
+        )
         try:
             for index, (kind, template) in enumerate(REPORTS):
                 self.report("reports", index, len(REPORTS), f"Reading usage report {index + 1}/3")

@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import queue
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from core.errors import ImportCancelled, LicenseDeskError, MalformedResponseError
+from core.errors import ImportCancelled, LicenseDeskError, MalformedResponseError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,8 @@ class StagingWorker:
             _, cls, text, url, detail = message
             if cls == "MalformedResponseError":
                 raise MalformedResponseError(text, url=url, detail=detail)
+            if cls == "StorageError":
+                raise StorageError(text, detail=detail)
             raise LicenseDeskError(text, detail=detail)
         return True
 
@@ -268,8 +271,14 @@ class _Worker:
                 raise self.flush_error
         except LicenseDeskError as exc:
             self.fail(type(exc).__name__, exc.message, getattr(exc, "url", ""), exc.detail)
-        except Exception as exc:  # a bug: report it rather than hang the import
-            self.fail("Exception", "The import's worker failed.", "", repr(exc))
+        except Exception as exc:  # the disk, or a bug: report it rather than hang the import
+            from core.storage.files import is_disk_full, storage_error
+
+            if is_disk_full(exc) or isinstance(exc, sqlite3.Error):
+                failure = storage_error(exc, self.database_path, doing="The import")
+                self.fail("StorageError", failure.message, "", failure.detail)
+            else:
+                self.fail("Exception", "The import's worker failed.", "", repr(exc))
 
     def dispatch(self, name: str, args: tuple[Any, ...]) -> None:
         if name == "attach":

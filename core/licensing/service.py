@@ -288,8 +288,9 @@ class LicensingService:
         prepare_overlap(conn, self._catalog)
         for sid in missing:
             computed = compute_sku_stats(conn, sid, window)
-            with self._db.transaction(conn):
-                store_sku_stats(conn, sid, params, computed)
+            if not self._db.read_only:  # a read-only database is only read
+                with self._db.transaction(conn):
+                    store_sku_stats(conn, sid, params, computed)
             by_sku.update({(sid, sku_id): s for sku_id, s in computed.items()})
         result = (by_sku, saas_stats(conn, window))
         with self._lock:

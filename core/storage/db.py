@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from core.errors import StorageError
+from core.storage.files import (
+    PRIVATE_DIR,
+    create_private_file,
+    ensure_private_dir,
+    is_writable,
+    storage_error,
+    tighten,
+)
+from core.storage.locks import any_locked, is_locked
 from core.storage.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
-# An import still 'running' after this long was cut off by a crash.
-STALE_IMPORT_AGE = timedelta(hours=12)
+INTERRUPTED_ERROR = "The import was stopped before it finished (the process ended or was killed)."
+# Report folders of an import: tmp/reports-run<run id>-<random>.
+_REPORTS_DIR = re.compile(r"^reports-run(\d+)-")
 
 
 def utc_now() -> datetime:
@@ -37,23 +49,69 @@ def from_iso(text: str | None) -> datetime | None:
 class Database:
     """Owns the file path and hands out connections; never shares one across threads."""
 
-    def __init__(self, path: Path, *, backups_dir: Path | None = None) -> None:
+    def __init__(
+        self, path: Path, *, backups_dir: Path | None = None, read_only: bool | None = None
+    ) -> None:
+        """`read_only` None: read-only when the file exists and its file, folder or mount
+        cannot be written (reading commands then still work: no migration, no WAL writes)."""
         self.path = path
         self.backups_dir = backups_dir or path.parent / "backups"
+        self.read_only = (
+            read_only if read_only is not None else path.exists() and not is_writable(path)
+        )
         self._local = threading.local()
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.path.parent / "locks"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Owner-only scratch space of imports (usage reports), cleaned at start."""
+        return self.path.parent / "tmp"
 
     def connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
         """A new connection (caller closes it). Autocommit off; use `transaction()`."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=check_same_thread
-        )
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
+        try:
+            if self.read_only:
+                return self._connect_read_only(check_same_thread)
+            ensure_private_dir(self.path.parent)
+            create_private_file(self.path)  # before SQLite: -wal and -shm take its mode
+            conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=check_same_thread
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(exc, self.path) from None
         return conn
+
+    def _connect_read_only(self, check_same_thread: bool) -> sqlite3.Connection:
+        # mode=ro reads the WAL too; where the -shm cannot be made (read-only folder or
+        # mount), `immutable` reads the file alone, which a cleanly closed database is.
+        last: sqlite3.Error | None = None
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?{flags}",
+                uri=True,
+                timeout=30.0,
+                isolation_level=None,
+                check_same_thread=check_same_thread,
+            )
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error as exc:
+                conn.close()
+                last = exc
+                continue
+            conn.row_factory = sqlite3.Row  # not query_only: reads fill temporary tables
+            conn.execute("PRAGMA busy_timeout=30000")
+            return conn
+        assert last is not None
+        raise last
 
     def thread_connection(self) -> sqlite3.Connection:
         """This thread's long-lived connection (for readers and short writes)."""
@@ -86,7 +144,26 @@ class Database:
         return int(self.thread_connection().execute("PRAGMA user_version").fetchone()[0])
 
     def migrate(self) -> int:
-        """Bring the schema to the newest version; back the file up before migrating it."""
+        """Bring the schema to the newest version; back the file up before migrating it; clean
+        up after imports that were killed. A read-only database is only checked."""
+        try:
+            if self.read_only:
+                return self._check_read_only()
+            return self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(exc, self.path) from None
+
+    def _check_read_only(self) -> int:
+        version = self.schema_version()
+        if version != len(MIGRATIONS):
+            raise StorageError(
+                f"The database {self.path} is read-only and needs an upgrade (schema {version} "
+                f"of {len(MIGRATIONS)}): open it once with write access.",
+                detail=str(self.path),
+            )
+        return version
+
+    def _migrate(self) -> int:
         conn = self.thread_connection()
         version = self.schema_version()
         if version > len(MIGRATIONS):
@@ -114,13 +191,15 @@ class Database:
                 ) from exc
             log.info("database migrated to schema %d", target)
             version = target
-        self._drop_unfinished_snapshots(conn)
+        self.recover_interrupted_imports(conn)
         return version
 
     def _backup(self, conn: sqlite3.Connection, version: int) -> Path:
-        self.backups_dir.mkdir(parents=True, exist_ok=True)
+        self.backups_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        tighten(self.backups_dir, PRIVATE_DIR)
         stamp = utc_now().strftime("%Y%m%dT%H%M%S")
         target = self.backups_dir / f"{self.path.stem}-schema{version}-{stamp}.sqlite3"
+        create_private_file(target)
         dest = sqlite3.connect(target)
         try:
             conn.backup(dest)
@@ -129,16 +208,68 @@ class Database:
         log.info("database backed up to %s before migration", target)
         return target
 
-    def _drop_unfinished_snapshots(self, conn: sqlite3.Connection) -> None:
-        # A crash mid-import leaves a 'building' snapshot; it was never visible, drop it. Only
-        # old ones: another process (the CLI beside the window) may be importing right now.
-        cutoff = iso(utc_now() - STALE_IMPORT_AGE)
-        with self.transaction(conn):
-            conn.execute(
-                "DELETE FROM snapshots WHERE state = 'building' AND created_at < ?", (cutoff,)
+    def recover_interrupted_imports(self, conn: sqlite3.Connection | None = None) -> int:
+        """Clean up after imports that are not running any more (killed, power cut): their
+        'running' history rows become 'interrupted', their partial snapshots and report files
+        go, and the file shrinks back. An import whose lock is held is running (this process,
+        or the CLI beside the window) and is left alone. Returns the runs marked."""
+        conn = conn or self.thread_connection()
+        locks = self.locks_dir
+        runs = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT id, connection_id FROM import_runs WHERE status = 'running'"
             )
-            conn.execute(
-                "UPDATE import_runs SET status = 'failed', error = 'The app stopped during "
-                "this import.' WHERE status = 'running' AND started_at < ?",
-                (cutoff,),
+            if r[1] is None or not is_locked(locks, int(r[1]))
+        ]
+        snapshots = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT id, connection_id FROM snapshots WHERE state = 'building'"
             )
+            if not is_locked(locks, int(r[1]))
+        ]
+        if runs or snapshots:
+            with self.transaction(conn):
+                conn.executemany(
+                    "UPDATE import_runs SET status = 'interrupted', ended_at = ?, error = ? "
+                    "WHERE id = ? AND status = 'running'",
+                    [(iso(utc_now()), INTERRUPTED_ERROR, run_id) for run_id in runs],
+                )
+                conn.executemany(
+                    "DELETE FROM snapshots WHERE id = ? AND state = 'building'",
+                    [(sid,) for sid in snapshots],
+                )
+            log.warning(
+                "cleaned up after %d interrupted import(s), %d partial snapshot(s)",
+                len(runs),
+                len(snapshots),
+            )
+        self._remove_stale_report_files(conn)
+        if snapshots:
+            self._shrink(conn)
+        return len(runs)
+
+    def _remove_stale_report_files(self, conn: sqlite3.Connection) -> None:
+        if not self.tmp_dir.is_dir():
+            return
+        running = {
+            int(r[0]) for r in conn.execute("SELECT id FROM import_runs WHERE status = 'running'")
+        }
+        for entry in self.tmp_dir.iterdir():
+            match = _REPORTS_DIR.match(entry.name)
+            if match and int(match.group(1)) not in running:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def _shrink(self, conn: sqlite3.Connection) -> None:
+        """Give the pages of removed partial snapshots back to the file system. VACUUM
+        rewrites the file, so only while no import of any process is writing."""
+        if any_locked(self.locks_dir):
+            log.info("not compacting the database: an import is running")
+            return
+        free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+        if free == 0:
+            return
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        log.info("database compacted (%d free pages returned)", free)

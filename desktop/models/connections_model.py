@@ -47,12 +47,14 @@ STATUS_TEXT = {
     ImportStatus.SUCCEEDED_WITH_WARNINGS: "Succeeded with warnings",
     ImportStatus.FAILED: "Failed",
     ImportStatus.CANCELLED: "Cancelled",
+    ImportStatus.INTERRUPTED: "Interrupted",
 }
 STATUS_ICON = {
     ImportStatus.SUCCEEDED: "ok",
     ImportStatus.SUCCEEDED_WITH_WARNINGS: "warning",
     ImportStatus.FAILED: "error",
     ImportStatus.CANCELLED: "cancel",
+    ImportStatus.INTERRUPTED: "error",
     ImportStatus.RUNNING: "import",
 }
 

@@ -33,6 +33,7 @@ def run_summary(run: ImportRun) -> tuple[str, str, str]:
     lines += [f"Warning: {html.escape(w)}" for w in run.warnings]
     level = {
         ImportStatus.FAILED: "error",
+        ImportStatus.INTERRUPTED: "error",
         ImportStatus.SUCCEEDED_WITH_WARNINGS: "warning",
         ImportStatus.SUCCEEDED: "ok",
     }.get(run.status, "info")

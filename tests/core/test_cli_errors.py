@@ -136,7 +136,7 @@ def test_import_all_reports_every_connection_when_some_cannot_run(
     def start_import(connection_id: int, **_: object) -> SimpleNamespace:
         name = controller.get_connection(connection_id).name
         if name == "First":
-            raise ConnectionInUse("“First” is already importing.")
+            raise ConnectionInUse("First is already being imported (started 12:03 by pid 42).")
         if name == "Second":
             future: Future[ImportRun] = Future()
             future.set_exception(AuthError("The tenant was not found in this cloud."))
@@ -149,7 +149,7 @@ def test_import_all_reports_every_connection_when_some_cannot_run(
     assert cli(controller, "import", "--all", "--quiet") == 1
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [
-        "error: First: “First” is already importing.",
+        "error: First is already being imported (started 12:03 by pid 42).",  # names it
         "error: Second: The tenant was not found in this cloud.",
     ]
     assert captured.out.startswith("Third: succeeded")

@@ -33,7 +33,7 @@ def test_same_connection_never_runs_twice_but_tenants_run_in_parallel(controller
     one = controller.start_import(first.id, on_progress=hold)
     two = controller.start_import(second.id, on_progress=hold)
     assert both_running.wait(10), "the two tenants did not import at the same time"
-    with pytest.raises(ConnectionInUse, match="already importing"):
+    with pytest.raises(ConnectionInUse, match="already being imported"):
         controller.start_import(first.id)
     gate.set()
     assert one.future.result(30).status is ImportStatus.SUCCEEDED
