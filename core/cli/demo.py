@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.cli.imports import report_run
+from core.cli.imports import report_run, result_of
 
 
 def register(commands: Any) -> None:
@@ -18,7 +18,7 @@ def register(commands: Any) -> None:
 def run_demo(args: argparse.Namespace, controller: Any) -> int:
     connections = controller.add_demo_connections(start_imports=False)
     handles = [controller.start_import(c.id) for c in connections]
-    failed = sum(report_run(handle.future.result(), "  [simulated]") for handle in handles)
+    failed = sum(report_run(result_of(handle.future), "  [simulated]") for handle in handles)
     if not controller.saas.config().configured:
         # The simulated Flexera One organization of the demo tenants, left disabled:
         # `saas-management enable` then shows the connector retiring the Office 365 licenses.

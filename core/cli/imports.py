@@ -7,6 +7,8 @@ import argparse
 import sys
 import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any
 
 from core.cli import CliError, UsageError
@@ -73,12 +75,23 @@ def run_imports(args: argparse.Namespace, controller: Any) -> int:
             failed += _report_error(connection.name, exc)
     for handle in handles:
         try:
-            run: ImportRun = handle.future.result()
+            run: ImportRun = result_of(handle.future)
         except LicenseDeskError as exc:
             failed += _report_error(handle.connection_name, exc)
         else:
             failed += report_run(run)
     return 1 if failed else 0
+
+
+def result_of(future: Future[ImportRun]) -> ImportRun:
+    """The run, waited for in short slices: a signal (Ctrl-C, SIGTERM) may be delivered to any
+    thread, and the main thread only runs its handler once it wakes, so an endless wait here
+    would let a cancelled import run on to its end."""
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except FuturesTimeout:
+            continue
 
 
 def _report_error(name: str, exc: LicenseDeskError) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -197,10 +198,20 @@ class _Importer:
         self.graph.tokens.get_token()
         self.cancel.raise_if_cancelled()
         tenant_id, tenant_name = self.organization()
-        self.skus()
-        self.subscriptions()
-        sign_in = self.users()
-        reports_imported, concealed, refresh_date = self.usage()
+        # The usage reports download while the users page in: independent requests need not
+        # wait for each other (the report budget and Graph's throttling still apply).
+        downloads = self.start_usage_downloads()
+        try:
+            self.skus()
+            self.subscriptions()
+            sign_in = self.users()
+            reports_imported, concealed, refresh_date = self.usage(downloads)
+        except BaseException:
+            if downloads is not None:
+                downloads.close(abort=True)
+            raise
+        if downloads is not None:
+            downloads.close()
         self.count_users()
         self.cancel.raise_if_cancelled()
         self.writer.set_usage_meta(
@@ -389,28 +400,35 @@ class _Importer:
         self.stager.flush_users()
         self._users_staged = True
 
-    def usage(self) -> tuple[bool, bool, str | None]:
-        """Report settings and the three reports -> (imported, concealed, refresh date)."""
+    def start_usage_downloads(self) -> _UsageDownloads | None:
+        """Start reading the report settings and the three reports on a thread of their own;
+        None where the reports are not available."""
         if not self.req.reports_available:
+            return None
+        # Reports are streamed to files (owner-only folder) and read by the worker from there:
+        # a report of a million users never sits in memory. In the data folder, named by the
+        # run: a killed import's files go at the next start.
+        self.req.database.tmp_dir.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        folder = tempfile.TemporaryDirectory(
+            prefix=f"reports-run{self.state.run_id}-", dir=self.req.database.tmp_dir
+        )
+        downloads = _UsageDownloads(self, Path(folder.name), folder.cleanup)
+        downloads.start()
+        return downloads
+
+    def usage(self, downloads: _UsageDownloads | None) -> tuple[bool, bool, str | None]:
+        """Report settings and the three reports -> (imported, concealed, refresh date)."""
+        if downloads is None:
             self.state.warnings.append(
                 "Usage reports are not available in this cloud through Microsoft Graph v1.0; "
                 "turn on beta reports in the connection to read them. Usage is unknown."
             )
             return False, False, None
-        concealed = self._report_settings_concealed()
-        # Reports are streamed to files (owner-only folder) and read by the worker from there:
-        # a report of a million users never sits in memory.
-        # In the data folder, named by the run: a killed import's files go at the next start.
-        self.req.database.tmp_dir.mkdir(mode=PRIVATE_DIR, exist_ok=True)
-        folder = tempfile.TemporaryDirectory(
-            prefix=f"reports-run{self.state.run_id}-", dir=self.req.database.tmp_dir
-        )
+        self.report("reports", 0, len(REPORTS), "Reading the usage reports")
         try:
-            for index, (kind, template) in enumerate(REPORTS):
+            concealed = downloads.wait_settings()
+            for index, (kind, path, url) in enumerate(downloads.files()):
                 self.report("reports", index, len(REPORTS), f"Reading usage report {index + 1}/3")
-                function = template.format(period=self.connection.usage_period.value)
-                path = Path(folder.name) / f"{kind}.csv"
-                url = self.graph.download_report(function, path)
                 self.stager.report(kind, path, url)
                 self.cancel.raise_if_cancelled()
             self.stager.flush_usage()
@@ -427,10 +445,9 @@ class _Importer:
                 else exc.message
             )
             self.state.warnings.append(f"Usage reports were not read: {why}")
-            return False, concealed, None
+            return False, downloads.concealed, None
         finally:
             self.stager.sync()  # the worker is done with the files before they go
-            folder.cleanup()
         self.state.report_rows = sum(r["rows"] for r in stats.values())
         refresh_date = max(
             (r["refresh_date"] for r in stats.values() if r["refresh_date"]), default=None
@@ -445,22 +462,86 @@ class _Importer:
             )
         return True, concealed, refresh_date
 
-    def _report_settings_concealed(self) -> bool:
-        # /admin/reportSettings lives beside the reports: v1.0 in the Global cloud only, /beta
-        # elsewhere. It is optional: whatever goes wrong, concealment is still detected from
-        # the report rows.
+    def report_settings_concealed(self) -> tuple[bool, str | None]:
+        """Whether the tenant conceals names, and the warning to give when that is unknown.
+
+        /admin/reportSettings lives beside the reports: v1.0 in the Global cloud only, /beta
+        elsewhere. It is optional: whatever goes wrong, concealment is still detected from
+        the report rows."""
         url = self.graph.report_api_url("/admin/reportSettings")
         try:
             body = self.graph.get_json(url)
         except PermissionMissingError:
-            return False  # without ReportSettings.Read.All, as documented: no warning
+            return False, None  # without ReportSettings.Read.All, as documented: no warning
         except ImportCancelled:
             raise
         except LicenseDeskError as exc:
-            self.state.warnings.append(
+            return False, (
                 f"The report settings were not read ({exc.message}); concealed names are "
                 "detected from the report rows instead."
             )
-            return False
         settings = body.get("value", body) if isinstance(body.get("value"), dict) else body
-        return bool(settings.get("displayConcealedNames"))
+        return bool(settings.get("displayConcealedNames")), None
+
+
+class _UsageDownloads:
+    """The report settings and the three usage reports, read on a thread of their own while
+    the users page in. Only the downloads run there: the files go to the staging worker from
+    the import's own thread, in order, once the users are staged. A failure is kept and raised
+    in the import's thread when it asks for the results."""
+
+    def __init__(self, importer: _Importer, folder: Path, cleanup: Callable[[], None]) -> None:
+        self._importer = importer
+        self._folder = folder
+        self._cleanup = cleanup
+        self._settings_ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"reports-{importer.connection.id}", daemon=True
+        )
+        self._done: list[tuple[str, Path, str]] = []
+        self._failure: BaseException | None = None
+        self._warning: str | None = None
+        self.concealed = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        importer = self._importer
+        try:
+            self.concealed, self._warning = importer.report_settings_concealed()
+            self._settings_ready.set()
+            for kind, template in REPORTS:
+                function = template.format(period=importer.connection.usage_period.value)
+                path = self._folder / f"{kind}.csv"
+                url = importer.graph.download_report(function, path)
+                self._done.append((kind, path, url))
+        except BaseException as exc:  # noqa: BLE001 (raised again in the import's thread)
+            self._failure = exc
+        finally:
+            self._settings_ready.set()
+
+    def wait_settings(self) -> bool:
+        """Whether names are concealed; the settings' warning goes to the import's list."""
+        self._settings_ready.wait()
+        if self._warning is not None:
+            self._importer.state.warnings.append(self._warning)
+            self._warning = None
+        return self.concealed
+
+    def files(self) -> list[tuple[str, Path, str]]:
+        """(kind, file, report URL) of the three reports, once all are downloaded."""
+        while self._thread.is_alive():
+            self._thread.join(0.1)
+            self._importer.cancel.raise_if_cancelled()
+        if self._failure is not None:
+            raise self._failure
+        return list(self._done)
+
+    def close(self, *, abort: bool = False) -> None:
+        """Wait for the thread, then drop the files. With `abort` (the import failed), the
+        downloads are cancelled first: the import is over, whatever they would bring."""
+        if abort and self._thread.is_alive():
+            self._importer.cancel.cancel()
+        self._thread.join()
+        self._cleanup()

@@ -165,3 +165,17 @@ def test_incremental_import_after_mutations_equals_a_full_import(database, tmp_p
     filtered = [e for e in delta_calls if "filter=" in e.url]
     assert all(e in filtered or "/users/delta" in e.url for e in delta_calls)
     assert 1 <= len(filtered) <= 40 // 15 + 1
+
+
+def test_the_reports_download_while_the_users_page_in(database) -> None:
+    """Independent downloads do not wait for each other: with a small latency per request,
+    report requests reach Graph before the last user page has been asked for."""
+    profile = "size:3000:5"  # six pages of users
+    model = TenantModel(profile_spec(profile))
+    sim = Simulator([model], knobs=Knobs(latency_s=0.05))
+    run = import_with(sim, database, make_connection(database, profile))
+    assert_matches_truth(run, model, database)
+    endpoints = [entry.endpoint for entry in sim.log]
+    last_users_page = max(i for i, e in enumerate(endpoints) if e == "users")
+    first_report = min(i for i, e in enumerate(endpoints) if e.startswith("report:"))
+    assert first_report < last_users_page, endpoints
