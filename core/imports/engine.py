@@ -9,6 +9,7 @@ a snapshot that did not become current is discarded, so the previous data stays 
 from __future__ import annotations
 
 import logging
+import queue
 import sqlite3
 import tempfile
 import threading
@@ -182,6 +183,7 @@ class _Importer:
         self._progress = progress
         self.connection = request.connection
         self._users_staged = False  # full read: counts come from the worker at the end
+        self._downloads: _UsageDownloads | None = None
         self._last = ImportProgress(self.connection.id, "token", 0, None, "")
         self.graph.on_wait = self._waiting
 
@@ -200,7 +202,7 @@ class _Importer:
         tenant_id, tenant_name = self.organization()
         # The usage reports download while the users page in: independent requests need not
         # wait for each other (the report budget and Graph's throttling still apply).
-        downloads = self.start_usage_downloads()
+        downloads = self._downloads = self.start_usage_downloads()
         try:
             self.skus()
             self.subscriptions()
@@ -395,6 +397,7 @@ class _Importer:
             done = self.stager.users_page(page.body, page.url)
             self.report("users", done, None, f"Read {done:,} users")
             self.cancel.raise_if_cancelled()
+            self._hand_over_reports()
         # The worker moves the staged users into the snapshot while the reports download;
         # `count_users` waits for it.
         self.stager.flush_users()
@@ -416,6 +419,13 @@ class _Importer:
         downloads.start()
         return downloads
 
+    def _hand_over_reports(self) -> None:
+        """Give the worker the reports downloaded so far: it stages them between user pages,
+        while it would otherwise wait for the next page."""
+        if self._downloads is not None:
+            for kind, path, url in self._downloads.take_ready():
+                self.stager.report(kind, path, url)
+
     def usage(self, downloads: _UsageDownloads | None) -> tuple[bool, bool, str | None]:
         """Report settings and the three reports -> (imported, concealed, refresh date)."""
         if downloads is None:
@@ -427,10 +437,9 @@ class _Importer:
         self.report("reports", 0, len(REPORTS), "Reading the usage reports")
         try:
             concealed = downloads.wait_settings()
-            for index, (kind, path, url) in enumerate(downloads.files()):
-                self.report("reports", index, len(REPORTS), f"Reading usage report {index + 1}/3")
-                self.stager.report(kind, path, url)
-                self.cancel.raise_if_cancelled()
+            downloads.wait()
+            self._hand_over_reports()
+            self.report("reports", len(REPORTS), len(REPORTS), "Reading the usage reports")
             self.stager.flush_usage()
             stats = self.stager.sync()["reports"]
         except (PermissionMissingError, ThrottledError) as exc:
@@ -498,7 +507,7 @@ class _UsageDownloads:
         self._thread = threading.Thread(
             target=self._run, name=f"reports-{importer.connection.id}", daemon=True
         )
-        self._done: list[tuple[str, Path, str]] = []
+        self._ready: queue.SimpleQueue[tuple[str, Path, str]] = queue.SimpleQueue()
         self._failure: BaseException | None = None
         self._warning: str | None = None
         self.concealed = False
@@ -515,7 +524,7 @@ class _UsageDownloads:
                 function = template.format(period=importer.connection.usage_period.value)
                 path = self._folder / f"{kind}.csv"
                 url = importer.graph.download_report(function, path)
-                self._done.append((kind, path, url))
+                self._ready.put((kind, path, url))
         except BaseException as exc:  # noqa: BLE001 (raised again in the import's thread)
             self._failure = exc
         finally:
@@ -529,14 +538,20 @@ class _UsageDownloads:
             self._warning = None
         return self.concealed
 
-    def files(self) -> list[tuple[str, Path, str]]:
-        """(kind, file, report URL) of the three reports, once all are downloaded."""
+    def take_ready(self) -> list[tuple[str, Path, str]]:
+        """(kind, file, report URL) of the reports downloaded since the last call, in order."""
+        ready = []
+        while not self._ready.empty():
+            ready.append(self._ready.get_nowait())
+        return ready
+
+    def wait(self) -> None:
+        """Until all three are downloaded; raises what stopped the downloads."""
         while self._thread.is_alive():
             self._thread.join(0.1)
             self._importer.cancel.raise_if_cancelled()
         if self._failure is not None:
             raise self._failure
-        return list(self._done)
 
     def close(self, *, abort: bool = False) -> None:
         """Wait for the thread, then drop the files. With `abort` (the import failed), the
