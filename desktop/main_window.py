@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QSize, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SCHEDULE_CHECK_MS = 60_000
 CLOSE_TIMEOUT_S = 10.0
+DEFAULT_SIZE = QSize(1280, 800)  # every label fits at this size (spec §8)
 
 
 class MainWindow(QMainWindow):
@@ -84,7 +85,7 @@ class MainWindow(QMainWindow):
         self._schedule.timeout.connect(self._on_schedule_tick)
         self._restore_layout()
         if not layout.restore_window(self):
-            self.resize(1280, 820)
+            self.resize(DEFAULT_SIZE)
 
     def _data_tabs(self) -> list[QWidget]:
         return [self.overview, self.licenses, self.users, self.inventory, self.history,
@@ -148,6 +149,9 @@ class MainWindow(QMainWindow):
         self.licenses.licenses_changed.connect(self._on_data_changed)
         self.settings_tab.data_changed.connect(self._on_data_changed)
         self.overview.warning_activated.connect(self._on_warning_activated)
+        for panel in self._all_panels():
+            panel.enable_export()
+            panel.export_requested.connect(self._on_panel_export_requested)
 
     # Loading, lazily: a tab reads its data when it is shown and something changed
 
@@ -256,6 +260,14 @@ class MainWindow(QMainWindow):
         self.exporter.export(panel, self.tabs.tabText(self.tabs.currentIndex()))
 
     @Slot()
+    def _on_panel_export_requested(self) -> None:
+        panel = self.sender()
+        if isinstance(panel, TablePanel):
+            tab = next((t for t in self._data_tabs() if t.isAncestorOf(panel)), None)
+            title = self.tabs.tabText(self.tabs.indexOf(tab)) if tab is not None else ""
+            self.exporter.export(panel, title)
+
+    @Slot()
     def _on_find(self) -> None:
         panel = self.current_panel()
         if panel is not None:
@@ -286,7 +298,8 @@ class MainWindow(QMainWindow):
 
     def _restore_layout(self) -> None:
         for panel in self._all_panels():
-            self._layout.restore_header(panel.name, panel.view.horizontalHeader())
+            if self._layout.restore_header(panel.name, panel.view.horizontalHeader()):
+                panel.reapply_sort()  # the restored arrow, and rows in its order
 
     def _save_layout(self) -> None:
         self._layout.save_window(self)

@@ -59,6 +59,10 @@ def tenant_label(row: OverviewTotals) -> str:
     return row.key
 
 
+def is_total(row: OverviewTotals) -> bool:
+    return row.key == TOTAL_KEY
+
+
 class TotalsModel(RowTableModel[OverviewTotals]):
     """One row per tenant (connection) and the total row last, in bold."""
 
@@ -93,7 +97,7 @@ class TotalsModel(RowTableModel[OverviewTotals]):
         return None
 
     def font(self, row: OverviewTotals, column: int) -> QFont | None:
-        return bold_font() if row.key == TOTAL_KEY else None
+        return bold_font() if is_total(row) else None
 
     def foreground(self, row: OverviewTotals, column: int) -> QColor | None:
         if column == TotalsColumn.SHORTFALL and row.shortfall:

@@ -26,7 +26,7 @@ WARNING_HEADERS = {
     WarningColumn.KIND: "About",
     WarningColumn.MESSAGE: "What to do",
 }
-SEVERITY_RANK = {"error": 0, "warning": 1}
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 class WarningsModel(RowTableModel[ActionWarning]):
@@ -47,7 +47,7 @@ class WarningsModel(RowTableModel[ActionWarning]):
 
     def sort_value(self, row: ActionWarning, column: int) -> Any:
         if column == WarningColumn.SEVERITY:
-            return SEVERITY_RANK.get(row.severity, 2)
+            return SEVERITY_RANK.get(row.severity, len(SEVERITY_RANK))
         return self.display(row, column).casefold()
 
     def decoration(self, row: ActionWarning, column: int) -> QIcon | None:

@@ -46,7 +46,12 @@ class HistoryTab(QWidget):
         self.model = HistoryModel(self)
         proxy = SearchProxyModel(self)
         proxy.setSourceModel(self.model)
-        self.panel = TablePanel("history", proxy, placeholder="Search runs")
+        self.panel = TablePanel(
+            "history",
+            proxy,
+            placeholder="Search runs",
+            sort=(HistoryColumn.STARTED, Qt.SortOrder.DescendingOrder),
+        )
         self.panel.set_column_widths(
             {
                 HistoryColumn.STARTED: 130,
@@ -56,9 +61,6 @@ class HistoryTab(QWidget):
                 HistoryColumn.SKUS: 60,
                 HistoryColumn.LICENSED_USERS: 115,
             }
-        )
-        self.panel.view.horizontalHeader().setSortIndicator(
-            HistoryColumn.STARTED, Qt.SortOrder.DescendingOrder
         )
         self.detail = InlineMessage(self)
         self.panel.selection_changed.connect(self._on_selection_changed)

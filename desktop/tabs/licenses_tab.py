@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QPushButton, QVBoxLayout, QWidget
 
 from core.domain import LicenseRow
@@ -16,6 +16,9 @@ from desktop.widgets.table_panel import TablePanel
 
 if TYPE_CHECKING:
     from core.controller import Controller
+
+
+ASC = Qt.SortOrder.AscendingOrder
 
 
 def _not_retired(row: LicenseRow) -> bool:
@@ -34,7 +37,11 @@ class LicensesTab(QWidget):
         self.model = LicensesModel(self)
         self.proxy = SearchProxyModel(self)
         self.proxy.setSourceModel(self.model)
-        self.panel = TablePanel("licenses", self.proxy, placeholder="Search licenses")
+        # Grouped by tenant (the sort is stable: products stay in order within each tenant),
+        # under the Tenant arrow.
+        self.panel = TablePanel(
+            "licenses", self.proxy, placeholder="Search licenses", sort=(LicenseColumn.TENANT, ASC)
+        )
         self.panel.set_column_widths(
             {LicenseColumn.PRODUCT: 220, LicenseColumn.SKU: 140, LicenseColumn.TENANT: 90,
              LicenseColumn.SOURCE: 115, LicenseColumn.STATUS: 80,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from core.domain import ActionWarning, Overview, OverviewTotals, usage_unknown_note
 from desktop import formatting
-from desktop.models.overview_model import TotalsColumn, TotalsModel
+from desktop.models.overview_model import TotalsColumn, TotalsModel, is_total
 from desktop.models.proxy import SearchProxyModel
 from desktop.models.warnings_model import WarningColumn, WarningsModel
 from desktop.widgets.bar_chart import BarChart, BarGroup
@@ -84,6 +84,7 @@ class OverviewTab(QWidget):
         self.totals_model = TotalsModel(self)
         totals_proxy = SearchProxyModel(self)
         totals_proxy.setSourceModel(self.totals_model)
+        totals_proxy.set_pinned(is_total)
         self.totals = TablePanel("overview-tenants", totals_proxy, placeholder="Search tenants")
         self.totals.set_column_widths(
             {TotalsColumn.TENANT: 165, TotalsColumn.LICENSES: 75, TotalsColumn.ENTITLED: 75,
