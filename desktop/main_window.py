@@ -146,8 +146,10 @@ class MainWindow(QMainWindow):
         self.runner.cancelled.connect(self._on_import_cancelled)
         self.runner.running_changed.connect(self._on_running_changed)
         self.inventory.connections_changed.connect(self._on_data_changed)
+        self.inventory.connections_changed.connect(self._on_underlying_changed)
         self.licenses.licenses_changed.connect(self._on_data_changed)
         self.settings_tab.data_changed.connect(self._on_data_changed)
+        self.settings_tab.data_changed.connect(self._on_underlying_changed)
         self.overview.warning_activated.connect(self._on_warning_activated)
         for panel in self._all_panels():
             panel.enable_export()
@@ -189,6 +191,12 @@ class MainWindow(QMainWindow):
     def _on_data_changed(self) -> None:
         self._stale = set(self._data_tabs()) - {self.tabs.currentWidget()}
 
+    @Slot()
+    def _on_underlying_changed(self) -> None:
+        """Licenses or connections changed: open dialogs show what they are now."""
+        self.licenses.refresh_dialogs()
+        self.inventory.check_dialog()
+
     # Imports
 
     def add_demo(self) -> None:
@@ -202,6 +210,7 @@ class MainWindow(QMainWindow):
             f"{run.counts.skus:,} SKUs ({run.status.value})."
         )
         self.mark_stale()
+        self._on_underlying_changed()
 
     @Slot(int, str, str)
     def _on_import_failed(self, connection_id: int, message: str, _detail: str) -> None:

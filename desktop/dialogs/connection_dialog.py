@@ -68,9 +68,13 @@ class ConnectionDialog(QDialog):
         draft: ConnectionDraft | None = None,
         editing_id: int | None = None,
         browse: Callable[[str], str | None] | None = None,
+        confirm_discard: Callable[[], bool] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`confirm_discard` asks the user whether to drop the changes typed in (Cancel,
+        Escape or closing a changed form); without it the changes are dropped."""
         super().__init__(parent)
+        self._confirm_discard = confirm_discard
         self._controller = controller
         self._jobs = jobs
         self.editing_id = editing_id
@@ -87,6 +91,11 @@ class ConnectionDialog(QDialog):
         self.form = ConnectionForm(version, editing=editing_id is not None, browse=browse)
         self._build(draft)
         self.form.load(draft or ConnectionDraft(name=""))
+        # What the dialog opened with: the stored connection (to notice changes made
+        # elsewhere) and the form's first draft (to ask before discarding edits).
+        self._stored = draft
+        self._initial = self.form.draft()
+        self._gone = False
         self.form.changed.connect(self._on_form_changed)
         self._code_received.connect(self._on_code_received, Qt.ConnectionType.QueuedConnection)
         self._validate()
@@ -161,13 +170,17 @@ class ConnectionDialog(QDialog):
         hidden = self.form.show_errors(self.errors, reveal_all=self._revealed)
         if self._auth_error is not None and self.form.is_visible_field(self._auth_error[0]):
             self.form.rows[self._auth_error[0]].set_message(self._auth_error[1], show=True)
-        self.ok_button.setEnabled(not self.errors)
+        self.ok_button.setEnabled(not self.errors and not self._gone)
         self._update_summary(hidden)
         self._update_actions(draft)
 
     def _update_summary(self, hidden: dict[str, str]) -> None:
+        touched = any(self.form.rows[name].touched for name in self.form.visible_fields())
         if not self.errors:
             self.summary.clear()
+        elif not touched and not self._revealed:
+            # Nothing typed yet: no alarm, only what to do.
+            self.summary.setText("Fill in the fields marked * to continue.")
         elif hidden and self._revealed:
             self.summary.setText(html.escape(" ".join(hidden.values())))
         elif self._revealed:
@@ -190,7 +203,8 @@ class ConnectionDialog(QDialog):
     @Slot()
     def _on_form_changed(self) -> None:
         self._auth_error = None
-        self.save_error.clear()
+        if not self._gone:
+            self.save_error.clear()
         self._validate()
 
     @Slot(str)
@@ -202,12 +216,34 @@ class ConnectionDialog(QDialog):
         self.form.touch_all()
         self._validate()
 
+    # The connection underneath
+
+    def notice_stored(self, current: ConnectionDraft | None) -> None:
+        """The stored connection as it is now (None: deleted) while this dialog edits it."""
+        if self.editing_id is None:
+            return
+        if current is None:
+            self._gone = True
+            self.ok_button.setEnabled(False)
+            self.save_error.show_message(
+                "error",
+                "This connection was deleted while you were editing it; there is nothing left "
+                "to save. Close the dialog, or create it again with New.",
+            )
+        elif current != self._stored:
+            self._stored = current
+            self.save_error.show_message(
+                "warning",
+                "This connection was changed elsewhere (another window or the command line) "
+                "since you opened it. OK saves what this form shows, replacing those changes.",
+            )
+
     # OK and saving
 
     @Slot()
     def _on_ok_clicked(self) -> None:
         self._reveal()
-        if self.errors:
+        if self.errors or self._gone:
             return
         self.result_draft = self.form.draft()
         self.submitted.emit(self.result_draft)
@@ -357,7 +393,18 @@ class ConnectionDialog(QDialog):
         self.cancel_sign_in_button.setText("Cancel sign-in")
         self._update_actions(self.form.draft())
 
+    def has_changes(self) -> bool:
+        return self.form.draft() != self._initial
+
     def reject(self) -> None:
+        """Cancel, Escape and the close button: ask first when the form was changed."""
+        if (
+            self.result() != QDialog.DialogCode.Accepted
+            and self.has_changes()
+            and self._confirm_discard is not None
+            and not self._confirm_discard()
+        ):
+            return
         if self.sign_in_job is not None and self.sign_in_job.running:
             self.sign_in_job.cancel()
         super().reject()

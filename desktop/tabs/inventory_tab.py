@@ -130,6 +130,7 @@ class InventoryTab(QWidget):
         self.welcome.setVisible(not connections)
         self._update_live()
         self._update_buttons()
+        self.check_dialog()
 
     def selected(self) -> list[Connection]:
         return [row for row in self.panel.selected_rows() if isinstance(row, Connection)]
@@ -160,11 +161,30 @@ class InventoryTab(QWidget):
             draft=draft,
             editing_id=editing_id,
             browse=self._browse_certificate,
+            confirm_discard=self._confirm_discard,
             parent=self,
         )
         self.dialog.submitted.connect(self._on_dialog_submitted)
         self.dialog.open()
         return self.dialog
+
+    def check_dialog(self) -> None:
+        """Tell an open Edit dialog when its connection changed or was deleted meanwhile."""
+        dialog = self.dialog
+        if dialog is None or dialog.editing_id is None or not dialog.isVisible():
+            return
+        try:
+            current = self._controller.draft_for_edit(dialog.editing_id)
+        except LicenseDeskError:
+            current = None
+        dialog.notice_stored(current)
+
+    def _confirm_discard(self) -> bool:
+        return self._notifier.confirm(
+            "Discard changes",
+            "Close the connection dialog and discard the changes you made?",
+            ok_text="Discard changes",
+        )
 
     def _browse_certificate(self, _hint: str) -> str | None:
         return self._notifier.open_file_name("Choose the certificate file", CERTIFICATE_FILTER)

@@ -34,6 +34,7 @@ class LicensesTab(QWidget):
         super().__init__(parent)
         self._controller = controller
         self.dialog: LicenseDialog | None = None
+        self._dialogs: dict[int, LicenseDialog] = {}  # one properties dialog per license
         self.model = LicensesModel(self)
         self.proxy = SearchProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -71,10 +72,30 @@ class LicensesTab(QWidget):
         self.model.replace_rows(self._controller.licensing.license_rows())
 
     def open_properties(self, license_id: int) -> LicenseDialog:
-        self.dialog = LicenseDialog(self._controller, license_id, self)
-        self.dialog.license_changed.connect(self._on_license_changed)
-        self.dialog.open()
-        return self.dialog
+        """Open the license's properties, or bring its open dialog to the front."""
+        existing = self._dialogs.get(license_id)
+        if existing is not None:
+            existing.raise_()
+            existing.activateWindow()
+            self.dialog = existing
+            return existing
+        dialog = LicenseDialog(self._controller, license_id, self)
+        dialog.license_changed.connect(self._on_license_changed)
+        dialog.finished.connect(self._on_dialog_finished)
+        self._dialogs[license_id] = dialog
+        self.dialog = dialog
+        dialog.show()
+        return dialog
+
+    def open_dialogs(self) -> list[LicenseDialog]:
+        return list(self._dialogs.values())
+
+    def refresh_dialogs(self, except_id: int | None = None) -> None:
+        """Licenses changed underneath (an import, the SaaS switch, another dialog): each open
+        properties dialog reads its license again."""
+        for license_id, dialog in list(self._dialogs.items()):
+            if license_id != except_id:
+                dialog.reload()
 
     @Slot(bool)
     def _on_show_retired_toggled(self, shown: bool) -> None:
@@ -95,6 +116,17 @@ class LicensesTab(QWidget):
         self.properties_button.setEnabled(self.panel.current_row() is not None)
 
     @Slot(int)
-    def _on_license_changed(self, _license_id: int) -> None:
+    def _on_license_changed(self, license_id: int) -> None:
         self.reload()
+        self.refresh_dialogs(except_id=license_id)
         self.licenses_changed.emit()
+
+    @Slot()
+    def _on_dialog_finished(self) -> None:
+        dialog = self.sender()
+        for license_id, open_dialog in list(self._dialogs.items()):
+            if open_dialog is dialog:
+                del self._dialogs[license_id]
+                open_dialog.deleteLater()
+        if self.dialog is dialog:
+            self.dialog = None
