@@ -540,7 +540,7 @@ class StatusChange:
     changed_at: datetime
     old_status: LicenseStatus | None
     new_status: LicenseStatus
-    changed_by: str  # 'user', 'saas-management', 'import'
+    changed_by: str  # the OS user's name (by hand), 'saas-management' or 'import'
     reason: str
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import UTC, datetime
 
 import pytest
@@ -58,7 +59,8 @@ def test_user_status_change_is_recorded(service, estate):
     assert not service.set_license_status(lid, LicenseStatus.IN_STOCK)  # nothing changed
     change = service.status_history(lid)[-1]
     assert (change.old_status, change.new_status) == (LicenseStatus.ACTIVE, LicenseStatus.IN_STOCK)
-    assert change.changed_by == "user" and change.reason == "spare seats"
+    # The author is the OS user who made the change, not a fixed word.
+    assert change.changed_by == getpass.getuser() and change.reason == "spare seats"
     assert change.changed_at == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     with pytest.raises(LicenseDeskError, match="Unknown license status"):
         service.set_license_status(lid, "Lost")
@@ -101,11 +103,11 @@ def test_enabling_retires_connector_licenses_of_both_kinds_only(database, servic
     assert statuses[o365.license_id(STANDARDPACK)] is LicenseStatus.RETIRED  # was retired
     assert _history(service, m365.license_id(SPE_E5)) == [
         (None, LicenseStatus.ACTIVE, "import"),
-        (LicenseStatus.ACTIVE, LicenseStatus.IN_STOCK, "user"),
+        (LicenseStatus.ACTIVE, LicenseStatus.IN_STOCK, getpass.getuser()),
         (LicenseStatus.IN_STOCK, LicenseStatus.RETIRED, "saas-management"),
         (LicenseStatus.RETIRED, LicenseStatus.IN_STOCK, "saas-management"),
     ]
-    assert _history(service, o365.license_id(STANDARDPACK))[-1][2] == "user"
+    assert _history(service, o365.license_id(STANDARDPACK))[-1][2] == getpass.getuser()
 
 
 def test_a_status_changed_by_hand_while_enabled_survives_disabling(service, estate):

@@ -271,7 +271,7 @@ def test_license_detail_models(qtbot: QtBot, qtmodeltester) -> None:  # type: ig
                                        "saas-management", "SaaS Management enabled")])  # fmt: skip
     qtmodeltester.check(changes)
     assert texts(changes, 0)[ChangeColumn.FROM :] == [
-        "Active", "Retired", "SaaS Management", "SaaS Management enabled",
+        "Active", "Retired", "SaaS Management connector", "SaaS Management enabled",
     ]  # fmt: skip
 
 
