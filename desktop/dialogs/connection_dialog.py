@@ -157,7 +157,9 @@ class ConnectionDialog(QDialog):
         layout.addWidget(self.report_view)
         layout.addWidget(self.save_error)
         layout.addLayout(bottom)
-        self.resize(680, 820)
+        # Wide enough for a field's message on one line (its reserved line), and short
+        # enough for a 1280×800 screen.
+        self.resize(800, 720)
 
     # Validation
 
