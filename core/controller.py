@@ -41,7 +41,7 @@ from core.paths import AppPaths
 from core.saas.service import SaasManagementService
 from core.secrets import SecretStore
 from core.settings import AppSettings, parse_setting, settings_from_rows
-from core.storage.db import Database, utc_now
+from core.storage.db import Database, from_iso, utc_now
 from core.storage.report_budget import StoredReportBudget
 from core.storage.repositories import (
     ConnectionRepository,
@@ -370,6 +370,25 @@ class Controller:
         self, connection_id: int | None = None, limit: int = 1000
     ) -> list[ImportRun]:
         return self._runs.list(self._db(), connection_id=connection_id, limit=limit)
+
+    def last_successful_imports(self) -> dict[int, datetime]:
+        """Per connection, when its last successful import started: the data shown is from it
+        (a later failed or cancelled run changes nothing)."""
+        rows = (
+            self._db()
+            .execute(
+                "SELECT connection_id, MAX(started_at) FROM import_runs "
+                "WHERE connection_id IS NOT NULL AND status IN (?, ?) GROUP BY connection_id",
+                (ImportStatus.SUCCEEDED.value, ImportStatus.SUCCEEDED_WITH_WARNINGS.value),
+            )
+            .fetchall()
+        )
+        out = {}
+        for connection_id, started in rows:
+            when = from_iso(started)
+            if when is not None:
+                out[int(connection_id)] = when
+        return out
 
     def due_connections(self, now: datetime | None = None) -> list[Connection]:
         """Connections whose schedule says an import is due (the app checks every minute)."""

@@ -16,6 +16,7 @@ from desktop.exporter import TableExporter
 from desktop.import_status import ImportStatusPanel
 from desktop.jobs import ImportRunner, JobRunner
 from desktop.layout_store import LayoutStore
+from desktop.models.connections_model import data_age
 from desktop.notify import Notifier
 from desktop.resources import icon
 from desktop.settings.itam_settings_tab import ItamSettingsTab
@@ -76,6 +77,9 @@ class MainWindow(QMainWindow):
         self.exporter = TableExporter(jobs, notifier, self)
         self.import_panel = ImportStatusPanel(runner, self)
         self.statusBar().addPermanentWidget(self.import_panel)
+        self.data_age = QLabel(self)
+        self.data_age.setObjectName("dataAge")
+        self.statusBar().addPermanentWidget(self.data_age)
         notifier.attach(self, self.statusBar())
         self._keychain_note()
         self._build_menus()
@@ -169,6 +173,7 @@ class MainWindow(QMainWindow):
         if not self._controller.list_connections():
             self.tabs.setCurrentWidget(self.inventory)
         self.reload_current()
+        self.update_data_age()
 
     def reload_current(self) -> None:
         tab = self.tabs.currentWidget()
@@ -196,6 +201,19 @@ class MainWindow(QMainWindow):
         """Licenses or connections changed: open dialogs show what they are now."""
         self.licenses.refresh_dialogs()
         self.inventory.check_dialog()
+        self.update_data_age()
+
+    def update_data_age(self) -> None:
+        """The status bar says when the data shown was imported (last successful imports)."""
+        try:
+            text, tip = data_age(
+                self._controller.list_connections(), self._controller.last_successful_imports()
+            )
+        except LicenseDeskError as exc:
+            log.warning("could not read the import times: %s", exc.message)
+            return
+        self.data_age.setText(text)
+        self.data_age.setToolTip(tip)
 
     # Imports
 
@@ -215,7 +233,12 @@ class MainWindow(QMainWindow):
     @Slot(int, str, str)
     def _on_import_failed(self, connection_id: int, message: str, _detail: str) -> None:
         name = self.runner.name_of(connection_id) or "The import"
-        self.notifier.status(f"{name} failed: {message} See Import history.", 15000)
+        self.notifier.status(
+            f"{name} failed: {message} The data shown is from its last successful import; "
+            "see Import history.",
+            15000,
+        )
+        self.update_data_age()
         self._stale |= {self.inventory, self.history, self.overview}
         if self.tabs.currentWidget() in self._stale:
             self.reload_current()
@@ -223,6 +246,7 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_import_cancelled(self, _connection_id: int) -> None:
         self.notifier.status("Import cancelled; the previous data is kept.")
+        self.update_data_age()
         self._stale |= {self.inventory, self.history}
         if self.tabs.currentWidget() in self._stale:
             self.reload_current()

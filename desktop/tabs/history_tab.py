@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from core.domain import ImportRun, ImportStatus
 from desktop import formatting
-from desktop.models.history_model import HistoryColumn, HistoryModel
+from desktop.models.history_model import HistoryColumn, HistoryModel, counts_kept
 from desktop.models.proxy import SearchProxyModel
 from desktop.widgets.inline_message import InlineMessage
 from desktop.widgets.table_panel import TablePanel
@@ -22,12 +22,24 @@ if TYPE_CHECKING:
 def run_summary(run: ImportRun) -> tuple[str, str, str]:
     """(level, html, technical detail) describing one run."""
     counts = run.counts
-    lines = [
+    head = (
         f"<b>{html.escape(run.connection_name)}</b>, started {formatting.when(run.started_at)}, "
-        f"took {formatting.duration(run.duration_s)}: {counts.skus:,} SKUs, "
-        f"{counts.users:,} users ({counts.licensed_users:,} licensed), "
-        f"{counts.report_rows:,} report rows."
-    ]
+        f"took {formatting.duration(run.duration_s)}"
+    )
+    if counts_kept(run):
+        head += (
+            f": {counts.skus:,} SKUs, {counts.users:,} users "
+            f"({counts.licensed_users:,} licensed), {counts.report_rows:,} report rows."
+        )
+    elif run.status is ImportStatus.RUNNING:
+        head += ": still running."
+    else:
+        what = "failed" if run.status is ImportStatus.FAILED else "was cancelled"
+        head += (
+            f": it {what}, so nothing from it was kept; the data shown is from the last "
+            "successful import."
+        )
+    lines = [head]
     if run.error:
         lines.append(f"Error: {html.escape(run.error)}")
     lines += [f"Warning: {html.escape(w)}" for w in run.warnings]

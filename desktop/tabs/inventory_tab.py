@@ -126,6 +126,7 @@ class InventoryTab(QWidget):
 
     def reload(self) -> None:
         connections = self._controller.list_connections()
+        self.model.set_last_success(self._controller.last_successful_imports())
         self.model.replace_rows(connections)
         self.welcome.setVisible(not connections)
         self._update_live()
