@@ -32,10 +32,12 @@ from core.domain import (
     ImportProgress,
     ImportRun,
     ImportStatus,
+    LicenseStatus,
     ScheduleKind,
 )
 from core.errors import ConnectionInUse, LicenseDeskError, ValidationError
 from core.imports.engine import ImportRequest, run_import
+from core.licensing import status as license_status
 from core.licensing.service import LicensingService
 from core.paths import AppPaths
 from core.saas.service import SaasManagementService
@@ -152,6 +154,23 @@ class Controller:
         with self.database.transaction(self._db()) as conn:
             self._settings.set(conn, key, str(parsed))
         return self.settings()
+
+    # Licenses
+
+    def set_license_statuses(
+        self, license_ids: list[int], new_status: LicenseStatus | str, reason: str = ""
+    ) -> int:
+        """Set the status of several licenses in one transaction with one reason (all or
+        none); returns how many changed. Blocking: the desktop runs it as a job."""
+        parsed = (
+            new_status
+            if isinstance(new_status, LicenseStatus)
+            else license_status.parse_status(new_status)
+        )
+        with self.database.transaction(self._db()) as conn:
+            return license_status.set_statuses_by_user(
+                conn, list(license_ids), parsed, reason, self._clock()
+            )
 
     # Connections
 

@@ -299,6 +299,7 @@ class UserFlag(StrEnum):
     DISABLED_WITH_LICENSE = "disabled-with-license"
     DUPLICATE_PATH = "duplicate-path"
     USAGE_UNKNOWN = "usage-unknown"
+    OVERLAP = "overlap"  # holds a product and a suite that contains it (e.g. E3 with E5)
     LICENSED = "licensed"
     UNLICENSED = "unlicensed"
 

@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.overview = OverviewTab(controller)
-        self.licenses = LicensesTab(controller)
+        self.licenses = LicensesTab(controller, jobs)
         self.users = UsersTab(controller)
         self.inventory = InventoryTab(controller, runner, jobs, notifier)
         self.history = HistoryTab(controller)

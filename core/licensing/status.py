@@ -107,6 +107,23 @@ def set_status_by_user(
     return True
 
 
+def set_statuses_by_user(
+    conn: sqlite3.Connection,
+    license_ids: list[int],
+    status: LicenseStatus,
+    reason: str,
+    when: datetime,
+    by: str | None = None,
+) -> int:
+    """Change the status of several licenses by hand with one reason (in the caller's
+    transaction: all or none); returns how many changed. An unknown id raises."""
+    author = by or current_user()
+    return sum(
+        set_status_by_user(conn, license_id, status, reason, when, author)
+        for license_id in dict.fromkeys(license_ids)
+    )
+
+
 def held_sources(enabled: bool) -> tuple[str, ...]:
     """The sources whose licenses the switch holds Retired in this position."""
     return CONNECTOR_SOURCES if enabled else SAAS_SOURCES

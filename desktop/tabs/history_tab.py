@@ -6,6 +6,7 @@ import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from core.domain import ImportRun, ImportStatus
@@ -77,6 +78,9 @@ class HistoryTab(QWidget):
         self.detail = InlineMessage(self)
         self.panel.selection_changed.connect(self._on_selection_changed)
         self.panel.row_activated.connect(self._on_row_activated)
+        self.details_action = QAction("Show details", self)
+        self.details_action.triggered.connect(self._on_details_requested)
+        self.panel.add_row_action(self.details_action)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.panel)
         holder = QWidget()
@@ -108,6 +112,12 @@ class HistoryTab(QWidget):
             self.show_run(run)
         else:
             self.detail.clear()
+
+    @Slot()
+    def _on_details_requested(self) -> None:
+        run = self.panel.current_row()
+        if isinstance(run, ImportRun):
+            self._on_row_activated(run)
 
     @Slot(object)
     def _on_row_activated(self, run: ImportRun) -> None:

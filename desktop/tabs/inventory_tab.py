@@ -8,6 +8,7 @@ import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from core.catalogue import band_for, effective_method
@@ -114,10 +115,26 @@ class InventoryTab(QWidget):
             (self.cancel_button, self._on_cancel_clicked),
         ):
             button.clicked.connect(slot)
+        self._build_row_actions()
         self.panel.tools.addWidget(self.new_button)
         for button in (self.edit_button, self.delete_button, self.test_button,
                        self.execute_button, self.cancel_button):  # fmt: skip
             self.panel.tools.addWidget(button)
+
+    def _build_row_actions(self) -> None:
+        """The same commands in the rows' context menu."""
+        self.row_actions: dict[str, QAction] = {}
+        for key, text, icon_name, slot in (
+            ("edit", "Edit…", "edit", self._on_edit_clicked),
+            ("test", "Test connection", "test", self._on_test_clicked),
+            ("execute", "Execute now", "run", self._on_execute_clicked),
+            ("cancel", "Cancel import", "cancel", self._on_cancel_clicked),
+            ("delete", "Delete…", "delete", self._on_delete_clicked),
+        ):
+            action = QAction(icon(icon_name), text, self)
+            action.triggered.connect(slot)
+            self.panel.add_row_action(action)
+            self.row_actions[key] = action
 
     def panels(self) -> list[TablePanel]:
         return [self.panel]
@@ -314,6 +331,10 @@ class InventoryTab(QWidget):
         self.execute_button.setEnabled(len(running) < len(chosen))
         cancellable = [c for c in running if not self._runner.is_cancelling(c.id)]
         self.cancel_button.setEnabled(bool(cancellable))
+        for key, button in (("edit", self.edit_button), ("test", self.test_button),
+                            ("execute", self.execute_button), ("cancel", self.cancel_button),
+                            ("delete", self.delete_button)):  # fmt: skip
+            self.row_actions[key].setEnabled(button.isEnabled())
 
     @Slot()
     def _on_running_changed(self) -> None:

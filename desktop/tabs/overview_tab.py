@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -99,6 +100,10 @@ class OverviewTab(QWidget):
             {WarningColumn.SEVERITY: 90, WarningColumn.TENANT: 150, WarningColumn.KIND: 150}
         )
         self.warnings.row_activated.connect(self._on_warning_activated)
+        self.open_warning_action = QAction("Go to it", self)
+        self.open_warning_action.setToolTip("Open the license or connection the warning is about")
+        self.open_warning_action.triggered.connect(self._on_open_warning_requested)
+        self.warnings.add_row_action(self.open_warning_action)
         self.chart = BarChart()
         self._lay_out()
 
@@ -163,6 +168,12 @@ class OverviewTab(QWidget):
             formatting.money(total.monthly_waste, currency),
             "warning" if total.monthly_waste else "",
         )
+
+    @Slot()
+    def _on_open_warning_requested(self) -> None:
+        warning = self.warnings.current_row()
+        if isinstance(warning, ActionWarning):
+            self.warning_activated.emit(warning)
 
     @Slot(object)
     def _on_warning_activated(self, warning: ActionWarning) -> None:

@@ -173,3 +173,25 @@ def test_upgrading_a_database_retires_saas_licenses_counted_while_disabled(app_p
     service.set_saas_enabled(True)
     assert service.license_rows()[0].status is LicenseStatus.IN_STOCK
     database.close_thread_connection()
+
+
+def test_several_statuses_change_in_one_transaction_with_one_reason(database, service, estate):
+    from core.licensing.status import set_statuses_by_user
+
+    m365, o365, _ = estate
+    ids = [m365.license_id(SPE_E3), m365.license_id(SPE_E5), o365.license_id(STANDARDPACK)]
+    when = datetime(2026, 7, 2, tzinfo=UTC)
+    with database.transaction(database.thread_connection()) as conn:
+        changed = set_statuses_by_user(conn, ids, LicenseStatus.IN_STOCK, "year-end count", when)
+    assert changed == 3
+    for license_id in ids:
+        last = service.status_history(license_id)[-1]
+        assert (last.new_status, last.reason) == (LicenseStatus.IN_STOCK, "year-end count")
+        assert last.changed_by == getpass.getuser()
+    # All or none: an unknown id rolls the whole change back.
+    with (
+        pytest.raises(LicenseDeskError, match="no license"),
+        database.transaction(database.thread_connection()) as conn,
+    ):
+        set_statuses_by_user(conn, [ids[0], 999_999], LicenseStatus.RETIRED, "oops", when)
+    assert _statuses(service)[ids[0]] is LicenseStatus.IN_STOCK
