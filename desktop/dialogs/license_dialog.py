@@ -68,6 +68,7 @@ class LicenseDialog(QDialog):
         self.apply_status = QPushButton("Change status", self)
         self.price = QLineEdit(self)
         self.price.setPlaceholderText("per unit and month")
+        self.price_unit = QLabel(self)  # "USD per unit and month": money reads one way
         self.save_price = QPushButton("Save price", self)
         self.facts = QLabel(self)
         self.facts.setWordWrap(True)
@@ -91,6 +92,7 @@ class LicenseDialog(QDialog):
         status_row.addWidget(self.apply_status)
         price_row = QHBoxLayout()
         price_row.addWidget(self.price, 1)
+        price_row.addWidget(self.price_unit)
         price_row.addWidget(self.save_price)
         form = QFormLayout()
         form.addRow("Status", status_row)
@@ -137,6 +139,8 @@ class LicenseDialog(QDialog):
             self.status.setCurrentIndex(max(0, self.status.findData(row.status.value)))
         if previous is None or not self.price.isModified():
             self.price.setText("" if row.unit_price is None else f"{row.unit_price:.2f}")
+        currency = self._controller.settings().currency
+        self.price_unit.setText(f"{currency} per unit and month".strip())
         self.facts.setText(self._facts_html(row))
         self.subscriptions_model.replace_rows(self.detail.subscriptions)
         self.holders_model.replace_rows(self.detail.holders)

@@ -54,7 +54,9 @@ _MONEY = frozenset({TotalsColumn.MONTHLY_COST, TotalsColumn.MONTHLY_WASTE})
 
 
 def tenant_label(row: OverviewTotals) -> str:
-    if row.tenant_name and row.tenant_name != row.key:
+    """The connection's name, and the tenant's where it says more ("Contoso demo", not
+    "Contoso demo — Contoso")."""
+    if row.tenant_name and row.tenant_name.casefold() not in row.key.casefold():
         return f"{row.key} — {row.tenant_name}"
     return row.key
 
@@ -94,6 +96,8 @@ class TotalsModel(RowTableModel[OverviewTotals]):
     def tooltip(self, row: OverviewTotals, column: int) -> str | None:
         if column == TotalsColumn.ACTIVE:
             return usage_unknown_note(row.usage_unknown, row.assigned)
+        if column == TotalsColumn.TENANT and row.tenant_name:
+            return "\n".join(filter(None, (f"Tenant: {row.tenant_name}", row.tenant_id)))
         return None
 
     def font(self, row: OverviewTotals, column: int) -> QFont | None:

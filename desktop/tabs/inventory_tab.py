@@ -55,8 +55,8 @@ class InventoryTab(QWidget):
         proxy.setSourceModel(self.model)
         self.panel = TablePanel("connections", proxy, placeholder="Search connections")
         self.panel.set_column_widths(
-            {ConnectionColumn.NAME: 220, ConnectionColumn.SOURCE_TYPE: 230,
-             ConnectionColumn.TENANT: 170, ConnectionColumn.METHOD: 160,
+            {ConnectionColumn.NAME: 220, ConnectionColumn.SOURCE_TYPE: 200,
+             ConnectionColumn.TENANT: 150, ConnectionColumn.METHOD: 150,
              ConnectionColumn.CLOUD: 80, ConnectionColumn.SCHEDULE: 110,
              ConnectionColumn.LAST_IMPORT: 130}
         )  # fmt: skip

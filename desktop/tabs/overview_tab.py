@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QScrollArea,
     QSplitter,
@@ -87,11 +88,11 @@ class OverviewTab(QWidget):
         totals_proxy.setSourceModel(self.totals_model)
         totals_proxy.set_pinned(is_total)
         self.totals = TablePanel("overview-tenants", totals_proxy, placeholder="Search tenants")
-        self.totals.set_column_widths(
-            {TotalsColumn.TENANT: 165, TotalsColumn.LICENSES: 75, TotalsColumn.ENTITLED: 75,
-             TotalsColumn.ASSIGNED: 80, TotalsColumn.ACTIVE: 70, TotalsColumn.UNASSIGNED: 95,
-             TotalsColumn.SHORTFALL: 75, TotalsColumn.MONTHLY_COST: 125}
-        )  # fmt: skip
+        # The figures take the width they need; the tenant's name the rest (whole where it
+        # fits, else elided with the full name one hover away), so nothing scrolls sideways.
+        totals_header = self.totals.view.horizontalHeader()
+        totals_header.setStretchLastSection(False)
+        totals_header.setSectionResizeMode(TotalsColumn.TENANT, QHeaderView.ResizeMode.Stretch)
         self.warnings_model = WarningsModel(self)
         warnings_proxy = SearchProxyModel(self)
         warnings_proxy.setSourceModel(self.warnings_model)
@@ -120,10 +121,10 @@ class OverviewTab(QWidget):
         left.addWidget(_section("Warnings that need action", self.warnings))
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(_section("Entitled vs assigned vs active per product", scroll))
+        split.addWidget(_section("Per product", scroll))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([900, 460])
+        split.setSizes([960, 300])
         left.setSizes([220, 400])
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
@@ -142,6 +143,10 @@ class OverviewTab(QWidget):
         self.totals_model.currency = overview.currency
         self.totals_model.replace_rows([*overview.tenants, overview.total])
         self.warnings_model.replace_rows(overview.warnings)
+        self.totals.fit_contents()  # a few rows: every figure shown whole
+        for column in (WarningColumn.SEVERITY, WarningColumn.TENANT, WarningColumn.KIND):
+            self.warnings.view.resizeColumnToContents(column)
+        self.warnings.fit_headers()
         self._fill_cards(overview.total, overview.currency)
         products = sorted(overview.products, key=lambda p: p.entitlement, reverse=True)
         self.chart.set_groups(

@@ -106,6 +106,7 @@ class TablePanel(QWidget):
         self._connect()
         if sort is not None:
             self.sort_by(*sort)
+        self.fit_headers()
         self._on_rows_changed()
 
     def _build_layout(self) -> None:
@@ -146,6 +147,24 @@ class TablePanel(QWidget):
     def set_column_widths(self, widths: Mapping[int, int]) -> None:
         for column, width in widths.items():
             self.view.setColumnWidth(column, width)
+        self.fit_headers()
+
+    def header_width(self, column: int) -> int:
+        """The width a column needs to show its whole header label and the sort arrow."""
+        return int(self.view.horizontalHeader().sectionSizeFromContents(column).width())
+
+    def fit_headers(self) -> None:
+        """Widen every column whose header label would be cut off (a label always fits)."""
+        header = self.view.horizontalHeader()
+        for column in range(header.count()):
+            needed = self.header_width(column)
+            if header.sectionSize(column) < needed:
+                header.resizeSection(column, needed)
+
+    def fit_contents(self) -> None:
+        """Size each column to its header and cells (small tables: a handful of rows)."""
+        self.view.resizeColumnsToContents()
+        self.fit_headers()
 
     def sort_by(self, column: int, order: Qt.SortOrder = ASCENDING) -> None:
         """Sort the rows and set the header's arrow to match."""
@@ -156,6 +175,7 @@ class TablePanel(QWidget):
         header = self.view.horizontalHeader()
         if header.sortIndicatorSection() >= 0:
             self.view.sortByColumn(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        self.fit_headers()  # widths saved by an older version may cut labels off
 
     def enable_export(self) -> None:
         self.export_button.show()

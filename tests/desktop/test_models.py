@@ -226,7 +226,7 @@ def test_totals_and_warnings_models(qtbot: QtBot, qtmodeltester) -> None:  # typ
     totals.replace_rows([tenant, total])
     qtmodeltester.check(totals)
     assert texts(totals, 0) == [
-        "Contoso HQ — Contoso", "3", "500", "520", "400", "10", "30", "1,200.50 USD", "99.00 USD",
+        "Contoso HQ", "3", "500", "520", "400", "10", "30", "1,200.50 USD", "99.00 USD",
     ]  # fmt: skip
     assert totals.index(1, TotalsColumn.TENANT).data(Qt.ItemDataRole.FontRole).bold()
     assert totals.index(0, TotalsColumn.SHORTFALL).data(SortRole) == 30
