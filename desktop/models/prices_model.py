@@ -9,8 +9,10 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from core.domain import ProductRow
+from core.errors import LicenseDeskError
 from desktop import formatting
 from desktop.models.base import RowTableModel
+from desktop.notify import describe_error
 
 Index = QModelIndex | QPersistentModelIndex
 SavePrice = Callable[[str, str], None]  # product key, typed price ("" clears); may raise
@@ -113,7 +115,8 @@ class PricesModel(RowTableModel[ProductRow]):
             self._save_price(row.product_key, str(value).strip())
         except Exception as exc:  # shown by the tab next to the table
             self.last_error = exc
-            self.price_rejected.emit(getattr(exc, "message", None) or str(exc))
+            message = describe_error(exc)[0] if isinstance(exc, LicenseDeskError) else str(exc)
+            self.price_rejected.emit(message)
             return False
         self.last_error = None
         self.dataChanged.emit(index, index)

@@ -119,3 +119,18 @@ def test_settings_saved_goes_away_once_the_form_changes(qtbot: QtBot, window: Ma
     assert general.message.level == "ok" and general.message.isVisibleTo(general)
     qtbot.keyClick(general.currency, Qt.Key.Key_Backspace)
     assert general.message.isHidden()
+
+
+def test_a_rejected_price_in_the_prices_table_names_no_key(qtbot: QtBot) -> None:
+    from core.errors import ValidationError
+    from desktop.models.prices_model import PriceColumn, PricesModel
+    from tests.desktop.test_models import product
+
+    def save(_key: str, _text: str) -> None:
+        raise ValidationError({"unit_price": "“x” is not a number."})
+
+    model = PricesModel(save)
+    model.replace_rows([product()])
+    with qtbot.waitSignal(model.price_rejected) as rejected:
+        model.setData(model.index(0, PriceColumn.UNIT_PRICE), "x")
+    assert rejected.args == ["“x” is not a number."]
