@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -31,7 +31,7 @@ from desktop.dialogs.connection_form import ConnectionForm
 from desktop.dialogs.report_view import PermissionReportView
 from desktop.jobs import Job, JobRunner
 from desktop.notify import describe_error
-from desktop.widgets.inline_message import InlineMessage
+from desktop.widgets.inline_message import InlineMessage, restyle
 
 if TYPE_CHECKING:
     from core.controller import Controller, SignInResult
@@ -178,6 +178,10 @@ class ConnectionDialog(QDialog):
 
     def _update_summary(self, hidden: dict[str, str]) -> None:
         touched = any(self.form.rows[name].touched for name in self.form.visible_fields())
+        calm = bool(self.errors) and not touched and not self._revealed
+        if bool(self.summary.property("calm")) != calm:
+            self.summary.setProperty("calm", calm)
+            restyle(self.summary)
         if not self.errors:
             self.summary.clear()
         elif not touched and not self._revealed:
@@ -219,6 +223,22 @@ class ConnectionDialog(QDialog):
         self._validate()
 
     # The connection underneath
+
+    def check_stored(self) -> None:
+        """Read the stored connection again and say so if it changed or went away."""
+        if self.editing_id is None or self._gone:
+            return
+        try:
+            current: ConnectionDraft | None = self._controller.draft_for_edit(self.editing_id)
+        except LicenseDeskError:
+            current = None
+        self.notice_stored(current)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Coming back to the dialog (e.g. from a terminal where the CLI changed it).
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.check_stored()
 
     def notice_stored(self, current: ConnectionDraft | None) -> None:
         """The stored connection as it is now (None: deleted) while this dialog edits it."""

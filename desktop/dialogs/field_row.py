@@ -49,8 +49,9 @@ class FieldRow(QObject):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.editor)
-        layout.addWidget(self.message)
         layout.addWidget(self.help)
+        # Last, so its reserved line reads as the space between rows while empty.
+        layout.addWidget(self.message)
         self.apply_spec(spec)
 
     # Building

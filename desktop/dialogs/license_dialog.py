@@ -180,6 +180,12 @@ class LicenseDialog(QDialog):
             if not row.in_reconciliation
             else formatting.signed(row.compliance_position)
         )
+        cost = (
+            f"Cost {formatting.money(row.monthly_cost, currency)} / month · waste "
+            f"{formatting.money(row.waste_cost, currency)} / month"
+            if row.monthly_cost is not None
+            else "Cost and waste unknown: no unit price is set for this product"
+        )
         parts = [
             f"<b>{html.escape(row.product)}</b> · {html.escape(row.sku_part_number or '')}",
             f"Source: {html.escape(row.source.value)} · Tenant: "
@@ -189,8 +195,7 @@ class LicenseDialog(QDialog):
             f"Active {formatting.count(row.active_users)} · inactive "
             f"{formatting.count(row.inactive_users)} · usage unknown "
             f"{row.usage_unknown_users:,} · disabled {row.disabled_users:,}",
-            f"Cost {formatting.money(row.monthly_cost, currency)} / month · waste "
-            f"{formatting.money(row.waste_cost, currency)} / month",
+            cost,
         ]
         return "<br>".join(parts)
 

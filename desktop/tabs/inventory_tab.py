@@ -189,13 +189,8 @@ class InventoryTab(QWidget):
     def check_dialog(self) -> None:
         """Tell an open Edit dialog when its connection changed or was deleted meanwhile."""
         dialog = self.dialog
-        if dialog is None or dialog.editing_id is None or not dialog.isVisible():
-            return
-        try:
-            current = self._controller.draft_for_edit(dialog.editing_id)
-        except LicenseDeskError:
-            current = None
-        dialog.notice_stored(current)
+        if dialog is not None and dialog.isVisible():
+            dialog.check_stored()
 
     def _confirm_discard(self) -> bool:
         return self._notifier.confirm(

@@ -258,9 +258,11 @@ def test_no_alarm_before_a_field_is_touched(
     dialog = open_dialog(qtbot, controller, inline_executor)
     assert dialog.errors  # the empty form is not valid yet…
     assert "attention" not in dialog.summary.text()  # …but nothing was typed: no alarm
+    assert dialog.summary.property("calm") is True  # grey, not red
     assert all(row.message.isHidden() for row in dialog.form.rows.values())
     qtbot.keyClicks(line(dialog, "name"), "_bad name!")
     assert "attention" in dialog.summary.text()
+    assert dialog.summary.property("calm") is False
 
 
 def test_a_message_coming_and_going_does_not_move_the_rows_below(

@@ -100,15 +100,22 @@ def test_a_rejected_price_is_explained_without_internal_names(window: MainWindow
     assert "unit_price" not in dialog.message.text.text()
 
 
-def test_money_in_the_license_dialog_reads_one_way(window: MainWindow) -> None:
+def test_money_in_the_license_dialog_reads_one_way(
+    window: MainWindow, imported: Controller
+) -> None:
     row = next(r for r in window.licenses.model.rows if not r.free)
     dialog = window.licenses.open_properties(row.id)
+    assert "no unit price is set" in dialog.facts.text()  # not "0" nor "— / month"
+    dialog.price.setText("12.5")
+    dialog.save_price.click()
+    assert dialog.price.text() == "12.50"
+    currency = imported.settings().currency
+    assert dialog.price_unit.text() == f"{currency} per unit and month"
     facts = dialog.facts.text()
-    amounts = re.findall(r"(?:Cost|waste) (\S+(?: [A-Z]{3})?)", facts)
+    amounts = re.findall(r"(?:Cost|waste) (\S+ [A-Z]{3}) / month", facts)
     assert len(amounts) == 2, facts
     for amount in amounts:
-        assert re.fullmatch(r"[\d,]+\.\d\d [A-Z]{3}|—", amount), facts
-    assert "Monthly cost 0 " not in facts
+        assert re.fullmatch(rf"[\d,]+\.\d\d {currency}", amount), facts
 
 
 def test_settings_saved_goes_away_once_the_form_changes(qtbot: QtBot, window: MainWindow) -> None:
