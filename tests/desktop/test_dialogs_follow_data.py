@@ -118,3 +118,18 @@ def test_the_edit_dialog_notices_its_connection_was_changed(
     assert dialog.save_error.level == "warning"
     assert "changed elsewhere" in dialog.save_error.text.text()
     assert dialog.ok_button.isEnabled()
+
+
+def test_the_properties_dialog_says_when_its_license_is_gone(
+    qtbot: QtBot, window: MainWindow, imported: Controller, notifier: ScriptedNotifier
+) -> None:
+    dialog = window.licenses.open_properties(_m365_license_id(window))
+    window.tabs.setCurrentWidget(window.inventory)
+    window.inventory.reload()
+    window.inventory.panel.view.selectRow(0)
+    notifier.confirm_answer = True
+    window.inventory.delete_button.click()  # its connection, with its licenses
+    assert imported.list_connections() == []
+    assert dialog.message.level == "warning"
+    assert "no longer exists" in dialog.message.text.text()
+    assert not dialog.apply_status.isEnabled() and not dialog.save_price.isEnabled()
