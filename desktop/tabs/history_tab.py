@@ -68,7 +68,7 @@ class HistoryTab(QWidget):
         self.panel.set_column_widths(
             {
                 HistoryColumn.STARTED: 130,
-                HistoryColumn.CONNECTION: 180,
+                HistoryColumn.CONNECTION: 120,
                 HistoryColumn.STATUS: 190,
                 HistoryColumn.DURATION: 80,
                 HistoryColumn.SKUS: 60,
