@@ -78,7 +78,9 @@ class PricesModel(RowTableModel[ProductRow]):
         if column == PriceColumn.ENTITLEMENT:
             return formatting.count(row.entitlement)
         if column == PriceColumn.UNIT_PRICE:
-            return formatting.money(row.unit_price)
+            return formatting.money(row.unit_price, self.currency)
+        if row.unit_price is None:
+            return formatting.DASH  # no price, no cost: never "0.00" beside "—"
         if column == PriceColumn.MONTHLY_COST:
             return formatting.money(row.monthly_cost, self.currency)
         return formatting.money(row.annual_cost, self.currency)

@@ -301,8 +301,9 @@ def test_prices_model_edits_the_unit_price(qtbot: QtBot, qtmodeltester) -> None:
                                            monthly_cost=None, annual_cost=None)])  # fmt: skip
     qtmodeltester.check(model)
     assert texts(model, 0) == [
-        "Microsoft 365 E3", "SPE_E3", "2", "300", "36.00", "10,800.00 USD", "129,600.00 USD",
+        "Microsoft 365 E3", "SPE_E3", "2", "300", "36.00 USD", "10,800.00 USD", "129,600.00 USD",
     ]  # fmt: skip
+    assert texts(model, 1)[PriceColumn.UNIT_PRICE :] == ["—", "—", "—"]  # no price, no cost
     price = model.index(1, PriceColumn.UNIT_PRICE)
     assert price.flags() & Qt.ItemFlag.ItemIsEditable
     assert not model.index(1, PriceColumn.PRODUCT).flags() & Qt.ItemFlag.ItemIsEditable

@@ -141,3 +141,16 @@ def test_a_rejected_price_in_the_prices_table_names_no_key(qtbot: QtBot) -> None
     with qtbot.waitSignal(model.price_rejected) as rejected:
         model.setData(model.index(0, PriceColumn.UNIT_PRICE), "x")
     assert rejected.args == ["“x” is not a number."]
+
+
+def test_a_product_without_price_shows_no_cost(qtbot: QtBot) -> None:
+    from desktop.models.prices_model import PriceColumn, PricesModel
+    from tests.desktop.test_models import product
+
+    model = PricesModel(lambda _key, _text: None)
+    model.currency = "USD"
+    # A free product: no price, and the figures core computes for it are zeros.
+    model.replace_rows([product(unit_price=None, monthly_cost=0.0, annual_cost=0.0)])
+    cells = [model.index(0, c).data() for c in (PriceColumn.UNIT_PRICE, PriceColumn.MONTHLY_COST,
+                                                 PriceColumn.ANNUAL_COST)]  # fmt: skip
+    assert cells == ["—", "—", "—"]
