@@ -132,3 +132,20 @@ def test_warnings_are_sorted_by_severity_under_its_arrow(window: MainWindow) -> 
 def test_every_table_is_in_the_order_its_arrow_shows(window: MainWindow) -> None:
     for panel in window._all_panels():
         assert _follows_indicator(panel), panel.name
+
+
+def test_a_restored_users_arrow_waits_for_the_first_load(qtbot: QtBot) -> None:
+    from core.domain import UserQuery, UserRow, UserSort
+    from desktop.models.users_model import UserColumn, UsersModel
+
+    queries: list[UserQuery] = []
+
+    def fetch(query: UserQuery) -> tuple[list[UserRow], int]:
+        queries.append(query)
+        return [], 0
+
+    model = UsersModel(fetch)
+    model.sort(UserColumn.UPN, DESC)  # the header's restored state, before the tab loads
+    assert queries == []  # no query at start-up
+    model.set_query(model.query)
+    assert (queries[-1].sort, queries[-1].descending) == (UserSort.USER_PRINCIPAL_NAME, True)
