@@ -38,16 +38,18 @@ from core.domain import (
     ImportProgress,
     ImportRun,
     ImportStatus,
+    LicenseStatus,
     ScheduleKind,
 )
 from core.errors import ConnectionInUse, LicenseDeskError, StorageError, ValidationError
 from core.imports.engine import ImportRequest, run_import
+from core.licensing import status as license_status
 from core.licensing.service import LicensingService
 from core.paths import AppPaths
 from core.saas.service import SaasManagementService
 from core.secrets import SecretStore
 from core.settings import AppSettings, parse_setting, settings_from_rows
-from core.storage.db import Database, utc_now
+from core.storage.db import Database, from_iso, utc_now
 from core.storage.locks import ImportLock, LockHolder, is_locked
 from core.storage.report_budget import StoredReportBudget
 from core.storage.repositories import (
@@ -165,6 +167,23 @@ class Controller:
         with self.database.transaction(self._db()) as conn:
             self._settings.set(conn, key, str(parsed))
         return self.settings()
+
+    # Licenses
+
+    def set_license_statuses(
+        self, license_ids: list[int], new_status: LicenseStatus | str, reason: str = ""
+    ) -> int:
+        """Set the status of several licenses in one transaction with one reason (all or
+        none); returns how many changed. Blocking: the desktop runs it as a job."""
+        parsed = (
+            new_status
+            if isinstance(new_status, LicenseStatus)
+            else license_status.parse_status(new_status)
+        )
+        with self.database.transaction(self._db()) as conn:
+            return license_status.set_statuses_by_user(
+                conn, list(license_ids), parsed, reason, self._clock()
+            )
 
     # Connections
 
@@ -426,6 +445,25 @@ class Controller:
         self, connection_id: int | None = None, limit: int = 1000
     ) -> list[ImportRun]:
         return self._runs.list(self._db(), connection_id=connection_id, limit=limit)
+
+    def last_successful_imports(self) -> dict[int, datetime]:
+        """Per connection, when its last successful import started: the data shown is from it
+        (a later failed or cancelled run changes nothing)."""
+        rows = (
+            self._db()
+            .execute(
+                "SELECT connection_id, MAX(started_at) FROM import_runs "
+                "WHERE connection_id IS NOT NULL AND status IN (?, ?) GROUP BY connection_id",
+                (ImportStatus.SUCCEEDED.value, ImportStatus.SUCCEEDED_WITH_WARNINGS.value),
+            )
+            .fetchall()
+        )
+        out = {}
+        for connection_id, started in rows:
+            when = from_iso(started)
+            if when is not None:
+                out[int(connection_id)] = when
+        return out
 
     def due_connections(self, now: datetime | None = None) -> list[Connection]:
         """Connections whose schedule says an import is due (the app checks every minute)."""

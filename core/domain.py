@@ -303,6 +303,7 @@ class UserFlag(StrEnum):
     DISABLED_WITH_LICENSE = "disabled-with-license"
     DUPLICATE_PATH = "duplicate-path"
     USAGE_UNKNOWN = "usage-unknown"
+    OVERLAP = "overlap"  # holds a product and a suite that contains it (e.g. E3 with E5)
     LICENSED = "licensed"
     UNLICENSED = "unlicensed"
 
@@ -544,7 +545,7 @@ class StatusChange:
     changed_at: datetime
     old_status: LicenseStatus | None
     new_status: LicenseStatus
-    changed_by: str  # 'user', 'saas-management', 'import'
+    changed_by: str  # the OS user's name (by hand), 'saas-management' or 'import'
     reason: str
 
 

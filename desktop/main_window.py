@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QSize, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
@@ -16,6 +16,7 @@ from desktop.exporter import TableExporter
 from desktop.import_status import ImportStatusPanel
 from desktop.jobs import ImportRunner, JobRunner
 from desktop.layout_store import LayoutStore
+from desktop.models.connections_model import data_age
 from desktop.notify import Notifier
 from desktop.resources import icon
 from desktop.settings.itam_settings_tab import ItamSettingsTab
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SCHEDULE_CHECK_MS = 60_000
 CLOSE_TIMEOUT_S = 10.0
+DEFAULT_SIZE = QSize(1280, 800)  # every label fits at this size (spec §8)
 
 
 class MainWindow(QMainWindow):
@@ -54,7 +56,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.overview = OverviewTab(controller)
-        self.licenses = LicensesTab(controller)
+        self.licenses = LicensesTab(controller, jobs)
         self.users = UsersTab(controller)
         self.inventory = InventoryTab(controller, runner, jobs, notifier)
         self.history = HistoryTab(controller)
@@ -75,6 +77,9 @@ class MainWindow(QMainWindow):
         self.exporter = TableExporter(jobs, notifier, self)
         self.import_panel = ImportStatusPanel(runner, self)
         self.statusBar().addPermanentWidget(self.import_panel)
+        self.data_age = QLabel(self)
+        self.data_age.setObjectName("dataAge")
+        self.statusBar().addPermanentWidget(self.data_age)
         notifier.attach(self, self.statusBar())
         self._keychain_note()
         self._build_menus()
@@ -84,7 +89,7 @@ class MainWindow(QMainWindow):
         self._schedule.timeout.connect(self._on_schedule_tick)
         self._restore_layout()
         if not layout.restore_window(self):
-            self.resize(1280, 820)
+            self.resize(DEFAULT_SIZE)
 
     def _data_tabs(self) -> list[QWidget]:
         return [self.overview, self.licenses, self.users, self.inventory, self.history,
@@ -145,9 +150,14 @@ class MainWindow(QMainWindow):
         self.runner.cancelled.connect(self._on_import_cancelled)
         self.runner.running_changed.connect(self._on_running_changed)
         self.inventory.connections_changed.connect(self._on_data_changed)
+        self.inventory.connections_changed.connect(self._on_underlying_changed)
         self.licenses.licenses_changed.connect(self._on_data_changed)
         self.settings_tab.data_changed.connect(self._on_data_changed)
+        self.settings_tab.data_changed.connect(self._on_underlying_changed)
         self.overview.warning_activated.connect(self._on_warning_activated)
+        for panel in self._all_panels():
+            panel.enable_export()
+            panel.export_requested.connect(self._on_panel_export_requested)
 
     # Loading, lazily: a tab reads its data when it is shown and something changed
 
@@ -163,6 +173,7 @@ class MainWindow(QMainWindow):
         if not self._controller.list_connections():
             self.tabs.setCurrentWidget(self.inventory)
         self.reload_current()
+        self.update_data_age()
 
     def reload_current(self) -> None:
         tab = self.tabs.currentWidget()
@@ -185,6 +196,25 @@ class MainWindow(QMainWindow):
     def _on_data_changed(self) -> None:
         self._stale = set(self._data_tabs()) - {self.tabs.currentWidget()}
 
+    @Slot()
+    def _on_underlying_changed(self) -> None:
+        """Licenses or connections changed: open dialogs show what they are now."""
+        self.licenses.refresh_dialogs()
+        self.inventory.check_dialog()
+        self.update_data_age()
+
+    def update_data_age(self) -> None:
+        """The status bar says when the data shown was imported (last successful imports)."""
+        try:
+            text, tip = data_age(
+                self._controller.list_connections(), self._controller.last_successful_imports()
+            )
+        except LicenseDeskError as exc:
+            log.warning("could not read the import times: %s", exc.message)
+            return
+        self.data_age.setText(text)
+        self.data_age.setToolTip(tip)
+
     # Imports
 
     def add_demo(self) -> None:
@@ -198,11 +228,17 @@ class MainWindow(QMainWindow):
             f"{run.counts.skus:,} SKUs ({run.status.value})."
         )
         self.mark_stale()
+        self._on_underlying_changed()
 
     @Slot(int, str, str)
     def _on_import_failed(self, connection_id: int, message: str, _detail: str) -> None:
         name = self.runner.name_of(connection_id) or "The import"
-        self.notifier.status(f"{name} failed: {message} See Import history.", 15000)
+        self.notifier.status(
+            f"{name} failed: {message} The data shown is from its last successful import; "
+            "see Import history.",
+            15000,
+        )
+        self.update_data_age()
         self._stale |= {self.inventory, self.history, self.overview}
         if self.tabs.currentWidget() in self._stale:
             self.reload_current()
@@ -210,6 +246,7 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_import_cancelled(self, _connection_id: int) -> None:
         self.notifier.status("Import cancelled; the previous data is kept.")
+        self.update_data_age()
         self._stale |= {self.inventory, self.history}
         if self.tabs.currentWidget() in self._stale:
             self.reload_current()
@@ -256,6 +293,14 @@ class MainWindow(QMainWindow):
         self.exporter.export(panel, self.tabs.tabText(self.tabs.currentIndex()))
 
     @Slot()
+    def _on_panel_export_requested(self) -> None:
+        panel = self.sender()
+        if isinstance(panel, TablePanel):
+            tab = next((t for t in self._data_tabs() if t.isAncestorOf(panel)), None)
+            title = self.tabs.tabText(self.tabs.indexOf(tab)) if tab is not None else ""
+            self.exporter.export(panel, title)
+
+    @Slot()
     def _on_find(self) -> None:
         panel = self.current_panel()
         if panel is not None:
@@ -286,7 +331,8 @@ class MainWindow(QMainWindow):
 
     def _restore_layout(self) -> None:
         for panel in self._all_panels():
-            self._layout.restore_header(panel.name, panel.view.horizontalHeader())
+            if self._layout.restore_header(panel.name, panel.view.horizontalHeader()):
+                panel.reapply_sort()  # the restored arrow, and rows in its order
 
     def _save_layout(self) -> None:
         self._layout.save_window(self)

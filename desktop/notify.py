@@ -10,13 +10,16 @@ import logging
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
-from core.errors import LicenseDeskError
+from core.errors import LicenseDeskError, ValidationError
 
 log = logging.getLogger(__name__)
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
     """(plain message, technical detail) of any exception."""
+    if isinstance(exc, ValidationError):
+        # Only the messages: the field keys are internal names.
+        return " ".join(exc.errors.values()) or exc.message, exc.detail
     if isinstance(exc, LicenseDeskError):
         return exc.message, exc.detail
     return "Something went wrong that LicenseDesk did not expect.", repr(exc)

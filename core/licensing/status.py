@@ -10,6 +10,7 @@ a status by hand clears `status_before_saas`, so the user's choice stays. Every 
 
 from __future__ import annotations
 
+import getpass
 import sqlite3
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from core.errors import LicenseDeskError
 from core.storage.db import from_iso, iso
 
 SAAS_ENABLED_KEY = "saas_enabled"
-BY_USER = "user"
+BY_USER = "user"  # only when the OS user's name cannot be read
 BY_SAAS = "saas-management"
 BY_IMPORT = "import"
 CONNECTOR_SOURCES = (LicenseSource.MICROSOFT_365.value, LicenseSource.OFFICE_365.value)
@@ -62,14 +63,24 @@ def record_change(
     )
 
 
+def current_user() -> str:
+    """The OS user's name, the author of a change by hand."""
+    try:
+        return getpass.getuser() or BY_USER
+    except (OSError, KeyError, ImportError):
+        return BY_USER
+
+
 def set_status_by_user(
     conn: sqlite3.Connection,
     license_id: int,
     status: LicenseStatus,
     reason: str,
     when: datetime,
+    by: str | None = None,
 ) -> bool:
-    """Change a status by hand; returns False when nothing changed."""
+    """Change a status by hand (`by`: the author, the OS user by default); returns False when
+    nothing changed."""
     row = conn.execute(
         "SELECT status, status_before_saas FROM licenses WHERE id = ?", (license_id,)
     ).fetchone()
@@ -89,11 +100,28 @@ def set_status_by_user(
         license_id,
         old,
         status.value,
-        by=BY_USER,
+        by=by or current_user(),
         reason=reason.strip() or "Changed by hand.",
         when=when,
     )
     return True
+
+
+def set_statuses_by_user(
+    conn: sqlite3.Connection,
+    license_ids: list[int],
+    status: LicenseStatus,
+    reason: str,
+    when: datetime,
+    by: str | None = None,
+) -> int:
+    """Change the status of several licenses by hand with one reason (in the caller's
+    transaction: all or none); returns how many changed. An unknown id raises."""
+    author = by or current_user()
+    return sum(
+        set_status_by_user(conn, license_id, status, reason, when, author)
+        for license_id in dict.fromkeys(license_ids)
+    )
 
 
 def held_sources(enabled: bool) -> tuple[str, ...]:

@@ -48,7 +48,8 @@ base AS ({_COLUMNS}
            EXISTS (SELECT 1 {_PER_USER}) AS licensed,
            (SELECT COUNT(*) {_PER_USER}) AS sku_count,
            (SELECT MIN({ASSIGNED}) {_PER_USER}) AS assigned,
-           EXISTS (SELECT 1 {_PER_USER} AND us.direct = 1 AND us.group_count > 0) AS dup
+           EXISTS (SELECT 1 {_PER_USER} AND us.direct = 1 AND us.group_count > 0) AS dup,
+           EXISTS (SELECT 1 {_PER_USER} AND {OVERLAP}) AS overlap
     {_FROM}
     WHERE {{where}}
 )
@@ -82,6 +83,8 @@ FLAG_SQL: dict[UserFlag, str] = {
     UserFlag.DISABLED_WITH_LICENSE: "(account_enabled = 0 AND licensed)",
     UserFlag.DUPLICATE_PATH: "(dup)",
     UserFlag.USAGE_UNKNOWN: "(known = 0)",
+    # Needs temp.ld_overlap (prepare_overlap) on the connection, as the holders' figures do.
+    UserFlag.OVERLAP: "(overlap)",
     UserFlag.LICENSED: "(licensed)",
     UserFlag.UNLICENSED: "(NOT licensed)",
 }

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -32,7 +32,7 @@ from desktop.dialogs.connection_form import ConnectionForm
 from desktop.dialogs.report_view import PermissionReportView
 from desktop.jobs import Job, JobRunner
 from desktop.notify import describe_error
-from desktop.widgets.inline_message import InlineMessage
+from desktop.widgets.inline_message import InlineMessage, restyle
 
 if TYPE_CHECKING:
     from core.controller import Controller, SignInResult
@@ -72,9 +72,13 @@ class ConnectionDialog(QDialog):
         draft: ConnectionDraft | None = None,
         editing_id: int | None = None,
         browse: Callable[[str], str | None] | None = None,
+        confirm_discard: Callable[[], bool] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`confirm_discard` asks the user whether to drop the changes typed in (Cancel,
+        Escape or closing a changed form); without it the changes are dropped."""
         super().__init__(parent)
+        self._confirm_discard = confirm_discard
         self._controller = controller
         self._jobs = jobs
         self.editing_id = editing_id
@@ -91,6 +95,11 @@ class ConnectionDialog(QDialog):
         self.form = ConnectionForm(version, editing=editing_id is not None, browse=browse)
         self._build(draft)
         self.form.load(draft or ConnectionDraft(name=""))
+        # What the dialog opened with: the stored connection (to notice changes made
+        # elsewhere) and the form's first draft (to ask before discarding edits).
+        self._stored = draft
+        self._initial = self.form.draft()
+        self._gone = False
         self.form.changed.connect(self._on_form_changed)
         self._code_received.connect(self._on_code_received, Qt.ConnectionType.QueuedConnection)
         self._validate()
@@ -152,7 +161,9 @@ class ConnectionDialog(QDialog):
         layout.addWidget(self.report_view)
         layout.addWidget(self.save_error)
         layout.addLayout(bottom)
-        self.resize(680, 820)
+        # Wide enough for a field's message on one line (its reserved line), and short
+        # enough for a 1280×800 screen.
+        self.resize(800, 720)
 
     # Validation
 
@@ -165,13 +176,21 @@ class ConnectionDialog(QDialog):
         hidden = self.form.show_errors(self.errors, reveal_all=self._revealed)
         if self._auth_error is not None and self.form.is_visible_field(self._auth_error[0]):
             self.form.rows[self._auth_error[0]].set_message(self._auth_error[1], show=True)
-        self.ok_button.setEnabled(not self.errors)
+        self.ok_button.setEnabled(not self.errors and not self._gone)
         self._update_summary(hidden)
         self._update_actions(draft)
 
     def _update_summary(self, hidden: dict[str, str]) -> None:
+        touched = any(self.form.rows[name].touched for name in self.form.visible_fields())
+        calm = bool(self.errors) and not touched and not self._revealed
+        if bool(self.summary.property("calm")) != calm:
+            self.summary.setProperty("calm", calm)
+            restyle(self.summary)
         if not self.errors:
             self.summary.clear()
+        elif not touched and not self._revealed:
+            # Nothing typed yet: no alarm, only what to do.
+            self.summary.setText("Fill in the fields marked * to continue.")
         elif hidden and self._revealed:
             self.summary.setText(html.escape(" ".join(hidden.values())))
         elif self._revealed:
@@ -194,7 +213,8 @@ class ConnectionDialog(QDialog):
     @Slot()
     def _on_form_changed(self) -> None:
         self._auth_error = None
-        self.save_error.clear()
+        if not self._gone:
+            self.save_error.clear()
         self._validate()
 
     @Slot(str)
@@ -206,12 +226,50 @@ class ConnectionDialog(QDialog):
         self.form.touch_all()
         self._validate()
 
+    # The connection underneath
+
+    def check_stored(self) -> None:
+        """Read the stored connection again and say so if it changed or went away."""
+        if self.editing_id is None or self._gone:
+            return
+        try:
+            current: ConnectionDraft | None = self._controller.draft_for_edit(self.editing_id)
+        except LicenseDeskError:
+            current = None
+        self.notice_stored(current)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Coming back to the dialog (e.g. from a terminal where the CLI changed it).
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.check_stored()
+
+    def notice_stored(self, current: ConnectionDraft | None) -> None:
+        """The stored connection as it is now (None: deleted) while this dialog edits it."""
+        if self.editing_id is None:
+            return
+        if current is None:
+            self._gone = True
+            self.ok_button.setEnabled(False)
+            self.save_error.show_message(
+                "error",
+                "This connection was deleted while you were editing it; there is nothing left "
+                "to save. Close the dialog, or create it again with New.",
+            )
+        elif current != self._stored:
+            self._stored = current
+            self.save_error.show_message(
+                "warning",
+                "This connection was changed elsewhere (another window or the command line) "
+                "since you opened it. OK saves what this form shows, replacing those changes.",
+            )
+
     # OK and saving
 
     @Slot()
     def _on_ok_clicked(self) -> None:
         self._reveal()
-        if self.errors:
+        if self.errors or self._gone:
             return
         self.result_draft = self.form.draft()
         self.submitted.emit(self.result_draft)
@@ -363,7 +421,18 @@ class ConnectionDialog(QDialog):
         self.cancel_sign_in_button.setText("Cancel sign-in")
         self._update_actions(self.form.draft())
 
+    def has_changes(self) -> bool:
+        return self.form.draft() != self._initial
+
     def reject(self) -> None:
+        """Cancel, Escape and the close button: ask first when the form was changed."""
+        if (
+            self.result() != QDialog.DialogCode.Accepted
+            and self.has_changes()
+            and self._confirm_discard is not None
+            and not self._confirm_discard()
+        ):
+            return
         if self.sign_in_job is not None and self.sign_in_job.running:
             self.sign_in_job.cancel()
         super().reject()

@@ -37,13 +37,21 @@ class FieldRow(QObject):
         self.editor = self._make_editor(spec, browse)
         self.editor.setObjectName(f"field_{spec.name}")
         self.message = Caption("fieldError", self.container)
+        # The message line keeps its place while hidden, so a message coming and going as the
+        # user types does not push the rows below up and down.
+        policy = self.message.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.message.setSizePolicy(policy)
+        self.message.ensurePolished()
+        self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing() + 2)
         self.help = Caption("fieldHelp", self.container)
         layout = QVBoxLayout(self.container)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.editor)
-        layout.addWidget(self.message)
         layout.addWidget(self.help)
+        # Last, so its reserved line reads as the space between rows while empty.
+        layout.addWidget(self.message)
         self.apply_spec(spec)
 
     # Building

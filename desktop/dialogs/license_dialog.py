@@ -28,6 +28,7 @@ from desktop.models.changes_model import ChangesModel
 from desktop.models.holders_model import HoldersModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.models.subscriptions_model import SubscriptionsModel
+from desktop.notify import describe_error
 from desktop.widgets.inline_message import InlineMessage
 from desktop.widgets.table_panel import TablePanel
 
@@ -57,6 +58,7 @@ class LicenseDialog(QDialog):
         self._controller = controller
         self.license_id = license_id
         self.detail: LicenseDetail | None = None
+        self._applying = False  # a change made in this dialog is not news to announce
         self.setObjectName("licenseDialog")
         self.status = QComboBox(self)
         for status in LicenseStatus:
@@ -66,6 +68,7 @@ class LicenseDialog(QDialog):
         self.apply_status = QPushButton("Change status", self)
         self.price = QLineEdit(self)
         self.price.setPlaceholderText("per unit and month")
+        self.price_unit = QLabel(self)  # "USD per unit and month": money reads one way
         self.save_price = QPushButton("Save price", self)
         self.facts = QLabel(self)
         self.facts.setWordWrap(True)
@@ -89,6 +92,7 @@ class LicenseDialog(QDialog):
         status_row.addWidget(self.apply_status)
         price_row = QHBoxLayout()
         price_row.addWidget(self.price, 1)
+        price_row.addWidget(self.price_unit)
         price_row.addWidget(self.save_price)
         form = QFormLayout()
         form.addRow("Status", status_row)
@@ -119,23 +123,55 @@ class LicenseDialog(QDialog):
         self.resize(900, 640)
 
     def reload(self) -> None:
-        licensing = self._controller.licensing
-        self.detail = licensing.license_detail(self.license_id, 0, HOLDER_PAGE)
+        """Read the license again and show it; a status or price the user is editing and has
+        not applied yet stays as typed."""
+        previous = self.detail
+        try:
+            self.detail = self._controller.licensing.license_detail(self.license_id, 0, HOLDER_PAGE)
+        except LicenseDeskError:
+            self._show_gone()
+            return
         row = self.detail.row
         tenant = row.tenant_name or row.connection or row.source.value
         self.setWindowTitle(f"License properties — {row.product} ({tenant})")
-        self.status.setCurrentIndex(max(0, self.status.findData(row.status.value)))
-        self.price.setText("" if row.unit_price is None else f"{row.unit_price:.2f}")
+        shown = previous.row.status.value if previous is not None else None
+        if shown is None or self.status.currentData() == shown:
+            self.status.setCurrentIndex(max(0, self.status.findData(row.status.value)))
+        if previous is None or not self.price.isModified():
+            self.price.setText("" if row.unit_price is None else f"{row.unit_price:.2f}")
+        currency = self._controller.settings().currency
+        self.price_unit.setText(f"{currency} per unit and month".strip())
         self.facts.setText(self._facts_html(row))
         self.subscriptions_model.replace_rows(self.detail.subscriptions)
         self.holders_model.replace_rows(self.detail.holders)
         self.changes_model.replace_rows(self.detail.changes)
         self._update_holders_label()
-        if self.detail.warnings:
-            text = "<br>".join(html.escape(w) for w in self.detail.warnings)
-            self.message.show_message("warning", text)
+        self._show_warnings(previous)
+
+    def _show_warnings(self, previous: LicenseDetail | None) -> None:
+        assert self.detail is not None
+        lines = [html.escape(w) for w in self.detail.warnings]
+        level = "warning" if lines else ""
+        old, new = (previous.row.status if previous else None), self.detail.row.status
+        if old is not None and old is not new and not self._applying:
+            last = self.detail.changes[-1] if self.detail.changes else None
+            why = f": {html.escape(last.reason)}" if last is not None else "."
+            lines.insert(0, f"The status changed from {old.value} to {new.value}{why}")
+            level = level or "info"
+        if lines:
+            self.message.show_message(level, "<br>".join(lines))
         else:
             self.message.clear()
+
+    def _show_gone(self) -> None:
+        """The license no longer exists (its connection was deleted): say so, allow nothing."""
+        self.message.show_message(
+            "warning",
+            "This license no longer exists: its connection was deleted or a new import no "
+            "longer has it. The figures below are the last ones read.",
+        )
+        for widget in (self.status, self.reason, self.apply_status, self.price, self.save_price):
+            widget.setEnabled(False)
 
     def _facts_html(self, row: LicenseRow) -> str:
         currency = self._controller.settings().currency
@@ -143,6 +179,12 @@ class LicenseDialog(QDialog):
             "none (Retired licenses have no compliance position)"
             if not row.in_reconciliation
             else formatting.signed(row.compliance_position)
+        )
+        cost = (
+            f"Cost {formatting.money(row.monthly_cost, currency)} / month · waste "
+            f"{formatting.money(row.waste_cost, currency)} / month"
+            if row.monthly_cost is not None
+            else "Cost and waste unknown: no unit price is set for this product"
         )
         parts = [
             f"<b>{html.escape(row.product)}</b> · {html.escape(row.sku_part_number or '')}",
@@ -153,8 +195,7 @@ class LicenseDialog(QDialog):
             f"Active {formatting.count(row.active_users)} · inactive "
             f"{formatting.count(row.inactive_users)} · usage unknown "
             f"{row.usage_unknown_users:,} · disabled {row.disabled_users:,}",
-            f"Monthly cost {formatting.money(row.monthly_cost, currency)} · waste "
-            f"{formatting.money(row.waste_cost, currency)} / month",
+            cost,
         ]
         return "<br>".join(parts)
 
@@ -179,10 +220,18 @@ class LicenseDialog(QDialog):
                 self.license_id, status, self.reason.text().strip() or "Changed by hand"
             )
         except LicenseDeskError as exc:
-            self.message.show_message("error", html.escape(exc.message), exc.detail)
+            message, detail = describe_error(exc)
+            self.message.show_message("error", html.escape(message), detail)
             return
         self.reason.clear()
-        self.reload()
+        self._reload_own_change()
+
+    def _reload_own_change(self) -> None:
+        self._applying = True
+        try:
+            self.reload()
+        finally:
+            self._applying = False
         self.license_changed.emit(self.license_id)
 
     @Slot()
@@ -192,8 +241,8 @@ class LicenseDialog(QDialog):
         try:
             self._controller.licensing.set_price(self.detail.row.product_key, text or None)
         except (LicenseDeskError, ValueError) as exc:
-            message = exc.message if isinstance(exc, LicenseDeskError) else str(exc)
+            message = describe_error(exc)[0] if isinstance(exc, LicenseDeskError) else str(exc)
             self.message.show_message("error", html.escape(message))
             return
-        self.reload()
-        self.license_changed.emit(self.license_id)
+        self.price.setModified(False)
+        self._reload_own_change()

@@ -26,7 +26,12 @@ CHANGE_HEADERS = {
     ChangeColumn.BY: "By",
     ChangeColumn.REASON: "Reason",
 }
-BY_TEXT = {"user": "A user", "saas-management": "SaaS Management", "import": "Import"}
+# Automatic changes keep a machine kind; a change by hand keeps the OS user's name.
+BY_TEXT = {
+    "user": "A user",  # changes recorded before the author's name was kept
+    "saas-management": "SaaS Management connector",
+    "import": "Import",
+}
 
 
 class ChangesModel(RowTableModel[StatusChange]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
@@ -68,6 +69,47 @@ CLOUD_SHORT = {
 }
 
 
+SUCCEEDED = frozenset({ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS})
+
+
+def later_problem(row: Connection) -> bool:
+    """The latest run failed or was cancelled after the data shown was imported (the row
+    carries the latest run, so it came after the last success, if there was one)."""
+    return row.last_import_status in (ImportStatus.FAILED, ImportStatus.CANCELLED)
+
+
+def data_note(row: Connection, last_success: datetime | None) -> str | None:
+    """Which import the data shown comes from, and a later run that changed nothing."""
+    shown = (
+        f"The data shown is from the import of {formatting.when(last_success)}."
+        if last_success is not None
+        else "No import has succeeded yet: there is no data from this connection."
+    )
+    if later_problem(row):
+        what = "failed" if row.last_import_status is ImportStatus.FAILED else "was cancelled"
+        return f"{shown} The import of {formatting.when(row.last_import_at)} {what}."
+    return shown if row.last_import_status is not None else None
+
+
+def data_age(connections: list[Connection], success: Mapping[int, datetime]) -> tuple[str, str]:
+    """(status bar text, tooltip): when the data shown was imported, and any later import
+    that failed or was cancelled (its connection's data stays the earlier one)."""
+    times = [success[c.id] for c in connections if c.id in success]
+    if not times:
+        return "", ""
+    oldest, newest = formatting.when(min(times)), formatting.when(max(times))
+    text = f"Data imported {newest}" if oldest == newest else f"Data imported {oldest} to {newest}"
+    troubled = [c for c in connections if later_problem(c)]
+    if len(troubled) == 1:
+        c = troubled[0]
+        what = "failed" if c.last_import_status is ImportStatus.FAILED else "was cancelled"
+        text += f" · {c.name}: the import of {formatting.when(c.last_import_at)} {what}"
+    elif troubled:
+        text += f" · {len(troubled)} later imports failed or were cancelled"
+    notes = [f"{c.name}: {data_note(c, success.get(c.id))}" for c in connections]
+    return text, "\n".join(notes)
+
+
 def tenant_text(connection: Connection) -> str:
     return connection.tenant_name or connection.tenant or connection.tenant_id or formatting.DASH
 
@@ -81,6 +123,18 @@ class ConnectionsModel(RowTableModel[Connection]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._live: dict[int, str] = {}
+        # When each connection's data shown was imported (its last successful import).
+        self._success: dict[int, datetime] = {}
+
+    def set_last_success(self, success: Mapping[int, datetime]) -> None:
+        """Set before `replace_rows` (the reset repaints every cell)."""
+        self._success = dict(success)
+
+    def last_success(self, row: Connection) -> datetime | None:
+        """The latest run when it succeeded, else the last successful one known."""
+        if row.last_import_status in SUCCEEDED:
+            return row.last_import_at
+        return self._success.get(row.id)
 
     def key(self, row: Connection) -> Hashable:
         return row.id
@@ -109,7 +163,7 @@ class ConnectionsModel(RowTableModel[Connection]):
         if column == ConnectionColumn.SCHEDULE:
             return row.schedule.describe()
         if column == ConnectionColumn.LAST_IMPORT:
-            return formatting.when(row.last_import_at)
+            return formatting.when(self.last_success(row))
         return self._status_text(row)
 
     def _status_text(self, row: Connection) -> str:
@@ -117,12 +171,19 @@ class ConnectionsModel(RowTableModel[Connection]):
             return self._live[row.id]
         if row.last_import_status is None:
             return "Never imported"
-        return STATUS_TEXT[row.last_import_status]
+        text = STATUS_TEXT[row.last_import_status]
+        if later_problem(row):
+            return f"{text} {formatting.when(row.last_import_at)}"
+        return text
 
     def sort_value(self, row: Connection, column: int) -> Any:
         if column == ConnectionColumn.LAST_IMPORT:
-            return row.last_import_at.timestamp() if row.last_import_at else 0.0
+            success = self.last_success(row)
+            return success.timestamp() if success else 0.0
         return self.display(row, column).casefold()
+
+    def _data_note(self, row: Connection) -> str | None:
+        return data_note(row, self.last_success(row))
 
     def decoration(self, row: Connection, column: int) -> QIcon | None:
         if column == ConnectionColumn.NAME and row.is_simulated:
@@ -135,6 +196,8 @@ class ConnectionsModel(RowTableModel[Connection]):
         return None
 
     def tooltip(self, row: Connection, column: int) -> str | None:
+        if column in (ConnectionColumn.LAST_IMPORT, ConnectionColumn.STATUS):
+            return self._data_note(row)
         if column == ConnectionColumn.NAME and row.is_simulated:
             return "Served by the built-in tenant simulator (demo data)."
         if column == ConnectionColumn.TENANT:

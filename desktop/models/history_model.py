@@ -48,6 +48,14 @@ _COUNTS = {
 }
 
 
+KEPT = frozenset({ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS})
+
+
+def counts_kept(run: ImportRun) -> bool:
+    """A failed, cancelled or running import kept nothing: its counts mean nothing."""
+    return run.status in KEPT
+
+
 def problem_text(run: ImportRun) -> str:
     if run.error:
         return run.error
@@ -64,6 +72,8 @@ class HistoryModel(RowTableModel[ImportRun]):
 
     def display(self, row: ImportRun, column: int) -> str:
         if column in _COUNTS:
+            if not counts_kept(row):
+                return formatting.DASH
             return formatting.count(getattr(row.counts, _COUNTS[HistoryColumn(column)]))
         if column == HistoryColumn.STARTED:
             return formatting.when(row.started_at)
@@ -79,6 +89,8 @@ class HistoryModel(RowTableModel[ImportRun]):
 
     def sort_value(self, row: ImportRun, column: int) -> Any:
         if column in _COUNTS:
+            if not counts_kept(row):
+                return None  # sorts below every count
             return getattr(row.counts, _COUNTS[HistoryColumn(column)])
         if column == HistoryColumn.STARTED:
             return row.started_at.timestamp()
@@ -102,6 +114,8 @@ class HistoryModel(RowTableModel[ImportRun]):
         return None
 
     def tooltip(self, row: ImportRun, column: int) -> str | None:
+        if column in _COUNTS and not counts_kept(row):
+            return "Nothing was kept from this run; the data shown is from an earlier import."
         if column == HistoryColumn.PROBLEM and (row.error or row.warnings):
             return "Double-click for the details."
         return None

@@ -153,4 +153,6 @@ class LicensesModel(RowTableModel[LicenseRow]):
             return "Unrecognized SKU: add it to the SKU name table."
         if column == LicenseColumn.INACTIVE:
             return usage_unknown_note(row.usage_unknown_users, row.assigned_users)
+        if column == LicenseColumn.TENANT:
+            return self.display(row, column)  # the whole name where the column cuts it
         return None

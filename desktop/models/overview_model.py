@@ -54,9 +54,15 @@ _MONEY = frozenset({TotalsColumn.MONTHLY_COST, TotalsColumn.MONTHLY_WASTE})
 
 
 def tenant_label(row: OverviewTotals) -> str:
-    if row.tenant_name and row.tenant_name != row.key:
+    """The connection's name, and the tenant's where it says more ("Contoso demo", not
+    "Contoso demo — Contoso")."""
+    if row.tenant_name and row.tenant_name.casefold() not in row.key.casefold():
         return f"{row.key} — {row.tenant_name}"
     return row.key
+
+
+def is_total(row: OverviewTotals) -> bool:
+    return row.key == TOTAL_KEY
 
 
 class TotalsModel(RowTableModel[OverviewTotals]):
@@ -90,10 +96,12 @@ class TotalsModel(RowTableModel[OverviewTotals]):
     def tooltip(self, row: OverviewTotals, column: int) -> str | None:
         if column == TotalsColumn.ACTIVE:
             return usage_unknown_note(row.usage_unknown, row.assigned)
+        if column == TotalsColumn.TENANT and row.tenant_name:
+            return "\n".join(filter(None, (f"Tenant: {row.tenant_name}", row.tenant_id)))
         return None
 
     def font(self, row: OverviewTotals, column: int) -> QFont | None:
-        return bold_font() if row.key == TOTAL_KEY else None
+        return bold_font() if is_total(row) else None
 
     def foreground(self, row: OverviewTotals, column: int) -> QColor | None:
         if column == TotalsColumn.SHORTFALL and row.shortfall:

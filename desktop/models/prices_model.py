@@ -9,8 +9,10 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from core.domain import ProductRow
+from core.errors import LicenseDeskError
 from desktop import formatting
 from desktop.models.base import RowTableModel
+from desktop.notify import describe_error
 
 Index = QModelIndex | QPersistentModelIndex
 SavePrice = Callable[[str, str], None]  # product key, typed price ("" clears); may raise
@@ -76,7 +78,9 @@ class PricesModel(RowTableModel[ProductRow]):
         if column == PriceColumn.ENTITLEMENT:
             return formatting.count(row.entitlement)
         if column == PriceColumn.UNIT_PRICE:
-            return formatting.money(row.unit_price)
+            return formatting.money(row.unit_price, self.currency)
+        if row.unit_price is None:
+            return formatting.DASH  # no price, no cost: never "0.00" beside "—"
         if column == PriceColumn.MONTHLY_COST:
             return formatting.money(row.monthly_cost, self.currency)
         return formatting.money(row.annual_cost, self.currency)
@@ -113,7 +117,8 @@ class PricesModel(RowTableModel[ProductRow]):
             self._save_price(row.product_key, str(value).strip())
         except Exception as exc:  # shown by the tab next to the table
             self.last_error = exc
-            self.price_rejected.emit(getattr(exc, "message", None) or str(exc))
+            message = describe_error(exc)[0] if isinstance(exc, LicenseDeskError) else str(exc)
+            self.price_rejected.emit(message)
             return False
         self.last_error = None
         self.dataChanged.emit(index, index)

@@ -111,6 +111,7 @@ class UsersModel(QAbstractTableModel):
         self._query = UserQuery(limit=page_size)
         self._total = 0
         self._pages: OrderedDict[int, list[UserRow]] = OrderedDict()
+        self._loaded = False
 
     @property
     def query(self) -> UserQuery:
@@ -124,6 +125,7 @@ class UsersModel(QAbstractTableModel):
         """Run `query` (filters and sort) and show its first page; other pages load lazily."""
         query = replace(query, offset=0, limit=self._page_size)
         rows, total = self._fetch(query)
+        self._loaded = True
         self.beginResetModel()
         self._query = query
         self._total = total
@@ -199,5 +201,10 @@ class UsersModel(QAbstractTableModel):
         if sort is None:
             return
         descending = order == Qt.SortOrder.DescendingOrder
-        if (sort, descending) != (self._query.sort, self._query.descending):
-            self.set_query(replace(self._query, sort=sort, descending=descending))
+        if (sort, descending) == (self._query.sort, self._query.descending):
+            return
+        query = replace(self._query, sort=sort, descending=descending)
+        if self._loaded:
+            self.set_query(query)
+        else:
+            self._query = query  # the restored arrow: the tab's first load uses it

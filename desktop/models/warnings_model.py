@@ -26,7 +26,28 @@ WARNING_HEADERS = {
     WarningColumn.KIND: "About",
     WarningColumn.MESSAGE: "What to do",
 }
-SEVERITY_RANK = {"error": 0, "warning": 1}
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+# Each kind of warning in a license manager's words (never the internal key).
+KIND_TEXT = {
+    "unrecognized-sku": "Unrecognized SKU",
+    "concealed-names": "Concealed names",
+    "expiring-secret": "Expiring secret",
+    "import-failed": "Import failed",
+    "import": "Import",
+    "missing-permission": "Missing permission",
+    "shortfall": "Shortfall",
+    "grace-period": "Grace period",
+    "consumed-mismatch": "Consumed units differ",
+    "saas-import": "SaaS Management import",
+    "saas-disabled": "SaaS Management disabled",
+}
+
+
+def kind_text(kind: str) -> str:
+    if kind in KIND_TEXT:
+        return KIND_TEXT[kind]
+    text = kind.replace("-", " ").replace("_", " ")
+    return (text[:1].upper() + text[1:]).replace("Saas", "SaaS").replace("saas", "SaaS")
 
 
 class WarningsModel(RowTableModel[ActionWarning]):
@@ -42,12 +63,12 @@ class WarningsModel(RowTableModel[ActionWarning]):
         if column == WarningColumn.TENANT:
             return row.tenant_name
         if column == WarningColumn.KIND:
-            return row.kind.replace("-", " ").capitalize()
+            return kind_text(row.kind)
         return row.message
 
     def sort_value(self, row: ActionWarning, column: int) -> Any:
         if column == WarningColumn.SEVERITY:
-            return SEVERITY_RANK.get(row.severity, 2)
+            return SEVERITY_RANK.get(row.severity, len(SEVERITY_RANK))
         return self.display(row, column).casefold()
 
     def decoration(self, row: ActionWarning, column: int) -> QIcon | None:

@@ -62,7 +62,14 @@ class GeneralSettingsTab(QWidget):
         self.save_button.clicked.connect(self._on_save_clicked)
         self.message = InlineMessage(self)
         self.errors: dict[str, Caption] = {}
+        self._loading = False
         self._lay_out()
+        # "Settings saved." is true only until the form is edited again.
+        self.beacon_version.currentTextChanged.connect(self._on_form_edited)
+        self.inactive_days.currentIndexChanged.connect(self._on_form_edited)
+        self.min_age.valueChanged.connect(self._on_form_edited)
+        self.currency.textEdited.connect(self._on_form_edited)
+        self.snapshots.valueChanged.connect(self._on_form_edited)
 
     def _editors(self) -> dict[str, tuple[str, QWidget, str]]:
         return {
@@ -107,6 +114,13 @@ class GeneralSettingsTab(QWidget):
         layout.addStretch(1)
 
     def reload(self) -> None:
+        self._loading = True
+        try:
+            self._load()
+        finally:
+            self._loading = False
+
+    def _load(self) -> None:
         settings = self._controller.settings()
         self.beacon_version.setCurrentText(settings.effective_beacon_version())
         self.inactive_days.setCurrentIndex(
@@ -136,6 +150,11 @@ class GeneralSettingsTab(QWidget):
             restyle(editor)
 
     @Slot()
+    def _on_form_edited(self) -> None:
+        if not self._loading and self.message.level == "ok":
+            self.message.clear()
+
+    @Slot()
     def _on_save_clicked(self) -> None:
         self.save()
 
@@ -155,8 +174,8 @@ class GeneralSettingsTab(QWidget):
         if failed:
             self.message.show_message("error", "Some settings were not saved; see above.")
         else:
-            self.message.show_message("ok", "Settings saved.")
             self.reload()
+            self.message.show_message("ok", "Settings saved.")
             self.settings_changed.emit()
         return not failed
 

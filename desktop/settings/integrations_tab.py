@@ -217,7 +217,8 @@ class IntegrationsTab(QWidget):
         try:
             changed = self._controller.saas.enable() if enabled else self._controller.saas.disable()
         except LicenseDeskError as exc:
-            self.message.show_message("error", html.escape(exc.message), exc.detail)
+            message, detail = describe_error(exc)
+            self.message.show_message("error", html.escape(message), detail)
             return
         state = "enabled" if enabled else "disabled"
         self._notifier.status(f"SaaS Management connector {state}: {changed.describe()}.")

@@ -6,11 +6,12 @@ import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from core.domain import ImportRun, ImportStatus
 from desktop import formatting
-from desktop.models.history_model import HistoryColumn, HistoryModel
+from desktop.models.history_model import HistoryColumn, HistoryModel, counts_kept
 from desktop.models.proxy import SearchProxyModel
 from desktop.widgets.inline_message import InlineMessage
 from desktop.widgets.table_panel import TablePanel
@@ -22,12 +23,24 @@ if TYPE_CHECKING:
 def run_summary(run: ImportRun) -> tuple[str, str, str]:
     """(level, html, technical detail) describing one run."""
     counts = run.counts
-    lines = [
+    head = (
         f"<b>{html.escape(run.connection_name)}</b>, started {formatting.when(run.started_at)}, "
-        f"took {formatting.duration(run.duration_s)}: {counts.skus:,} SKUs, "
-        f"{counts.users:,} users ({counts.licensed_users:,} licensed), "
-        f"{counts.report_rows:,} report rows."
-    ]
+        f"took {formatting.duration(run.duration_s)}"
+    )
+    if counts_kept(run):
+        head += (
+            f": {counts.skus:,} SKUs, {counts.users:,} users "
+            f"({counts.licensed_users:,} licensed), {counts.report_rows:,} report rows."
+        )
+    elif run.status is ImportStatus.RUNNING:
+        head += ": still running."
+    else:
+        what = "failed" if run.status is ImportStatus.FAILED else "was cancelled"
+        head += (
+            f": it {what}, so nothing from it was kept; the data shown is from the last "
+            "successful import."
+        )
+    lines = [head]
     if run.error:
         lines.append(f"Error: {html.escape(run.error)}")
     lines += [f"Warning: {html.escape(w)}" for w in run.warnings]
@@ -47,23 +60,28 @@ class HistoryTab(QWidget):
         self.model = HistoryModel(self)
         proxy = SearchProxyModel(self)
         proxy.setSourceModel(self.model)
-        self.panel = TablePanel("history", proxy, placeholder="Search runs")
+        self.panel = TablePanel(
+            "history",
+            proxy,
+            placeholder="Search runs",
+            sort=(HistoryColumn.STARTED, Qt.SortOrder.DescendingOrder),
+        )
         self.panel.set_column_widths(
             {
                 HistoryColumn.STARTED: 130,
-                HistoryColumn.CONNECTION: 180,
+                HistoryColumn.CONNECTION: 120,
                 HistoryColumn.STATUS: 190,
                 HistoryColumn.DURATION: 80,
                 HistoryColumn.SKUS: 60,
                 HistoryColumn.LICENSED_USERS: 115,
             }
         )
-        self.panel.view.horizontalHeader().setSortIndicator(
-            HistoryColumn.STARTED, Qt.SortOrder.DescendingOrder
-        )
         self.detail = InlineMessage(self)
         self.panel.selection_changed.connect(self._on_selection_changed)
         self.panel.row_activated.connect(self._on_row_activated)
+        self.details_action = QAction("Show details", self)
+        self.details_action.triggered.connect(self._on_details_requested)
+        self.panel.add_row_action(self.details_action)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.panel)
         holder = QWidget()
@@ -95,6 +113,12 @@ class HistoryTab(QWidget):
             self.show_run(run)
         else:
             self.detail.clear()
+
+    @Slot()
+    def _on_details_requested(self) -> None:
+        run = self.panel.current_row()
+        if isinstance(run, ImportRun):
+            self._on_row_activated(run)
 
     @Slot(object)
     def _on_row_activated(self, run: ImportRun) -> None:

@@ -8,6 +8,7 @@ import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from core.catalogue import band_for, effective_method
@@ -54,8 +55,8 @@ class InventoryTab(QWidget):
         proxy.setSourceModel(self.model)
         self.panel = TablePanel("connections", proxy, placeholder="Search connections")
         self.panel.set_column_widths(
-            {ConnectionColumn.NAME: 220, ConnectionColumn.SOURCE_TYPE: 230,
-             ConnectionColumn.TENANT: 170, ConnectionColumn.METHOD: 160,
+            {ConnectionColumn.NAME: 220, ConnectionColumn.SOURCE_TYPE: 200,
+             ConnectionColumn.TENANT: 150, ConnectionColumn.METHOD: 150,
              ConnectionColumn.CLOUD: 80, ConnectionColumn.SCHEDULE: 110,
              ConnectionColumn.LAST_IMPORT: 130}
         )  # fmt: skip
@@ -114,10 +115,26 @@ class InventoryTab(QWidget):
             (self.cancel_button, self._on_cancel_clicked),
         ):
             button.clicked.connect(slot)
+        self._build_row_actions()
         self.panel.tools.addWidget(self.new_button)
         for button in (self.edit_button, self.delete_button, self.test_button,
                        self.execute_button, self.cancel_button):  # fmt: skip
             self.panel.tools.addWidget(button)
+
+    def _build_row_actions(self) -> None:
+        """The same commands in the rows' context menu."""
+        self.row_actions: dict[str, QAction] = {}
+        for key, text, icon_name, slot in (
+            ("edit", "Edit…", "edit", self._on_edit_clicked),
+            ("test", "Test connection", "test", self._on_test_clicked),
+            ("execute", "Execute now", "run", self._on_execute_clicked),
+            ("cancel", "Cancel import", "cancel", self._on_cancel_clicked),
+            ("delete", "Delete…", "delete", self._on_delete_clicked),
+        ):
+            action = QAction(icon(icon_name), text, self)
+            action.triggered.connect(slot)
+            self.panel.add_row_action(action)
+            self.row_actions[key] = action
 
     def panels(self) -> list[TablePanel]:
         return [self.panel]
@@ -126,10 +143,12 @@ class InventoryTab(QWidget):
 
     def reload(self) -> None:
         connections = self._controller.list_connections()
+        self.model.set_last_success(self._controller.last_successful_imports())
         self.model.replace_rows(connections)
         self.welcome.setVisible(not connections)
         self._update_live()
         self._update_buttons()
+        self.check_dialog()
 
     def selected(self) -> list[Connection]:
         return [row for row in self.panel.selected_rows() if isinstance(row, Connection)]
@@ -160,11 +179,25 @@ class InventoryTab(QWidget):
             draft=draft,
             editing_id=editing_id,
             browse=self._browse_certificate,
+            confirm_discard=self._confirm_discard,
             parent=self,
         )
         self.dialog.submitted.connect(self._on_dialog_submitted)
         self.dialog.open()
         return self.dialog
+
+    def check_dialog(self) -> None:
+        """Tell an open Edit dialog when its connection changed or was deleted meanwhile."""
+        dialog = self.dialog
+        if dialog is not None and dialog.isVisible():
+            dialog.check_stored()
+
+    def _confirm_discard(self) -> bool:
+        return self._notifier.confirm(
+            "Discard changes",
+            "Close the connection dialog and discard the changes you made?",
+            ok_text="Discard changes",
+        )
 
     def _browse_certificate(self, _hint: str) -> str | None:
         return self._notifier.open_file_name("Choose the certificate file", CERTIFICATE_FILTER)
@@ -296,6 +329,10 @@ class InventoryTab(QWidget):
         self.execute_button.setEnabled(len(running) < len(chosen))
         cancellable = [c for c in running if not self._runner.is_cancelling(c.id)]
         self.cancel_button.setEnabled(bool(cancellable))
+        for key, button in (("edit", self.edit_button), ("test", self.test_button),
+                            ("execute", self.execute_button), ("cancel", self.cancel_button),
+                            ("delete", self.delete_button)):  # fmt: skip
+            self.row_actions[key].setEnabled(button.isEnabled())
 
     @Slot()
     def _on_running_changed(self) -> None:

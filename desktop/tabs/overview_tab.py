@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QScrollArea,
     QSplitter,
@@ -18,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from core.domain import ActionWarning, Overview, OverviewTotals, usage_unknown_note
 from desktop import formatting
-from desktop.models.overview_model import TotalsColumn, TotalsModel
+from desktop.models.overview_model import TotalsColumn, TotalsModel, is_total
 from desktop.models.proxy import SearchProxyModel
 from desktop.models.warnings_model import WarningColumn, WarningsModel
 from desktop.widgets.bar_chart import BarChart, BarGroup
@@ -84,12 +86,13 @@ class OverviewTab(QWidget):
         self.totals_model = TotalsModel(self)
         totals_proxy = SearchProxyModel(self)
         totals_proxy.setSourceModel(self.totals_model)
+        totals_proxy.set_pinned(is_total)
         self.totals = TablePanel("overview-tenants", totals_proxy, placeholder="Search tenants")
-        self.totals.set_column_widths(
-            {TotalsColumn.TENANT: 165, TotalsColumn.LICENSES: 75, TotalsColumn.ENTITLED: 75,
-             TotalsColumn.ASSIGNED: 80, TotalsColumn.ACTIVE: 70, TotalsColumn.UNASSIGNED: 95,
-             TotalsColumn.SHORTFALL: 75, TotalsColumn.MONTHLY_COST: 125}
-        )  # fmt: skip
+        # The figures take the width they need; the tenant's name the rest (whole where it
+        # fits, else elided with the full name one hover away), so nothing scrolls sideways.
+        totals_header = self.totals.view.horizontalHeader()
+        totals_header.setStretchLastSection(False)
+        totals_header.setSectionResizeMode(TotalsColumn.TENANT, QHeaderView.ResizeMode.Stretch)
         self.warnings_model = WarningsModel(self)
         warnings_proxy = SearchProxyModel(self)
         warnings_proxy.setSourceModel(self.warnings_model)
@@ -98,6 +101,10 @@ class OverviewTab(QWidget):
             {WarningColumn.SEVERITY: 90, WarningColumn.TENANT: 150, WarningColumn.KIND: 150}
         )
         self.warnings.row_activated.connect(self._on_warning_activated)
+        self.open_warning_action = QAction("Go to it", self)
+        self.open_warning_action.setToolTip("Open the license or connection the warning is about")
+        self.open_warning_action.triggered.connect(self._on_open_warning_requested)
+        self.warnings.add_row_action(self.open_warning_action)
         self.chart = BarChart()
         self._lay_out()
 
@@ -114,10 +121,10 @@ class OverviewTab(QWidget):
         left.addWidget(_section("Warnings that need action", self.warnings))
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(_section("Entitled vs assigned vs active per product", scroll))
+        split.addWidget(_section("Per product", scroll))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([900, 460])
+        split.setSizes([960, 300])
         left.setSizes([220, 400])
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
@@ -136,6 +143,10 @@ class OverviewTab(QWidget):
         self.totals_model.currency = overview.currency
         self.totals_model.replace_rows([*overview.tenants, overview.total])
         self.warnings_model.replace_rows(overview.warnings)
+        self.totals.fit_contents()  # a few rows: every figure shown whole
+        for column in (WarningColumn.SEVERITY, WarningColumn.TENANT, WarningColumn.KIND):
+            self.warnings.view.resizeColumnToContents(column)
+        self.warnings.fit_headers()
         self._fill_cards(overview.total, overview.currency)
         products = sorted(overview.products, key=lambda p: p.entitlement, reverse=True)
         self.chart.set_groups(
@@ -162,6 +173,12 @@ class OverviewTab(QWidget):
             formatting.money(total.monthly_waste, currency),
             "warning" if total.monthly_waste else "",
         )
+
+    @Slot()
+    def _on_open_warning_requested(self) -> None:
+        warning = self.warnings.current_row()
+        if isinstance(warning, ActionWarning):
+            self.warning_activated.emit(warning)
 
     @Slot(object)
     def _on_warning_activated(self, warning: ActionWarning) -> None:

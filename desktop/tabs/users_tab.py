@@ -25,6 +25,7 @@ FLAG_CHOICES = (
     ("Never active", UserFlag.NEVER_ACTIVE),
     ("Disabled with a license", UserFlag.DISABLED_WITH_LICENSE),
     ("Duplicate assignment path", UserFlag.DUPLICATE_PATH),
+    ("Overlap (also holds a suite with it)", UserFlag.OVERLAP),
     ("Usage unknown", UserFlag.USAGE_UNKNOWN),
 )
 

@@ -14,10 +14,11 @@ from desktop.resources import colour, small_font
 SERIES = (("Entitled", "entitled"), ("Assigned", "assigned"), ("Active", "active"))
 BAR_HEIGHT = 11
 BAR_GAP = 3
-GROUP_GAP = 12
+GROUP_GAP = 10
 LEGEND_HEIGHT = 26
-LABEL_WIDTH = 230
-VALUE_WIDTH = 64
+LEFT = 8
+VALUE_WIDTH = 96  # room after the longest bar for its figure ("usage unknown")
+MIN_WIDTH = 260
 
 
 @dataclass(frozen=True)
@@ -27,27 +28,47 @@ class BarGroup:
 
 
 class BarChart(QWidget):
-    """Horizontal bars, one group of three per product, largest entitlement first."""
+    """Horizontal bars, one group of three per product, largest entitlement first. Each
+    product's name sits on its own line above its bars, so no name is cut short however
+    narrow the pane."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.groups: tuple[BarGroup, ...] = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
-        self.setMinimumWidth(LABEL_WIDTH + VALUE_WIDTH + 120)
+        self.setMinimumWidth(MIN_WIDTH)
 
     def set_groups(self, groups: Sequence[BarGroup]) -> None:
         self.groups = tuple(groups)
         self.updateGeometry()
         self.update()
 
+    def _label_height(self) -> int:
+        return self.fontMetrics().height() + 2
+
     def _group_height(self) -> int:
-        return len(SERIES) * (BAR_HEIGHT + BAR_GAP) + GROUP_GAP
+        return self._label_height() + len(SERIES) * (BAR_HEIGHT + BAR_GAP) + GROUP_GAP
 
     def sizeHint(self) -> QSize:
-        return QSize(640, LEGEND_HEIGHT + max(1, len(self.groups)) * self._group_height() + 8)
+        return QSize(420, LEGEND_HEIGHT + max(1, len(self.groups)) * self._group_height() + 8)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(LABEL_WIDTH + VALUE_WIDTH + 120, self.sizeHint().height())
+        return QSize(MIN_WIDTH, self.sizeHint().height())
+
+    def bar_top(self, group: int, series: int) -> float:
+        """The y of the top of one bar (the bars start at x = LEFT)."""
+        top = LEGEND_HEIGHT + group * self._group_height() + self._label_height()
+        return float(top + series * (BAR_HEIGHT + BAR_GAP))
+
+    def legend_rects(self) -> list[QRectF]:
+        """Where each legend entry (swatch and label) is drawn, left to right."""
+        metrics = self.fontMetrics()
+        rects, x = [], float(LEFT)
+        for label, _ in SERIES:
+            width = 16 + metrics.horizontalAdvance(label)
+            rects.append(QRectF(x, 4, width, 20))
+            x += width + 14
+        return rects
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -63,7 +84,7 @@ class BarChart(QWidget):
             )
             return
         peak = max(max(v or 0 for v in g.values) for g in self.groups) or 1
-        span = max(20.0, self.width() - LABEL_WIDTH - VALUE_WIDTH - 16)
+        span = max(20.0, self.width() - LEFT - VALUE_WIDTH)
         top = float(LEGEND_HEIGHT)
         for group in self.groups:
             self._paint_group(painter, group, top, span / peak)
@@ -71,33 +92,30 @@ class BarChart(QWidget):
         painter.end()
 
     def _paint_legend(self, painter: QPainter) -> None:
-        x = float(LABEL_WIDTH)
-        metrics = painter.fontMetrics()
-        for label, name in SERIES:
-            painter.fillRect(QRectF(x, 8, 12, 12), colour(name))
+        for (label, name), rect in zip(SERIES, self.legend_rects(), strict=True):
+            painter.fillRect(QRectF(rect.x(), 8, 12, 12), colour(name))
             painter.setPen(colour("text"))
-            painter.drawText(QRectF(x + 16, 4, 120, 20), Qt.AlignmentFlag.AlignVCenter, label)
-            x += 28 + metrics.horizontalAdvance(label)
+            text = QRectF(rect.x() + 16, rect.y(), rect.width() - 16, rect.height())
+            painter.drawText(text, Qt.AlignmentFlag.AlignVCenter, label)
 
     def _paint_group(self, painter: QPainter, group: BarGroup, top: float, scale: float) -> None:
         metrics = painter.fontMetrics()
-        bars_height = len(SERIES) * (BAR_HEIGHT + BAR_GAP)
         painter.setPen(colour("text"))
-        label = metrics.elidedText(group.label, Qt.TextElideMode.ElideRight, LABEL_WIDTH - 12)
+        label = metrics.elidedText(group.label, Qt.TextElideMode.ElideRight, self.width() - LEFT)
         painter.drawText(
-            QRectF(4, top, LABEL_WIDTH - 8, bars_height),
-            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            QRectF(LEFT, top, self.width() - LEFT, self._label_height()),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
             label,
         )
-        y = top
+        y = top + self._label_height()  # = bar_top(group, 0)
         painter.setFont(small_font())
         for (_, name), value in zip(SERIES, group.values, strict=True):
             # Unknown usage draws no bar at all: a zero-length bar would read as "none active".
             width = max(1.0, value * scale) if value else 0.0
             if value is not None:
-                painter.fillRect(QRectF(LABEL_WIDTH, y, width, BAR_HEIGHT), colour(name))
+                painter.fillRect(QRectF(LEFT, y, width, BAR_HEIGHT), colour(name))
             painter.setPen(colour("muted"))
-            small = QRectF(LABEL_WIDTH + width + 4, y - 3, VALUE_WIDTH * 2, BAR_HEIGHT + 6)
+            small = QRectF(LEFT + width + 4, y - 3, VALUE_WIDTH, BAR_HEIGHT + 6)
             text = "usage unknown" if value is None else f"{value:,}"
             painter.drawText(small, Qt.AlignmentFlag.AlignVCenter, text)
             y += BAR_HEIGHT + BAR_GAP

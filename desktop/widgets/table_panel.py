@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -19,6 +22,9 @@ from PySide6.QtWidgets import (
 
 from desktop.models.base import RowRole
 from desktop.models.proxy import SearchProxyModel
+from desktop.resources import icon
+
+ASCENDING = Qt.SortOrder.AscendingOrder
 
 
 class TableView(QTableView):
@@ -50,11 +56,13 @@ class TablePanel(QWidget):
     search_changed(str): the search text, for models that filter themselves (in SQL).
     row_activated(object): the row dataclass of a double-clicked or Enter-pressed row.
     selection_changed(): the selected rows changed.
+    export_requested(): the user asked to export this table (button or context menu).
     """
 
     search_changed = Signal(str)
     row_activated = Signal(object)
     selection_changed = Signal()
+    export_requested = Signal()
 
     def __init__(
         self,
@@ -62,8 +70,11 @@ class TablePanel(QWidget):
         model: QAbstractItemModel,
         *,
         placeholder: str = "Search",
+        sort: tuple[int, Qt.SortOrder] | None = (0, ASCENDING),
         parent: QWidget | None = None,
     ) -> None:
+        """`sort` is the initial sort (column, order); None when the rows come sorted by the
+        model itself and the header shows its own indicator."""
         super().__init__(parent)
         self.name = name
         self.model = model
@@ -77,10 +88,25 @@ class TablePanel(QWidget):
         self.count_label.setObjectName("countLabel")
         self.tools = QHBoxLayout()
         self.tools.setContentsMargins(0, 0, 0, 0)
+        self.export_button = QPushButton(icon("export"), "Export…", self)
+        self.export_button.setToolTip("Export this table as CSV")
+        self.export_button.hide()  # shown by whoever handles export_requested
         self.view = TableView(self)
         self.view.setModel(model)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        # Actions of the rows (Properties, Change status …) that tabs add for the context menu.
+        self.row_actions: list[QAction] = []
+        self.copy_action = QAction("Copy", self)
+        self.copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.view.addAction(self.copy_action)
+        self.export_action = QAction(icon("export"), "Export…", self)
+        self._exportable = False
         self._build_layout()
         self._connect()
+        if sort is not None:
+            self.sort_by(*sort)
+        self.fit_headers()
         self._on_rows_changed()
 
     def _build_layout(self) -> None:
@@ -90,6 +116,7 @@ class TablePanel(QWidget):
         top.addStretch(1)
         top.addWidget(self.count_label)
         top.addWidget(self.search)
+        top.addWidget(self.export_button)
         self.search.setMinimumWidth(260)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -110,12 +137,76 @@ class TablePanel(QWidget):
         # opened every dialog twice.
         self.view.activated.connect(self._on_activated)
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.view.customContextMenuRequested.connect(self._on_context_menu_requested)
+        self.copy_action.triggered.connect(self._on_copy_triggered)
+        self.export_action.triggered.connect(self.export_requested)
+        self.export_button.clicked.connect(self.export_requested)
 
     # Public
 
     def set_column_widths(self, widths: Mapping[int, int]) -> None:
         for column, width in widths.items():
             self.view.setColumnWidth(column, width)
+        self.fit_headers()
+
+    def header_width(self, column: int) -> int:
+        """The width a column needs to show its whole header label and the sort arrow."""
+        return int(self.view.horizontalHeader().sectionSizeFromContents(column).width())
+
+    def fit_headers(self) -> None:
+        """Widen every column whose header label would be cut off (a label always fits)."""
+        header = self.view.horizontalHeader()
+        for column in range(header.count()):
+            needed = self.header_width(column)
+            if header.sectionSize(column) < needed:
+                header.resizeSection(column, needed)
+
+    def fit_contents(self) -> None:
+        """Size each column to its header and cells (small tables: a handful of rows)."""
+        self.view.resizeColumnsToContents()
+        self.fit_headers()
+
+    def sort_by(self, column: int, order: Qt.SortOrder = ASCENDING) -> None:
+        """Sort the rows and set the header's arrow to match."""
+        self.view.sortByColumn(column, order)
+
+    def reapply_sort(self) -> None:
+        """Sort by what the header shows (after its state was restored from the layout)."""
+        header = self.view.horizontalHeader()
+        if header.sortIndicatorSection() >= 0:
+            self.view.sortByColumn(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        self.fit_headers()  # widths saved by an older version may cut labels off
+
+    def enable_export(self) -> None:
+        self.export_button.show()
+        self._exportable = True
+
+    def add_row_action(self, action: QAction) -> None:
+        """Offer `action` in the context menu of the rows (it reads the selection itself)."""
+        self.row_actions.append(action)
+
+    def build_context_menu(self) -> QMenu:
+        menu = QMenu(self)
+        for action in self.row_actions:
+            menu.addAction(action)
+        if self.row_actions:
+            menu.addSeparator()
+        self.copy_action.setEnabled(bool(self.view.selectionModel().selectedRows()))
+        menu.addAction(self.copy_action)
+        if self._exportable:
+            menu.addAction(self.export_action)
+        return menu
+
+    def copied_text(self) -> str:
+        """The selected rows as tab-separated text, with the header line, as shown."""
+        model = self.model
+        columns = [c for c in range(model.columnCount()) if not self.view.isColumnHidden(c)]
+        header = [str(model.headerData(c, Qt.Orientation.Horizontal) or "") for c in columns]
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        lines = ["\t".join(header)]
+        for row in rows:
+            lines.append("\t".join(str(model.index(row, c).data() or "") for c in columns))
+        return "\n".join(lines) + "\n"
 
     def selected_rows(self) -> list[Any]:
         indexes = self.view.selectionModel().selectedRows()
@@ -133,8 +224,16 @@ class TablePanel(QWidget):
         self.search.selectAll()
 
     def total_rows(self) -> int:
-        source = self.model.sourceModel() if isinstance(self.model, SearchProxyModel) else None
-        return source.rowCount() if source is not None else self.model.rowCount()
+        """Rows in the table, whatever the filter; a totals row is not a row."""
+        if isinstance(self.model, SearchProxyModel):
+            source = self.model.sourceModel()
+            if source is not None:
+                return source.rowCount() - self.model.source_pinned_count()
+        return self.model.rowCount()
+
+    def shown_rows(self) -> int:
+        pinned = self.model.pinned_count() if isinstance(self.model, SearchProxyModel) else 0
+        return self.model.rowCount() - pinned
 
     # Slots
 
@@ -146,7 +245,7 @@ class TablePanel(QWidget):
 
     @Slot()
     def _on_rows_changed(self) -> None:
-        shown, total = self.model.rowCount(), self.total_rows()
+        shown, total = self.shown_rows(), self.total_rows()
         noun = "row" if total == 1 else "rows"
         text = f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
         self.count_label.setText(text)
@@ -160,3 +259,17 @@ class TablePanel(QWidget):
     @Slot()
     def _on_selection_changed(self) -> None:
         self.selection_changed.emit()
+
+    @Slot(QPoint)
+    def _on_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        selection = self.view.selectionModel()
+        if index.isValid() and not selection.isRowSelected(index.row(), QModelIndex()):
+            self.view.selectRow(index.row())
+        menu = self.build_context_menu()
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    @Slot()
+    def _on_copy_triggered(self) -> None:
+        if self.view.selectionModel().selectedRows():
+            QGuiApplication.clipboard().setText(self.copied_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import UTC, datetime
 
 import pytest
@@ -58,7 +59,8 @@ def test_user_status_change_is_recorded(service, estate):
     assert not service.set_license_status(lid, LicenseStatus.IN_STOCK)  # nothing changed
     change = service.status_history(lid)[-1]
     assert (change.old_status, change.new_status) == (LicenseStatus.ACTIVE, LicenseStatus.IN_STOCK)
-    assert change.changed_by == "user" and change.reason == "spare seats"
+    # The author is the OS user who made the change, not a fixed word.
+    assert change.changed_by == getpass.getuser() and change.reason == "spare seats"
     assert change.changed_at == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     with pytest.raises(LicenseDeskError, match="Unknown license status"):
         service.set_license_status(lid, "Lost")
@@ -101,11 +103,11 @@ def test_enabling_retires_connector_licenses_of_both_kinds_only(database, servic
     assert statuses[o365.license_id(STANDARDPACK)] is LicenseStatus.RETIRED  # was retired
     assert _history(service, m365.license_id(SPE_E5)) == [
         (None, LicenseStatus.ACTIVE, "import"),
-        (LicenseStatus.ACTIVE, LicenseStatus.IN_STOCK, "user"),
+        (LicenseStatus.ACTIVE, LicenseStatus.IN_STOCK, getpass.getuser()),
         (LicenseStatus.IN_STOCK, LicenseStatus.RETIRED, "saas-management"),
         (LicenseStatus.RETIRED, LicenseStatus.IN_STOCK, "saas-management"),
     ]
-    assert _history(service, o365.license_id(STANDARDPACK))[-1][2] == "user"
+    assert _history(service, o365.license_id(STANDARDPACK))[-1][2] == getpass.getuser()
 
 
 def test_a_status_changed_by_hand_while_enabled_survives_disabling(service, estate):
@@ -171,3 +173,25 @@ def test_upgrading_a_database_retires_saas_licenses_counted_while_disabled(app_p
     service.set_saas_enabled(True)
     assert service.license_rows()[0].status is LicenseStatus.IN_STOCK
     database.close_thread_connection()
+
+
+def test_several_statuses_change_in_one_transaction_with_one_reason(database, service, estate):
+    from core.licensing.status import set_statuses_by_user
+
+    m365, o365, _ = estate
+    ids = [m365.license_id(SPE_E3), m365.license_id(SPE_E5), o365.license_id(STANDARDPACK)]
+    when = datetime(2026, 7, 2, tzinfo=UTC)
+    with database.transaction(database.thread_connection()) as conn:
+        changed = set_statuses_by_user(conn, ids, LicenseStatus.IN_STOCK, "year-end count", when)
+    assert changed == 3
+    for license_id in ids:
+        last = service.status_history(license_id)[-1]
+        assert (last.new_status, last.reason) == (LicenseStatus.IN_STOCK, "year-end count")
+        assert last.changed_by == getpass.getuser()
+    # All or none: an unknown id rolls the whole change back.
+    with (
+        pytest.raises(LicenseDeskError, match="no license"),
+        database.transaction(database.thread_connection()) as conn,
+    ):
+        set_statuses_by_user(conn, [ids[0], 999_999], LicenseStatus.RETIRED, "oops", when)
+    assert _statuses(service)[ids[0]] is LicenseStatus.IN_STOCK

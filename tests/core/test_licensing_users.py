@@ -88,6 +88,7 @@ def test_user_page_sorts_pages_and_counts_in_sql(service, two_tenants):
         (UserQuery(flag=UserFlag.DISABLED_WITH_LICENSE), ["carol"]),
         (UserQuery(flag=UserFlag.DUPLICATE_PATH), ["alice"]),
         (UserQuery(flag=UserFlag.USAGE_UNKNOWN), ["frank"]),
+        (UserQuery(flag=UserFlag.OVERLAP), ["alice"]),  # E3 and E5, which contains E3
         (UserQuery(flag=UserFlag.UNLICENSED), ["erin"]),
         (UserQuery(tenant="fabrikam"), ["frank"]),
         (UserQuery(tenant="22222222-2222-2222-2222-222222222222"), ["frank"]),
@@ -111,6 +112,7 @@ def test_iter_user_rows_streams_everything_in_order(service, two_tenants, monkey
     rows = list(service.iter_user_rows(UserQuery(limit=1, offset=3)))  # paging is ignored
     assert _ids(rows) == ["alice", "bob", "carol", "dave", "erin", "frank"]
     assert [r.id for r in service.iter_user_rows(UserQuery(flag=UserFlag.INACTIVE))] == ["bob"]
+    assert [r.id for r in service.iter_user_rows(UserQuery(flag=UserFlag.OVERLAP))] == ["alice"]
 
 
 def test_saas_management_license_terms_users_and_cost(database, service):

@@ -250,3 +250,65 @@ def test_editing_keeps_secret_fields_empty_with_a_keychain_hint(
     assert "keychain" in line(dialog, "client_secret").placeholderText()
     assert dialog.simulated_label.text().startswith("Simulated tenant")
     assert dialog.ok_button.isEnabled()
+
+
+def test_no_alarm_before_a_field_is_touched(
+    qtbot: QtBot, controller: Controller, inline_executor: Executor
+) -> None:
+    dialog = open_dialog(qtbot, controller, inline_executor)
+    assert dialog.errors  # the empty form is not valid yet…
+    assert "attention" not in dialog.summary.text()  # …but nothing was typed: no alarm
+    assert dialog.summary.property("calm") is True  # grey, not red
+    assert all(row.message.isHidden() for row in dialog.form.rows.values())
+    qtbot.keyClicks(line(dialog, "name"), "_bad name!")
+    assert "attention" in dialog.summary.text()
+    assert dialog.summary.property("calm") is False
+
+
+def test_a_message_coming_and_going_does_not_move_the_rows_below(
+    qtbot: QtBot, controller: Controller, inline_executor: Executor
+) -> None:
+    dialog = open_dialog(qtbot, controller, inline_executor)
+    choose(dialog, "method", AuthMethod.OWN_APP.value)
+    qtbot.waitExposed(dialog)
+    below = dialog.form.rows["tenant"].editor
+
+    def top() -> int:
+        return below.mapTo(dialog.form, below.rect().topLeft()).y()
+
+    before = top()
+    qtbot.keyClicks(line(dialog, "name"), "_bad")
+    assert dialog.form.rows["name"].message.isVisible()
+    assert top() == before
+    line(dialog, "name").clear()
+    qtbot.keyClicks(line(dialog, "name"), "Contoso")
+    assert dialog.form.rows["name"].message.isHidden()
+    assert top() == before
+
+
+@pytest.mark.parametrize("answer", [False, True])
+def test_escape_on_a_changed_form_asks_before_discarding(
+    qtbot: QtBot, controller: Controller, inline_executor: Executor, answer: bool
+) -> None:
+    asked: list[bool] = []
+
+    def confirm() -> bool:
+        asked.append(answer)
+        return answer
+
+    dialog = ConnectionDialog(
+        controller, JobRunner(inline_executor), version=controller.beacon_version(),
+        draft=ConnectionDraft(name="", method=AuthMethod.MULTI_TENANT), confirm_discard=confirm,
+    )  # fmt: skip
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # nothing typed: closes without asking
+    assert asked == [] and not dialog.isVisible()
+    dialog.show()
+    qtbot.keyClicks(line(dialog, "name"), "Contoso HQ")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert asked == [answer]
+    assert dialog.isVisible() is not answer
+    if not answer:
+        dialog.buttons.button(dialog.buttons.StandardButton.Cancel).click()
+        assert asked == [answer, answer] and dialog.isVisible()

@@ -226,7 +226,7 @@ def test_totals_and_warnings_models(qtbot: QtBot, qtmodeltester) -> None:  # typ
     totals.replace_rows([tenant, total])
     qtmodeltester.check(totals)
     assert texts(totals, 0) == [
-        "Contoso HQ — Contoso", "3", "500", "520", "400", "10", "30", "1,200.50 USD", "99.00 USD",
+        "Contoso HQ", "3", "500", "520", "400", "10", "30", "1,200.50 USD", "99.00 USD",
     ]  # fmt: skip
     assert totals.index(1, TotalsColumn.TENANT).data(Qt.ItemDataRole.FontRole).bold()
     assert totals.index(0, TotalsColumn.SHORTFALL).data(SortRole) == 30
@@ -271,7 +271,7 @@ def test_license_detail_models(qtbot: QtBot, qtmodeltester) -> None:  # type: ig
                                        "saas-management", "SaaS Management enabled")])  # fmt: skip
     qtmodeltester.check(changes)
     assert texts(changes, 0)[ChangeColumn.FROM :] == [
-        "Active", "Retired", "SaaS Management", "SaaS Management enabled",
+        "Active", "Retired", "SaaS Management connector", "SaaS Management enabled",
     ]  # fmt: skip
 
 
@@ -301,8 +301,9 @@ def test_prices_model_edits_the_unit_price(qtbot: QtBot, qtmodeltester) -> None:
                                            monthly_cost=None, annual_cost=None)])  # fmt: skip
     qtmodeltester.check(model)
     assert texts(model, 0) == [
-        "Microsoft 365 E3", "SPE_E3", "2", "300", "36.00", "10,800.00 USD", "129,600.00 USD",
+        "Microsoft 365 E3", "SPE_E3", "2", "300", "36.00 USD", "10,800.00 USD", "129,600.00 USD",
     ]  # fmt: skip
+    assert texts(model, 1)[PriceColumn.UNIT_PRICE :] == ["—", "—", "—"]  # no price, no cost
     price = model.index(1, PriceColumn.UNIT_PRICE)
     assert price.flags() & Qt.ItemFlag.ItemIsEditable
     assert not model.index(1, PriceColumn.PRODUCT).flags() & Qt.ItemFlag.ItemIsEditable

@@ -64,8 +64,8 @@ def test_the_chart_paints_no_active_bar_for_unknown_usage(qtbot: QtBot) -> None:
         chart.resize(640, 200)
         chart.set_groups([bar_chart.BarGroup("Microsoft 365 E3", (900, 883, active))])
         image = chart.grab().toImage()
-        y = bar_chart.LEGEND_HEIGHT + 2 * (bar_chart.BAR_HEIGHT + bar_chart.BAR_GAP) + 5
-        return image.pixelColor(bar_chart.LABEL_WIDTH + 3, y).name()
+        y = int(chart.bar_top(0, 2)) + 5
+        return image.pixelColor(bar_chart.LEFT + 3, y).name()
 
     assert active_bar_pixel(500) == colour("active").name()
     assert active_bar_pixel(None) != colour("active").name()
