@@ -145,6 +145,7 @@ def start_server(args: argparse.Namespace, folder: Path) -> tuple[subprocess.Pop
             sys.executable, "-m", "core.simulator.serve", "--users", str(args.users),
             "--tenants", str(args.tenants), "--seed", str(args.seed),
             "--ready-file", str(ready_file), "--cert-dir", str(folder / "tls"),
+            "--latency", str(args.latency),
         ],
         cwd=ROOT,
     )  # fmt: skip
@@ -157,24 +158,60 @@ def start_server(args: argparse.Namespace, folder: Path) -> tuple[subprocess.Pop
 
 
 def prepare_importer_home(ready: dict[str, Any], folder: Path, env: dict[str, str]) -> list[str]:
-    """A data folder with one Custom cloud connection per served tenant; returns the names."""
+    """A data folder with one Custom cloud connection per served tenant (made in one untimed
+    process through the controller, as `connections add` does); returns the names."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--side",
+            "prepare",
+            "--ready",
+            str(folder.parent / "ready.json"),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**env, "LICENSEDESK_HOME": str(folder)},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def prepare_connections(ready: dict[str, Any]) -> list[str]:
+    from core.controller import Controller
+    from core.domain import (
+        AuthMethod,
+        Cloud,
+        ConnectionDraft,
+        ConnectionSecrets,
+        CredentialKind,
+        SourceType,
+    )
+    from core.paths import AppPaths
+
+    controller = Controller.open(AppPaths(Path(os.environ["LICENSEDESK_HOME"])))
     names = []
-    for index, tenant in enumerate(ready["tenants"]):
-        name = f"Bench {index + 1}"
-        subprocess.run(
-            [
-                CLI, "connections", "add", "--name", name,
-                "--source-type", "Microsoft 365", "--method", "own-app",
-                "--tenant", tenant["tenant_id"], "--client-id", tenant["client_id"],
-                "--client-secret-env", "BENCH_SECRET", "--cloud", "custom",
-                "--authority-host", ready["login"], "--graph-endpoint", ready["graph"],
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            env={**env, "LICENSEDESK_HOME": str(folder), "BENCH_SECRET": tenant["client_secret"]},
-        )  # fmt: skip
-        names.append(name)
+    try:
+        for index, tenant in enumerate(ready["tenants"]):
+            name = f"Bench {index + 1}"
+            controller.create_connection(
+                ConnectionDraft(
+                    name=name,
+                    source_type=SourceType.MICROSOFT_365,
+                    method=AuthMethod.OWN_APP,
+                    tenant=tenant["tenant_id"],
+                    client_id=tenant["client_id"],
+                    credential_kind=CredentialKind.SECRET,
+                    cloud=Cloud.CUSTOM,
+                    authority_host=ready["login"],
+                    graph_endpoint=ready["graph"],
+                    secrets=ConnectionSecrets(client_secret=tenant["client_secret"]),
+                )
+            )
+            names.append(name)
+    finally:
+        controller.close()
     return names
 
 
@@ -299,6 +336,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=100_000, help="users per tenant")
     parser.add_argument("--tenants", type=int, default=1)
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds the server adds to every request (Graph's own answer time, which the "
+        "loopback server does not have); many-tenant runs are meaningful only with it",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="runs per side (median counts)")
     parser.add_argument("--mode", choices=["served", "inprocess"], default="served")
@@ -309,6 +353,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.side == "floor":
         print(run_floor(json.loads(args.ready.read_text()), args.select, args.top))
+        return
+    if args.side == "prepare":
+        print(json.dumps(prepare_connections(json.loads(args.ready.read_text()))))
         return
     if args.side:
         print(json.dumps(run_inprocess_side(args.side, args.users, args.seed)))
