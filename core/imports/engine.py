@@ -8,6 +8,7 @@ a snapshot that did not become current is discarded, so the previous data stays 
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import sqlite3
@@ -242,12 +243,19 @@ class _Importer:
     def organization(self) -> tuple[str, str]:
         self.report("organization", 0, None, "Reading the organization")
         body = self.graph.get_json("/organization")
-        items = body.get("value") or []
-        if not items or "id" not in items[0]:
+        items = body.get("value")
+        if not isinstance(items, list) or not items or not isinstance(items[0], dict):
             raise MalformedResponseError(
-                "Microsoft Graph returned no organization.", url=self.graph.url("/organization")
+                "Microsoft Graph returned no organization for /organization.",
+                url=self.graph.url("/organization"),
             )
         org = items[0]
+        if not isinstance(org.get("id"), str) or not org["id"]:
+            raise MalformedResponseError(
+                f"Microsoft Graph sent id = {json.dumps(org.get('id'))[:60]} for the "
+                "organization on /organization; expected its tenant ID.",
+                url=self.graph.url("/organization"),
+            )
         tenant_id = str(org["id"]).lower()
         domains = [d.get("name", "") for d in org.get("verifiedDomains") or []]
         expected = (self.connection.tenant_id or self.connection.tenant).strip().lower()

@@ -156,3 +156,12 @@ def test_a_sku_list_that_is_not_a_list_of_objects(
     mock.get(f"{fx.GRAPH}/subscribedSkus", json={"value": value})
     fx.add_tenant(mock)
     failed_with(database, connection, "'value' is not a list of objects", "/subscribedSkus")
+
+
+@pytest.mark.parametrize("value", [{"id": "x"}, ["contoso"], [{"id": {"n": 1}}], []])
+def test_an_organization_that_is_not_one(
+    mock: responses.RequestsMock, database: Database, connection: Connection, value: Any
+) -> None:
+    mock.get(f"{fx.GRAPH}/organization", json={"value": value})
+    fx.add_tenant(mock)
+    failed_with(database, connection, "/organization")
