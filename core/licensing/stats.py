@@ -83,6 +83,8 @@ SELECT license_id, COUNT(*), SUM(disabled), SUM({INACTIVE}), SUM({NEVER_ACTIVE})
 FROM m GROUP BY license_id
 """
 # Active users of apps with several licenses that hold none of them in the imported tenants.
+# CROSS JOIN fixes the order: each app user's UPN is looked up in each current snapshot, never
+# the snapshot's users scanned per app user.
 _UNATTRIBUTED = """
 SELECT a.saas_app_id, COUNT(*) FROM saas_app_users a
 WHERE COALESCE(a.deactivated_at, '') = ''
@@ -90,9 +92,9 @@ WHERE COALESCE(a.deactivated_at, '') = ''
        AND x.saas_app_id = a.saas_app_id) > 1
   AND NOT EXISTS (
       SELECT 1 FROM snapshots s
-      JOIN users u ON u.snapshot_id = s.id
-           AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
-      JOIN user_skus us INDEXED BY user_skus_user
+      CROSS JOIN users u INDEXED BY users_upn
+           ON u.snapshot_id = s.id AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
+      CROSS JOIN user_skus us INDEXED BY user_skus_user
            ON us.snapshot_id = u.snapshot_id AND us.user_id = u.id
       JOIN temp.ld_saas_map mp ON mp.sku_id = us.sku_id
       JOIN licenses l ON l.id = mp.license_id AND l.saas_app_id = a.saas_app_id

@@ -63,10 +63,12 @@ SAAS_LICENSES_CTE = """lic AS (
 # Microsoft 365 user holds (temp.ld_saas_map: license -> SKUs, by product name).
 # Active app users of SaaS Management licenses matched to imported users (by UPN, else by the
 # user whose mail it is), and their usage columns: shared by the statistics and the holders list.
+# INDEXED BY: left to itself SQLite looks users up by snapshot only (the primary key's prefix)
+# and reads every user of the tenant for each app user, 15 s on the demo instead of 0.35 s.
 APP_USER_JOINS = """    FROM lic
     JOIN saas_app_users a ON a.saas_app_id = lic.app AND COALESCE(a.deactivated_at, '') = ''
     LEFT JOIN cur ON 1
-    LEFT JOIN users u ON u.snapshot_id = cur.id
+    LEFT JOIN users u INDEXED BY users_upn ON u.snapshot_id = cur.id
          AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
     LEFT JOIN report_usage r ON r.snapshot_id = u.snapshot_id AND r.upn_lower = u.upn_lower"""
 APP_USER_USAGE = f"""COALESCE(MAX(CASE WHEN u.id IS NULL THEN 0 ELSE {KNOWN} END), 0) AS known,
