@@ -74,6 +74,8 @@ from core.wiring import (
 log = logging.getLogger(__name__)
 
 ProgressListener = Callable[[ImportProgress], None]
+# Settings the stored holder statistics depend on (spec §7: inactivity and new-hire window).
+STATS_SETTINGS = frozenset({"inactive_days", "min_assignment_age_days"})
 # Secrets and certificates expiring within this many days are flagged.
 EXPIRY_WARNING_DAYS = 30
 
@@ -166,6 +168,9 @@ class Controller:
         parsed = parse_setting(key, value)
         with self.database.transaction(self._db()) as conn:
             self._settings.set(conn, key, str(parsed))
+        if key in STATS_SETTINGS:
+            # The holder statistics depend on it: stored again now, so reads stay reads.
+            self.licensing.refresh_stored_stats()
         return self.settings()
 
     # Licenses
@@ -567,9 +572,8 @@ class Controller:
                 self._warm_licensing()
 
     def _warm_licensing(self) -> None:
-        """Compute the new snapshot's holder aggregates (about 1 s per 100,000 users) on a pool
-        thread now, after the import has finished, so the window's next read of licenses or
-        the overview finds them stored instead of computing them on the GUI thread."""
+        """Build the license rows once on a pool thread after an import (the statistics were
+        stored by its commit), so the window's next read finds them in memory."""
 
         def warm() -> None:
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -93,7 +93,26 @@ class LicensingService:
     # Import hook
 
     def sync_after_import(self, conn: sqlite3.Connection, snapshot_id: int) -> None:
+        """In the import's commit transaction: the licenses of the new snapshot, and its holder
+        statistics, so the figures flow forward with the data and reads only read."""
         sync_licenses(conn, snapshot_id, self._catalog, self._clock())
+        self._store_stats(conn, [snapshot_id])
+
+    def refresh_stored_stats(self) -> None:
+        """Compute and store the holder statistics of every current snapshot for the current
+        settings and SKU table: run by whatever changes them (a write, never a read)."""
+        conn = self._conn()
+        with self._db.transaction(conn):
+            snapshots = [
+                r[0] for r in conn.execute("SELECT id FROM snapshots WHERE state = 'current'")
+            ]
+            self._store_stats(conn, snapshots)
+
+    def _store_stats(self, conn: sqlite3.Connection, snapshot_ids: Sequence[int]) -> None:
+        window = self._window()
+        prepare_overlap(conn, self._catalog)
+        for sid in snapshot_ids:
+            store_sku_stats(conn, sid, self._params(window), compute_sku_stats(conn, sid, window))
 
     # Licenses
 
@@ -249,6 +268,7 @@ class LicensingService:
                     "UPDATE licenses SET name = ? WHERE id = ?",
                     (self._catalog.product_name(sku_id, part), license_id),
                 )
+        self.refresh_stored_stats()  # overlaps follow the suites the new table names
         return len(infos)
 
     # Internals
@@ -263,10 +283,14 @@ class LicensingService:
     def _context(self, conn: sqlite3.Connection) -> Context:
         return Context(self._catalog, prices.get_prices(conn), self._clock())
 
+    def _params(self, window: tuple[str, str]) -> str:
+        return f"{STATS_RULES}|{window[0]}|{window[1]}|{self._catalog.fingerprint()}"
+
     def _stats(self, conn: sqlite3.Connection) -> Stats:
         """Holder aggregates: kept in memory per set of current snapshots, SaaS app users,
-        inactivity settings and SKU table; stored per snapshot in holder_stats, so only a
-        snapshot no one has read yet is computed."""
+        inactivity settings and SKU table. They are stored per snapshot in holder_stats when an
+        import commits and when a setting changes; a read never writes. A snapshot stored
+        without them (a database from before, a SKU table replaced) is computed in memory."""
         window = self._window()
         snapshots = tuple(
             r[0]
@@ -278,7 +302,7 @@ class LicensingService:
                 "WHERE key = 'saas_last_import_at') FROM saas_app_users"
             ).fetchone()
         )
-        params = f"{STATS_RULES}|{window[0]}|{window[1]}|{self._catalog.fingerprint()}"
+        params = self._params(window)
         key = (snapshots, saas, params)
         with self._lock:
             if key == self._cache_key:
@@ -288,9 +312,6 @@ class LicensingService:
         prepare_overlap(conn, self._catalog)
         for sid in missing:
             computed = compute_sku_stats(conn, sid, window)
-            if not self._db.read_only:  # a read-only database is only read
-                with self._db.transaction(conn):
-                    store_sku_stats(conn, sid, params, computed)
             by_sku.update({(sid, sku_id): s for sku_id, s in computed.items()})
         result = (by_sku, saas_stats(conn, window))
         with self._lock:

@@ -135,10 +135,52 @@ def test_holder_aggregates_are_stored_per_snapshot(database, service, settings, 
     fresh = make_service(database, settings)  # a new start of the app
     assert fresh.license_rows()[0].inactive_users == 1
     monkeypatch.undo()
-    settings.set(min_assignment_age_days=1000)  # other settings: computed again and stored
+    settings.set(min_assignment_age_days=1000)  # other settings: computed again, in memory
     assert fresh.license_rows()[0].inactive_users == 0
-    stored = (
-        database.thread_connection().execute("SELECT DISTINCT params FROM holder_stats").fetchall()
-    )
-    params = f"{service_module.STATS_RULES}|-90 days|-1000 days|{fresh._catalog.fingerprint()}"
-    assert [r[0] for r in stored] == [params]
+
+    def stored() -> list[str]:
+        conn = database.thread_connection()
+        return [r[0] for r in conn.execute("SELECT DISTINCT params FROM holder_stats")]
+
+    old = f"{service_module.STATS_RULES}|-90 days|-14 days|{fresh._catalog.fingerprint()}"
+    assert stored() == [old]  # a read never writes
+    fresh.refresh_stored_stats()  # what changing the setting does
+    assert stored() == [old.replace("-14 days", "-1000 days")]
+
+
+def test_figures_flow_forward_and_a_read_never_writes(database, settings) -> None:
+    """The import's commit stores the holder statistics; reading the licenses writes nothing
+    (not even with another process holding the write lock); a setting that changes them stores
+    them again, as part of that write."""
+    import sqlite3
+
+    from core.controller import Controller
+    from core.paths import AppPaths
+
+    service = make_service(database, settings)
+    tenant = Tenant(database, service)
+    tenant.load(skus=[sku(SPE_E3, 4, consumed=2)], users=[user("a"), user("b")],
+                holds=[hold(SPE_E3, "a"), hold(SPE_E3, "b")])  # fmt: skip
+    conn = database.thread_connection()
+    stored = conn.execute("SELECT COUNT(*) FROM holder_stats").fetchone()[0]
+    assert stored == 2  # the snapshot's row and its one SKU, written by the commit
+
+    # Another process holds the write lock: a read must neither wait for it nor fail.
+    other = sqlite3.connect(database.path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        reader = make_service(database, settings)
+        conn.execute("PRAGMA busy_timeout = 0")
+        assert reader.license_rows()[0].inactive_users == 2
+    finally:
+        other.rollback()
+        other.close()
+
+    controller = Controller.open(AppPaths(database.path.parent))
+    try:
+        controller.update_setting("min_assignment_age_days", "1000")
+        params = {r[0] for r in conn.execute("SELECT params FROM holder_stats")}
+        assert params == {f"{service_module.STATS_RULES}|-90 days|-1000 days|"
+                          f"{service._catalog.fingerprint()}"}  # fmt: skip
+    finally:
+        controller.close()
