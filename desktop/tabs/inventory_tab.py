@@ -204,24 +204,32 @@ class InventoryTab(QWidget):
 
     @Slot(object)
     def _on_dialog_submitted(self, draft: ConnectionDraft) -> None:
+        """Save on a worker thread: a tenant typed as a domain is looked up over the network
+        first, and the keychain may be slow; the window keeps painting meanwhile."""
         dialog = self.dialog
         if dialog is None:
             return
-        warnings: list[str] = []
-        try:
-            if dialog.editing_id is None:
-                saved = self._controller.create_connection(draft, warnings=warnings)
-            else:
-                saved = self._controller.update_connection(
-                    dialog.editing_id, draft, warnings=warnings
-                )
-        except LicenseDeskError as exc:
-            dialog.show_save_error(exc)
-            return
+        dialog.setEnabled(False)  # one save at a time; the form comes back on a refusal
+        call = functools.partial(_save, self._controller, draft, dialog.editing_id)
+        job = self._jobs.run("save connection", call)
+        job.succeeded.connect(functools.partial(self._on_saved, dialog))
+        job.failed.connect(functools.partial(self._on_save_failed, dialog))
+
+    def _on_saved(self, dialog: ConnectionDialog, result: tuple[Connection, list[str]]) -> None:
+        saved, warnings = result
+        dialog.setEnabled(True)
         dialog.accept()
         self.reload()
         self._notifier.status(" ".join([f"Saved the connection “{saved.name}”.", *warnings]))
         self.connections_changed.emit()
+
+    def _on_save_failed(self, dialog: ConnectionDialog, exc: BaseException) -> None:
+        dialog.setEnabled(True)
+        if isinstance(exc, LicenseDeskError):
+            dialog.show_save_error(exc)
+        else:
+            message, detail = describe_error(exc)
+            self._notifier.error("Could not save the connection", message, detail)
 
     # Buttons
 
@@ -352,6 +360,15 @@ class InventoryTab(QWidget):
             else:
                 live[connection_id] = f"Importing: {event.message}" if event else "Importing…"
         self.model.set_live_status(live)
+
+
+def _save(
+    controller: Controller, draft: ConnectionDraft, editing_id: int | None, _token: object
+) -> tuple[Connection, list[str]]:
+    warnings: list[str] = []
+    if editing_id is None:
+        return controller.create_connection(draft, warnings=warnings), warnings
+    return controller.update_connection(editing_id, draft, warnings=warnings), warnings
 
 
 def _test(

@@ -69,7 +69,8 @@ def test_create_test_and_import_a_simulated_tenant(qtbot: QtBot, window: MainWin
     assert len(states) == len(report.checks) >= 5
     assert "Connected to" in dialog.report_view.message.text.text()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    assert dialog.result() == dialog.DialogCode.Accepted
+    # Saved by a job: the window keeps painting while a domain is looked up.
+    qtbot.waitUntil(lambda: dialog.result() == dialog.DialogCode.Accepted, timeout=5000)
     assert inventory.model.rowCount() == 1
     assert inventory.model.index(0, ConnectionColumn.NAME).data() == "Contoso Sim (simulated)"
     select_row(window, "Contoso Sim (simulated)")
@@ -188,3 +189,32 @@ def test_execute_changed_users_only_runs_an_incremental_import(
     assert run.status is ImportStatus.SUCCEEDED_WITH_WARNINGS
     assert any("Incremental import: 12 changed users" in w for w in run.warnings)
     assert run.counts.users == get_model("size:300:4").truth().users
+
+
+def test_saving_a_connection_runs_off_the_gui_thread(
+    qtbot: QtBot,
+    controller: Controller,
+    thread_executor,  # type: ignore[no-untyped-def]
+    window_settings: QSettings,
+    notifier,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tenant typed as a domain is looked up over the network when it is saved: the save is
+    a job, so the window keeps painting."""
+    import threading
+
+    built = build_window(controller, thread_executor, window_settings, notifier)
+    qtbot.addWidget(built)
+    threads: list[threading.Thread] = []
+    create = controller.create_connection
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread())
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(controller, "create_connection", recording)
+    dialog = built.inventory.open_new_dialog(simulated_draft("", "size:50:4"))
+    qtbot.keyClicks(dialog.form.rows["name"].editor, "Off thread")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.result() == dialog.DialogCode.Accepted, timeout=5000)
+    assert threads and threads[0] is not threading.main_thread()
