@@ -6,11 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import Executor
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
 
-from desktop.smoke import parse_count, prepare_environment
+from core.controller import Controller
+from desktop.app import build_window
+from desktop.smoke import SmokeNotifier, SmokeTest, parse_count, prepare_environment
 
 pytestmark = pytest.mark.slow
 
@@ -53,3 +58,23 @@ def test_prepare_environment_points_at_a_new_offscreen_folder(tmp_path: Path) ->
 )
 def test_parse_count_reads_a_figure_card(text: str, value: int | None) -> None:
     assert parse_count(text) == value
+
+
+@pytest.mark.gui
+def test_smoke_test_fails_with_the_reason_when_no_import_starts(
+    qtbot: QtBot,
+    controller: Controller,
+    inline_executor: Executor,
+    window_settings: QSettings,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    notifier = SmokeNotifier()
+    window = build_window(controller, inline_executor, window_settings, notifier)
+    qtbot.addWidget(window)
+    window.add_demo = lambda: None  # type: ignore[method-assign]
+    codes: list[int] = []
+    smoke = SmokeTest(window, notifier, timeout_s=5, quit_app=codes.append)
+    smoke.start()
+    qtbot.waitUntil(lambda: codes != [], timeout=5000)
+    assert codes == [1]
+    assert "adding the demo tenants started no import" in capsys.readouterr().err
