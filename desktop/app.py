@@ -11,6 +11,7 @@ import gc
 import logging
 import logging.handlers
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from core import APP_ID, APP_NAME, APP_ORG, __version__
+from core import APP_ID, APP_NAME, APP_ORG, DESKTOP_ID, __version__
 
 if TYPE_CHECKING:
     from core.controller import Controller
@@ -39,6 +40,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME} desktop app")
     parser.add_argument("--demo", action="store_true", help="add the demo tenants first")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="open offscreen on a temporary folder, import the demo, check the figures, exit",
+    )
     return parser.parse_known_args(argv)[0]
 
 
@@ -56,7 +62,7 @@ def create_application(argv: Sequence[str]) -> QApplication:
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_ORG)
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName(APP_ID)
+    app.setDesktopFileName(DESKTOP_ID)
     app.setStyle("Fusion")
     app.setStyleSheet(stylesheet())
     app.setWindowIcon(icon("licensedesk"))
@@ -110,6 +116,19 @@ def _configure_logging(controller: Controller) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.smoke_test:
+        from desktop.smoke import prepare_environment
+
+        # Before Qt and the controller read them: offscreen, on a temporary data folder.
+        smoke_home = prepare_environment()
+        try:
+            return _run(args)
+        finally:
+            shutil.rmtree(smoke_home, ignore_errors=True)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     app = create_application(sys.argv[:1])
     from core.controller import Controller
     from core.errors import LicenseDeskError
@@ -120,13 +139,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.notify import Notifier
 
         print(f"error: {exc.message}", file=sys.stderr)
-        Notifier().error("LicenseDesk cannot start", exc.message, exc.detail)
+        if not args.smoke_test:  # nobody would close the box
+            Notifier().error("LicenseDesk cannot start", exc.message, exc.detail)
         return 1
     _configure_logging(controller)
     executor = ThreadPoolExecutor(max_workers=JOB_THREADS, thread_name_prefix="job")
-    window = build_window(controller, executor, window_settings(controller))
+    notifier = None
+    if args.smoke_test:
+        from desktop.smoke import SmokeNotifier
+
+        notifier = SmokeNotifier()
+    window = build_window(controller, executor, window_settings(controller), notifier)
     window.show()
-    if args.demo:
+    if args.smoke_test:
+        from desktop.smoke import SmokeTest
+
+        assert isinstance(notifier, SmokeNotifier)
+        QTimer.singleShot(0, SmokeTest(window, notifier).start)
+    elif args.demo:
         QTimer.singleShot(0, window.add_demo)
     try:
         return app.exec()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QSize, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
-from core import APP_NAME
+from core import APP_NAME, __version__
 from core.domain import ActionWarning, ImportRun
 from core.errors import LicenseDeskError
 from desktop.exporter import TableExporter
@@ -18,7 +18,7 @@ from desktop.jobs import ImportRunner, JobRunner
 from desktop.layout_store import LayoutStore
 from desktop.models.connections_model import data_age
 from desktop.notify import Notifier
-from desktop.resources import icon
+from desktop.resources import icon, notices_text
 from desktop.settings.itam_settings_tab import ItamSettingsTab
 from desktop.tabs.history_tab import HistoryTab
 from desktop.tabs.inventory_tab import InventoryTab
@@ -324,7 +324,11 @@ class MainWindow(QMainWindow):
     def _on_about(self) -> None:
         self.notifier.info(
             f"About {APP_NAME}",
-            f"{APP_NAME}: Microsoft 365 license status, compliance and waste across tenants.",
+            f"{APP_NAME} {__version__}\n\n"
+            "Microsoft 365 license status, compliance and waste across tenants.\n\n"
+            "It ships open-source components (Qt and PySide6 under the LGPL-3.0): "
+            "Show Details lists them with their licences.",
+            notices_text(),
         )
 
     # Layout and closing

@@ -37,6 +37,15 @@ def resource_path(*parts: str) -> Path:
     return resource_dir().joinpath(*parts)
 
 
+def notices_text() -> str:
+    """THIRD-PARTY-NOTICES: beside `resources/` in a bundle and at the source tree's root."""
+    path = resource_dir().parent / "THIRD-PARTY-NOTICES"
+    try:
+        return path.read_text("utf-8")
+    except OSError:
+        return "THIRD-PARTY-NOTICES is missing from this installation."
+
+
 @functools.cache
 def icon(name: str) -> QIcon:
     """The SVG icon `resources/icons/<name>.svg` (an empty icon when it does not exist)."""

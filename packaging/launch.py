@@ -1,19 +1,38 @@
-"""Entry point of the frozen app (PyInstaller needs a script, not a console entry).
+"""Entry point of both frozen executables (PyInstaller needs a script, not a console entry).
 
-The import's staging worker runs this same executable with a flag (a frozen app has no
-`python -m`), so the flag is dispatched before anything else loads.
+One script serves the window (`licensedesk`) and the command line (`licensedesk-cli`): the
+executable's own name picks which, so both share one analysis and one set of libraries. The
+import's staging worker runs the running executable again with a flag (a frozen app has no
+`python -m`), so the flag is dispatched first, from either executable.
 """
 
 import sys
+from pathlib import Path
 
-if __name__ == "__main__":
+CLI_NAME = "licensedesk-cli"
+
+
+def main() -> int:
+    from core.runtime import restore_user_environment
+
+    # Programs this process starts (the browser for sign-in, xdg-open) get the user's library
+    # path, not the bundle's; the worker below is this bundle again and sets its own.
+    restore_user_environment()
     from core.imports.stager import FROZEN_FLAG
 
     if len(sys.argv) > 2 and sys.argv[1] == FROZEN_FLAG:
         from core.imports.stager import run_worker
 
         run_worker(sys.argv[2])
-        sys.exit(0)
-    from desktop.app import main
+        return 0
+    if Path(sys.executable).stem.lower() == CLI_NAME:
+        from core.cli import main as cli_main
 
+        return cli_main()
+    from desktop.app import main as app_main
+
+    return app_main()
+
+
+if __name__ == "__main__":
     sys.exit(main())

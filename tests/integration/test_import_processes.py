@@ -172,7 +172,9 @@ def on_disk(database: Database) -> int:
 def test_second_cli_import_of_a_connection_is_refused_naming_the_running_one(
     database: Database, connection_id: int
 ) -> None:
-    first = CliProcess("import", NAME, latency=0.3)
+    # A second a request: the first import is still reading users however slowly the second
+    # process starts on a busy machine.
+    first = CliProcess("import", NAME, latency=1.0)
     try:
         first.wait_for("Reading users")
         second = run_cli("import", NAME)
