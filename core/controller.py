@@ -13,7 +13,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -42,6 +42,7 @@ from core.domain import (
     ScheduleKind,
 )
 from core.errors import ConnectionInUse, LicenseDeskError, StorageError, ValidationError
+from core.exports import TABLES, csv_rows
 from core.imports.engine import ImportRequest, run_import
 from core.licensing import status as license_status
 from core.licensing.service import LicensingService
@@ -184,6 +185,17 @@ class Controller:
             return license_status.set_statuses_by_user(
                 conn, list(license_ids), parsed, reason, self._clock()
             )
+
+    # Exports
+
+    def csv_export(
+        self, table: str, rows: Iterable[object]
+    ) -> tuple[tuple[str, ...], Iterator[list[str]]]:
+        """The header and cells of a table's CSV export ("licenses", "products", "users",
+        "history", "connections", "overview", "warnings", "prices"): the same as
+        `licensedesk-cli … --format csv`. The rows are read as the cells are iterated."""
+        spec = TABLES[table]
+        return spec.columns, csv_rows(spec, rows, self.settings().currency)
 
     # Connections
 
