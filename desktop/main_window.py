@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(widget, icon(icon_name), title)
         self.setCentralWidget(self.tabs)
         self._stale: set[QWidget] = set(self._data_tabs())
-        self.exporter = TableExporter(jobs, notifier, self)
+        self.exporter = TableExporter(controller, jobs, notifier, self)
         self.import_panel = ImportStatusPanel(runner, self)
         self.statusBar().addPermanentWidget(self.import_panel)
         self.data_age = QLabel(self)

@@ -76,6 +76,7 @@ class HistoryTab(QWidget):
                 HistoryColumn.LICENSED_USERS: 115,
             }
         )
+        self.panel.export_table = "history"
         self.detail = InlineMessage(self)
         self.panel.selection_changed.connect(self._on_selection_changed)
         self.panel.row_activated.connect(self._on_row_activated)

@@ -64,6 +64,7 @@ class LicensesTab(QWidget):
              LicenseColumn.AVAILABLE: 90, LicenseColumn.COMPLIANCE: 150,
              LicenseColumn.INACTIVE: 75}
         )  # fmt: skip
+        self.panel.export_table = "licenses"
         self.show_retired = QCheckBox("Show retired", self)
         self.show_retired.setChecked(True)
         self.show_retired.toggled.connect(self._on_show_retired_toggled)
