@@ -446,6 +446,14 @@ class LicenseRow:
 
 
 @dataclass(frozen=True)
+class TenantRef:
+    """A tenant behind a figure: its name as stored, and whether it is simulated (demo)."""
+
+    name: str
+    simulated: bool = False
+
+
+@dataclass(frozen=True)
 class ProductRow:
     """The licenses in reconciliation of one product summed across tenants."""
 
@@ -469,6 +477,7 @@ class ProductRow:
     annual_cost: float | None
     waste_cost: float | None
     simulated: bool = False  # some of its licenses come from simulated (demo) tenants
+    tenant_refs: tuple[TenantRef, ...] = ()  # the tenants (or SaaS Management) behind it
 
 
 @dataclass(frozen=True)

@@ -154,10 +154,11 @@ LICENSES = ExportTable(
     _after([*_field_names(LicenseRow), "shortfall", "currency"], "tenant_name", "simulated"),
     license_record,
 )
+# The tenants behind a product are its `tenants` count here (and a list in JSON).
+_PRODUCT_FIELDS = [n for n in _field_names(ProductRow) if n != "tenant_refs"]
 PRODUCTS = ExportTable(
-    "products", _after([*_field_names(ProductRow), "currency"], "tenants", "simulated"),
-    product_record,
-)  # fmt: skip
+    "products", _after([*_PRODUCT_FIELDS, "currency"], "tenants", "simulated"), product_record
+)
 USERS = ExportTable(
     "users",
     ("tenant_id", "tenant_name", "simulated", "connection", "id", "user_principal_name",

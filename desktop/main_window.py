@@ -24,6 +24,7 @@ from desktop.tabs.history_tab import HistoryTab
 from desktop.tabs.inventory_tab import InventoryTab
 from desktop.tabs.licenses_tab import LicensesTab
 from desktop.tabs.overview_tab import OverviewTab
+from desktop.tabs.products_tab import ProductsTab
 from desktop.tabs.users_tab import UsersTab
 from desktop.widgets.table_panel import TablePanel
 
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.overview = OverviewTab(controller)
         self.licenses = LicensesTab(controller, jobs)
+        self.products = ProductsTab(controller, jobs)
         self.users = UsersTab(controller)
         self.inventory = InventoryTab(controller, runner, jobs, notifier)
         self.history = HistoryTab(controller)
@@ -66,6 +68,7 @@ class MainWindow(QMainWindow):
         for widget, title, icon_name in (
             (self.overview, "Overview", "overview"),
             (self.licenses, "Licenses", "licenses"),
+            (self.products, "Products", "licenses"),
             (self.users, "Users", "users"),
             (self.inventory, "Inventory Systems", "inventory"),
             (self.history, "Import history", "history"),
@@ -92,8 +95,8 @@ class MainWindow(QMainWindow):
             self.resize(DEFAULT_SIZE)
 
     def _data_tabs(self) -> list[QWidget]:
-        return [self.overview, self.licenses, self.users, self.inventory, self.history,
-                self.settings_tab]  # fmt: skip
+        return [self.overview, self.licenses, self.products, self.users, self.inventory,
+                self.history, self.settings_tab]  # fmt: skip
 
     def _all_panels(self) -> list[TablePanel]:
         panels = [p for tab in self._data_tabs() for p in tab.panels()]  # type: ignore[attr-defined]
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         self.settings_tab.data_changed.connect(self._on_data_changed)
         self.settings_tab.data_changed.connect(self._on_underlying_changed)
         self.overview.warning_activated.connect(self._on_warning_activated)
+        self.products.licenses_requested.connect(self._on_product_licenses_requested)
         for panel in self._all_panels():
             panel.enable_export()
             panel.export_requested.connect(self._on_panel_export_requested)
@@ -319,6 +323,11 @@ class MainWindow(QMainWindow):
             self.licenses.open_properties(warning.license_id)
         elif warning.connection_id is not None:
             self.tabs.setCurrentWidget(self.inventory)
+
+    @Slot(str)
+    def _on_product_licenses_requested(self, product: str) -> None:
+        self.tabs.setCurrentWidget(self.licenses)
+        self.licenses.panel.search.setText(product)
 
     @Slot()
     def _on_about(self) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.domain import LicenseRow, LicenseSource, LicenseStatus, ProductRow
+from core.domain import LicenseRow, LicenseSource, LicenseStatus, ProductRow, TenantRef
 from core.licensing.catalog import SkuCatalog, SkuInfo
 from core.licensing.stats import HolderStats
 from core.storage.db import from_iso
@@ -317,4 +317,10 @@ def _product(key: str, rows: list[LicenseRow]) -> ProductRow:
         annual_cost=_money(r.annual_cost for r in rows),
         waste_cost=_money(r.waste_cost for r in rows),
         simulated=any(r.simulated for r in rows),
+        tenant_refs=tuple(
+            sorted(
+                {TenantRef(r.tenant_name or r.connection, r.simulated) for r in rows},
+                key=lambda t: t.name.casefold(),
+            )
+        ),
     )

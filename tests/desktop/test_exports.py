@@ -45,6 +45,7 @@ def window_export(
 ) -> list[list[str]]:
     tab = next(t for t in window._data_tabs() if t.isAncestorOf(panel))
     window.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: panel.model.rowCount() > 0)  # tabs load as jobs
     notifier.save_path = str(path)
     panel.export_button.click()
     job = window.exporter.job if panel.row_source is not None else None
@@ -63,6 +64,7 @@ def cli_export(controller: Controller, capsys: pytest.CaptureFixture[str], *argv
     ("tab", "command"),
     [
         ("licenses", ("licenses",)),
+        ("products", ("licenses", "products")),
         ("users", ("users",)),
         ("history", ("history",)),
         ("inventory", ("connections", "list")),
