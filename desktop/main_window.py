@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from core import APP_NAME
-from core.domain import ActionWarning, ImportRun
+from core.domain import ActionWarning, ImportRun, tenant_label
 from core.errors import LicenseDeskError
 from desktop.exporter import TableExporter
 from desktop.import_status import ImportStatusPanel
@@ -228,7 +228,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_import_finished(self, run: ImportRun) -> None:
         self.notifier.status(
-            f"Imported {run.connection_name}: {run.counts.users:,} users, "
+            f"Imported {tenant_label(run.connection_name, run.simulated)}: "
+            f"{run.counts.users:,} users, "
             f"{run.counts.skus:,} SKUs ({run.status.value})."
         )
         self.mark_stale()

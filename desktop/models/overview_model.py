@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QFont
 
 from core.domain import OverviewTotals, usage_unknown_note
+from core.domain import tenant_label as core_tenant_label
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import bold_font, colour
@@ -56,9 +57,11 @@ _MONEY = frozenset({TotalsColumn.MONTHLY_COST, TotalsColumn.MONTHLY_WASTE})
 def tenant_label(row: OverviewTotals) -> str:
     """The connection's name, and the tenant's where it says more ("Contoso demo", not
     "Contoso demo — Contoso")."""
+    if is_total(row):
+        return row.key
     if row.tenant_name and row.tenant_name.casefold() not in row.key.casefold():
-        return f"{row.key} — {row.tenant_name}"
-    return row.key
+        return core_tenant_label(f"{row.key} — {row.tenant_name}", row.simulated)
+    return core_tenant_label(row.key, row.simulated)
 
 
 def is_total(row: OverviewTotals) -> bool:

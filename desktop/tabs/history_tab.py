@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from core.domain import ImportRun, ImportStatus
+from core.domain import ImportRun, ImportStatus, tenant_label
 from desktop import formatting
 from desktop.models.history_model import HistoryColumn, HistoryModel, counts_kept
 from desktop.models.proxy import SearchProxyModel
@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 def run_summary(run: ImportRun) -> tuple[str, str, str]:
     """(level, html, technical detail) describing one run."""
     counts = run.counts
+    name = html.escape(tenant_label(run.connection_name, run.simulated))
     head = (
-        f"<b>{html.escape(run.connection_name)}</b>, started {formatting.when(run.started_at)}, "
+        f"<b>{name}</b>, started {formatting.when(run.started_at)}, "
         f"took {formatting.duration(run.duration_s)}"
     )
     if counts_kept(run):
