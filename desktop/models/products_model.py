@@ -105,12 +105,16 @@ class ProductsModel(RowTableModel[ProductRow]):
         return self.display(row, column).casefold()
 
     def foreground(self, row: ProductRow, column: int) -> QColor | None:
-        if column in (ProductColumn.COMPLIANCE, ProductColumn.SHORTFALL) and row.shortfall:
+        if column == ProductColumn.COMPLIANCE and row.compliance_position < 0:
+            return colour("negative")
+        if column == ProductColumn.SHORTFALL and row.shortfall:
             return colour("negative")
         return None
 
     def decoration(self, row: ProductRow, column: int) -> QIcon | None:
-        if column == ProductColumn.COMPLIANCE and row.shortfall:
+        # A tenant's shortfall is not covered by another tenant's spare units: the product can
+        # be short while its summed position is positive, so the shortfall carries the mark.
+        if column == ProductColumn.SHORTFALL and row.shortfall:
             return icon("error")
         return None
 
@@ -120,7 +124,10 @@ class ProductsModel(RowTableModel[ProductRow]):
         if column == ProductColumn.TENANTS:
             return tenants_text(row) or None
         if column == ProductColumn.SHORTFALL and row.shortfall:
-            return f"Shortfall: {row.shortfall:,} more users assigned than entitled."
+            return (
+                f"Shortfall: {row.shortfall:,} more users assigned than entitled in the tenants "
+                "that are short (spare units of another tenant do not cover them)."
+            )
         if column == ProductColumn.UNIT_PRICE and row.unit_price is None and not row.free:
             return "No price: set one in ITAM Settings > Prices."
         return None

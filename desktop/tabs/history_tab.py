@@ -70,11 +70,13 @@ class HistoryTab(QWidget):
         self.panel.set_column_widths(
             {
                 HistoryColumn.STARTED: 130,
-                HistoryColumn.CONNECTION: 120,
+                HistoryColumn.CONNECTION: 180,
                 HistoryColumn.STATUS: 190,
                 HistoryColumn.DURATION: 80,
                 HistoryColumn.SKUS: 60,
+                HistoryColumn.USERS: 75,
                 HistoryColumn.LICENSED_USERS: 115,
+                HistoryColumn.WARNINGS: 85,
             }
         )
         self.panel.export_table = "history"

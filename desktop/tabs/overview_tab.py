@@ -126,7 +126,7 @@ class OverviewTab(QWidget):
         split.addWidget(_section("Per product", scroll))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([960, 300])
+        split.setSizes([980, 280])  # the tenant column shows "Contoso (simulated)" whole
         left.setSizes([220, 400])
         layout = QVBoxLayout(self)
         header = QHBoxLayout()

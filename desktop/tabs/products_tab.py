@@ -44,7 +44,7 @@ class ProductsTab(QWidget):
         self.proxy.setSourceModel(self.model)
         self.panel = TablePanel("products", self.proxy, placeholder="Search products")
         self.panel.export_table = "products"
-        self.panel.set_column_widths({ProductColumn.PRODUCT: 240, ProductColumn.SKU: 150})
+        self.panel.set_column_widths({ProductColumn.PRODUCT: 220, ProductColumn.SKU: 115})
         self.show_licenses_action = QAction("Show its licenses", self)
         self.show_licenses_action.triggered.connect(self._on_show_licenses_requested)
         self.panel.add_row_action(self.show_licenses_action)
@@ -71,6 +71,11 @@ class ProductsTab(QWidget):
     def show_products(self, rows: list[ProductRow], currency: str) -> None:
         self.model.currency = currency
         self.model.replace_rows(rows)
+        # A few dozen rows: every figure shown whole; long product and SKU names elided.
+        self.panel.fit_contents()
+        for column, widest in ((ProductColumn.PRODUCT, 220), (ProductColumn.SKU, 115)):
+            if self.panel.view.columnWidth(column) > widest:
+                self.panel.view.setColumnWidth(column, widest)
 
     @Slot(object)
     def _on_loaded(self, result: tuple[list[ProductRow], str]) -> None:

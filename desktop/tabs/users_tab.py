@@ -42,10 +42,10 @@ class UsersTab(QWidget):
             {
                 UserColumn.NAME: 180,
                 UserColumn.UPN: 250,
-                UserColumn.TENANT: 100,
+                UserColumn.TENANT: 150,
                 UserColumn.ENABLED: 65,
                 UserColumn.TYPE: 70,
-                UserColumn.LICENSES: 320,
+                UserColumn.LICENSES: 270,
                 UserColumn.LAST_ACTIVITY: 100,
             }
         )
