@@ -13,7 +13,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -39,9 +39,11 @@ from core.domain import (
     ImportRun,
     ImportStatus,
     LicenseStatus,
+    SaasZone,
     ScheduleKind,
 )
 from core.errors import ConnectionInUse, LicenseDeskError, StorageError, ValidationError
+from core.exports import TABLES, csv_rows
 from core.imports.engine import ImportRequest, run_import
 from core.licensing import status as license_status
 from core.licensing.service import LicensingService
@@ -190,6 +192,17 @@ class Controller:
                 conn, list(license_ids), parsed, reason, self._clock()
             )
 
+    # Exports
+
+    def csv_export(
+        self, table: str, rows: Iterable[object]
+    ) -> tuple[tuple[str, ...], Iterator[list[str]]]:
+        """The header and cells of a table's CSV export ("licenses", "products", "users",
+        "history", "connections", "overview", "warnings", "prices"): the same as
+        `licensedesk-cli … --format csv`. The rows are read as the cells are iterated."""
+        spec = TABLES[table]
+        return spec.columns, csv_rows(spec, rows, self.settings().currency)
+
     # Connections
 
     def list_connections(self) -> list[Connection]:
@@ -337,7 +350,18 @@ class Controller:
         )
         assert store is not None  # a multi-tenant draft always has a token cache
         try:
-            if draft.use_device_code:
+            if draft.is_simulated:
+                # The simulator's administrator approves at once: no browser opens and no code
+                # is shown; every request goes to the simulator mounted on the session.
+                result = sign_in_device_code(
+                    draft,
+                    session=session,
+                    cache_store=store,
+                    show_code=_ignore,
+                    cancel=cancel,
+                    wait=_cancelled_now(cancel),
+                )
+            elif draft.use_device_code:
                 result = sign_in_device_code(
                     draft, session=session, cache_store=store, show_code=show_code, cancel=cancel
                 )
@@ -487,7 +511,9 @@ class Controller:
     # Demo
 
     def add_demo_connections(self, *, start_imports: bool = True) -> list[Connection]:
-        """Create the demo tenants' connections (once) and import them."""
+        """Create the demo tenants' connections (once), set up the demo SaaS Management
+        organization (configured, simulated, not enabled) and import the tenants. The same for
+        `licensedesk --demo`, the window's "Add demo tenants" and `licensedesk-cli demo`."""
         from core.simulator.demo import demo_drafts
 
         created = []
@@ -500,11 +526,21 @@ class Controller:
             # the user's own prices are never overwritten.
             with resources.as_file(resources.files("resources") / "demo_prices.csv") as path:
                 self.licensing.import_prices_csv(path)
+        self.set_up_demo_saas()
         if start_imports:
             for connection in created:
                 if connection.id not in self._running_ids():
                     self.start_import(connection.id)
         return created
+
+    def set_up_demo_saas(self) -> bool:
+        """Point the SaaS Management connector at the simulated demo organization, left
+        disabled (enabling it then shows the connector retiring the Office 365 licenses). A
+        connector already set up is kept. Returns whether it was set up now."""
+        if self.saas.config().configured:
+            return False
+        self.saas.configure(SaasZone.NAM, "", None, simulated=True)
+        return True
 
     # Internals
 
@@ -606,6 +642,15 @@ class Controller:
 
     def _db(self) -> sqlite3.Connection:
         return self.database.thread_connection()
+
+
+def _ignore(_message: str) -> None:
+    """A simulated sign-in has no code for the user to type."""
+
+
+def _cancelled_now(cancel: CancelToken) -> Callable[[float], bool]:
+    """A device-code wait that does not wait (the simulator answers on the next poll)."""
+    return lambda _seconds: cancel.cancelled
 
 
 def _secrets_file_choice(paths: AppPaths) -> Path | None:

@@ -215,7 +215,19 @@ class Connection(ConnectionDraft):
 
     @property
     def display_name(self) -> str:
-        return f"{self.name} (simulated)" if self.is_simulated else self.name
+        return tenant_label(self.name, self.is_simulated)
+
+
+SIMULATED_SUFFIX = " (simulated)"
+
+
+def tenant_label(name: str, simulated: bool) -> str:
+    """How a tenant or connection name reads on screen: demo tenants say they are simulated.
+    Only a label: the stored name and every export keep the name as is (and a `simulated`
+    column instead)."""
+    if not simulated or not name or name.endswith(SIMULATED_SUFFIX):
+        return name
+    return name + SIMULATED_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -250,6 +262,7 @@ class ImportRun:
     warnings: tuple[str, ...]
     error: str | None
     error_detail: str | None = None
+    simulated: bool = False  # the connection is a demo tenant served by the simulator
 
     @property
     def duration_s(self) -> float | None:
@@ -424,11 +437,20 @@ class LicenseRow:
     # SaaS Management: active users of the license's app (one with several licenses) that hold
     # none of its licenses in the imported tenants, so no license counts them.
     unattributed_users: int = 0
+    simulated: bool = False  # a demo tenant (or the demo SaaS Management organization)
 
     @property
     def shortfall(self) -> int:
         position = self.compliance_position
         return -position if position is not None and position < 0 else 0
+
+
+@dataclass(frozen=True)
+class TenantRef:
+    """A tenant behind a figure: its name as stored, and whether it is simulated (demo)."""
+
+    name: str
+    simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -454,6 +476,8 @@ class ProductRow:
     monthly_cost: float | None
     annual_cost: float | None
     waste_cost: float | None
+    simulated: bool = False  # some of its licenses come from simulated (demo) tenants
+    tenant_refs: tuple[TenantRef, ...] = ()  # the tenants (or SaaS Management) behind it
 
 
 @dataclass(frozen=True)
@@ -487,6 +511,7 @@ class UserRow:
     disabled_with_license: bool
     duplicate_path: bool
     overlap: bool
+    simulated: bool = False  # a user of a simulated (demo) tenant
 
 
 @dataclass(frozen=True)
@@ -577,6 +602,7 @@ class OverviewTotals:
     shortfall: int
     monthly_cost: float
     monthly_waste: float
+    simulated: bool = False  # a simulated (demo) tenant; the total: some of them are
 
 
 @dataclass(frozen=True)
@@ -587,6 +613,7 @@ class ActionWarning:
     tenant_name: str = ""
     connection_id: int | None = None
     license_id: int | None = None
+    simulated: bool = False  # about a simulated (demo) tenant
 
 
 @dataclass(frozen=True)

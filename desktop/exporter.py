@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
 
-from desktop.csv_export import header_of, write_csv, write_rows
+from desktop.csv_export import header_of, model_rows, write_rows
 from desktop.jobs import Job, JobRunner
 from desktop.notify import Notifier
 from desktop.widgets.table_panel import TablePanel
+
+if TYPE_CHECKING:
+    from core.controller import Controller
 
 CSV_FILTER = "CSV files (*.csv);;All files (*)"
 
@@ -22,11 +26,28 @@ def suggested_name(title: str, panel_name: str) -> str:
     return "licensedesk-" + "-".join(p for p in parts if p) + ".csv"
 
 
+def export_data(controller: Controller, panel: TablePanel) -> tuple[list[str], Iterable[list[str]]]:
+    """The header and cells a panel exports: its core table's data (spec §8: plain numbers, a
+    currency column, ISO dates, a simulated column, no totals row), else the text shown."""
+    if not panel.export_table:
+        return header_of(panel.model), model_rows(panel.model)
+    rows = panel.row_source() if panel.row_source is not None else panel.shown_row_objects()
+    columns, cells = controller.csv_export(panel.export_table, rows)
+    return list(columns), cells
+
+
 class TableExporter(QObject):
     """Writes small tables at once; paged tables (users) stream on a worker thread."""
 
-    def __init__(self, jobs: JobRunner, notifier: Notifier, parent: QObject | None = None):
+    def __init__(
+        self,
+        controller: Controller,
+        jobs: JobRunner,
+        notifier: Notifier,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._controller = controller
         self._jobs = jobs
         self._notifier = notifier
         self.job: Job | None = None
@@ -38,11 +59,12 @@ class TableExporter(QObject):
         )
         if not path:
             return None
+        header, cells = export_data(self._controller, panel)
         if panel.row_source is None:
-            count = write_csv(panel.model, path)
+            count = write_rows(path, header, cells)
             self._notifier.status(f"Exported {count:,} rows to {path}.")
             return path
-        call = functools.partial(_write, path, header_of(panel.model), panel.row_source())
+        call = functools.partial(_write, path, header, cells)
         self._notifier.status("Exporting…", 0)
         self.job = self._jobs.run("export", call)
         self.job.succeeded.connect(self._on_export_succeeded)
@@ -59,5 +81,5 @@ class TableExporter(QObject):
         self._notifier.error_from("The export failed", exc)
 
 
-def _write(path: str, header: list[str], rows: Iterator[list[str]], _token: object) -> int:
+def _write(path: str, header: list[str], rows: Iterable[list[str]], _token: object) -> int:
     return write_rows(path, header, rows)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from core import APP_NAME, __version__
-from core.domain import ActionWarning, ImportRun
+from core.domain import ActionWarning, ImportRun, tenant_label
 from core.errors import LicenseDeskError
 from desktop.exporter import TableExporter
 from desktop.import_status import ImportStatusPanel
@@ -24,6 +24,7 @@ from desktop.tabs.history_tab import HistoryTab
 from desktop.tabs.inventory_tab import InventoryTab
 from desktop.tabs.licenses_tab import LicensesTab
 from desktop.tabs.overview_tab import OverviewTab
+from desktop.tabs.products_tab import ProductsTab
 from desktop.tabs.users_tab import UsersTab
 from desktop.widgets.table_panel import TablePanel
 
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.overview = OverviewTab(controller)
         self.licenses = LicensesTab(controller, jobs)
+        self.products = ProductsTab(controller, jobs)
         self.users = UsersTab(controller)
         self.inventory = InventoryTab(controller, runner, jobs, notifier)
         self.history = HistoryTab(controller)
@@ -66,6 +68,7 @@ class MainWindow(QMainWindow):
         for widget, title, icon_name in (
             (self.overview, "Overview", "overview"),
             (self.licenses, "Licenses", "licenses"),
+            (self.products, "Products", "licenses"),
             (self.users, "Users", "users"),
             (self.inventory, "Inventory Systems", "inventory"),
             (self.history, "Import history", "history"),
@@ -74,7 +77,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(widget, icon(icon_name), title)
         self.setCentralWidget(self.tabs)
         self._stale: set[QWidget] = set(self._data_tabs())
-        self.exporter = TableExporter(jobs, notifier, self)
+        self.exporter = TableExporter(controller, jobs, notifier, self)
         self.import_panel = ImportStatusPanel(runner, self)
         self.statusBar().addPermanentWidget(self.import_panel)
         self.data_age = QLabel(self)
@@ -92,8 +95,8 @@ class MainWindow(QMainWindow):
             self.resize(DEFAULT_SIZE)
 
     def _data_tabs(self) -> list[QWidget]:
-        return [self.overview, self.licenses, self.users, self.inventory, self.history,
-                self.settings_tab]  # fmt: skip
+        return [self.overview, self.licenses, self.products, self.users, self.inventory,
+                self.history, self.settings_tab]  # fmt: skip
 
     def _all_panels(self) -> list[TablePanel]:
         panels = [p for tab in self._data_tabs() for p in tab.panels()]  # type: ignore[attr-defined]
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         self.settings_tab.data_changed.connect(self._on_data_changed)
         self.settings_tab.data_changed.connect(self._on_underlying_changed)
         self.overview.warning_activated.connect(self._on_warning_activated)
+        self.products.licenses_requested.connect(self._on_product_licenses_requested)
         for panel in self._all_panels():
             panel.enable_export()
             panel.export_requested.connect(self._on_panel_export_requested)
@@ -224,7 +228,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_import_finished(self, run: ImportRun) -> None:
         self.notifier.status(
-            f"Imported {run.connection_name}: {run.counts.users:,} users, "
+            f"Imported {tenant_label(run.connection_name, run.simulated)}: "
+            f"{run.counts.users:,} users, "
             f"{run.counts.skus:,} SKUs ({run.status.value})."
         )
         self.mark_stale()
@@ -319,6 +324,11 @@ class MainWindow(QMainWindow):
             self.licenses.open_properties(warning.license_id)
         elif warning.connection_id is not None:
             self.tabs.setCurrentWidget(self.inventory)
+
+    @Slot(str)
+    def _on_product_licenses_requested(self, product: str) -> None:
+        self.tabs.setCurrentWidget(self.licenses)
+        self.licenses.panel.search.setText(product)
 
     @Slot()
     def _on_about(self) -> None:

@@ -16,8 +16,9 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.app import build_window, create_application, window_settings
+from desktop.main_window import DEFAULT_SIZE
 
-SIZE = (1360, 860)
+SIZE = (DEFAULT_SIZE.width(), DEFAULT_SIZE.height())  # 1280×800: every label fits (§8)
 
 
 def wait_until(app: QApplication, done: Callable[[], bool], timeout_s: float = 120.0) -> bool:
@@ -57,6 +58,7 @@ def main(out: Path) -> int:
     shots = [
         (window.overview, "overview"),
         (window.licenses, "licenses"),
+        (window.products, "products"),
         (window.users, "users"),
         (window.inventory, "inventory-systems"),
         (window.history, "import-history"),
@@ -65,6 +67,9 @@ def main(out: Path) -> int:
     for tab, name in shots:
         window.tabs.setCurrentWidget(tab)
         settle(app)
+        if tab is window.products:  # loads as a job
+            wait_until(app, lambda: window.products.model.rowCount() > 0, 30)
+            settle(app)
         if tab is window.history:
             window.history.panel.view.selectRow(0)
             settle(app)

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from core.cancel import CancelToken
 from core.cli import UsageError, require_kept_secrets, secret_from_env
 from core.cli.lookup import connection_named
-from core.cli.output import add_format_option, emit
+from core.cli.output import add_format_option, emit, emit_csv
 from core.domain import (
     AuthMethod,
     Cloud,
@@ -23,6 +23,7 @@ from core.domain import (
     SourceType,
     UsagePeriod,
 )
+from core.exports import CONNECTIONS
 
 SOURCE_TYPES = {s.value.lower(): s for s in SourceType}
 SOURCE_TYPES["microsoft office 365"] = SourceType.OFFICE_365
@@ -88,6 +89,9 @@ def register(commands: Any) -> None:
 
 
 def list_connections(args: argparse.Namespace, controller: Any) -> int:
+    if args.format == "csv":
+        emit_csv(CONNECTIONS, controller.list_connections())
+        return 0
     records = (
         {
             "id": c.id,

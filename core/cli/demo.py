@@ -16,12 +16,11 @@ def register(commands: Any) -> None:
 
 
 def run_demo(args: argparse.Namespace, controller: Any) -> int:
+    # Also sets up the simulated SaaS Management organization, as the window's --demo does.
+    saas_was_set_up = controller.saas.config().configured
     connections = controller.add_demo_connections(start_imports=False)
     handles = [controller.start_import(c.id) for c in connections]
     failed = sum(report_run(result_of(handle.future), "  [simulated]") for handle in handles)
-    if not controller.saas.config().configured:
-        # The simulated Flexera One organization of the demo tenants, left disabled:
-        # `saas-management enable` then shows the connector retiring the Office 365 licenses.
-        controller.saas.configure("nam", "", None, simulated=True)
+    if not saas_was_set_up:
         print("SaaS Management connector set up on the simulated demo organization (disabled).")
     return 1 if failed else 0

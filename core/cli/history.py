@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from core.cli.lookup import connection_named
-from core.cli.output import add_format_option, emit
+from core.cli.output import add_format_option, emit, emit_csv
+from core.exports import HISTORY
 
 
 def register(commands: Any) -> None:
@@ -20,6 +21,9 @@ def register(commands: Any) -> None:
 def show_history(args: argparse.Namespace, controller: Any) -> int:
     connection_id = connection_named(controller, args.connection).id if args.connection else None
     runs = controller.import_history(connection_id, limit=args.limit)
+    if args.format == "csv":
+        emit_csv(HISTORY, runs)
+        return 0
     records = (
         {
             "id": r.id,

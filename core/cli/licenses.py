@@ -8,8 +8,9 @@ from dataclasses import asdict
 from typing import Any
 
 from core.cli.lookup import matches_tenant, tenant_filter
-from core.cli.output import add_format_option, emit
+from core.cli.output import add_format_option, emit, emit_csv
 from core.domain import LicenseRow, ProductRow
+from core.exports import LICENSES, PRODUCTS
 
 TABLE_COLUMNS = (
     "id",
@@ -87,6 +88,9 @@ def list_licenses(args: argparse.Namespace, controller: Any) -> int:
         for row in controller.licensing.license_rows(include_retired=args.include_retired)
         if matches_tenant(row, tenant)
     ]
+    if args.format == "csv":
+        emit_csv(LICENSES, rows, controller.settings().currency)
+        return 0
     columns = TABLE_COLUMNS if args.format == "table" else None
     emit((license_record(r) for r in rows), args.format, columns=columns)
     return 0
@@ -94,6 +98,9 @@ def list_licenses(args: argparse.Namespace, controller: Any) -> int:
 
 def list_products(args: argparse.Namespace, controller: Any) -> int:
     rows = controller.licensing.product_rollup()
+    if args.format == "csv":
+        emit_csv(PRODUCTS, rows, controller.settings().currency)
+        return 0
     columns = PRODUCT_COLUMNS if args.format == "table" else None
     emit((product_record(r) for r in rows), args.format, columns=columns)
     return 0

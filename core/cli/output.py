@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Any, TextIO
 
 from core.domain import spreadsheet_safe
+from core.exports import ExportTable, write_csv
 
 FORMATS = ("table", "csv", "json")
 
@@ -91,6 +92,11 @@ def _chain(
 ) -> Iterable[Mapping[str, Any]]:
     yield first
     yield from rest
+
+
+def emit_csv(table: ExportTable, rows: Iterable[Any], currency: str = "") -> int:
+    """`--format csv`: the table's export (the same columns and values as the window's)."""
+    return write_csv(sys.stdout, table, rows, currency)
 
 
 def add_format_option(parser: Any) -> None:

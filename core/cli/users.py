@@ -7,8 +7,9 @@ import argparse
 from typing import Any
 
 from core.cli.lookup import tenant_filter
-from core.cli.output import add_format_option, emit
+from core.cli.output import add_format_option, emit, emit_csv
 from core.domain import UserFlag, UserQuery, UserRow, UserSort
+from core.exports import USERS
 
 TABLE_COLUMNS = (
     "user_principal_name",
@@ -103,6 +104,9 @@ def list_users(args: argparse.Namespace, controller: Any) -> int:
         limit=None,
     )
     rows = controller.licensing.iter_user_rows(query)
+    if args.format == "csv":
+        emit_csv(USERS, rows)
+        return 0
     columns = TABLE_COLUMNS if args.format == "table" else None
     emit((user_record(r, args.format) for r in rows), args.format, columns=columns)
     return 0

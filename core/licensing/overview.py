@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from core.domain import ActionWarning, LicenseRow, LicenseSource, OverviewTotals, UnrecognizedSku
@@ -39,6 +40,7 @@ def totals(
         shortfall=sum(r.shortfall for r in counted),
         monthly_cost=sum(r.monthly_cost or 0.0 for r in counted),
         monthly_waste=sum(r.waste_cost or 0.0 for r in counted),
+        simulated=any(r.simulated for r in rows),
     )
 
 
@@ -77,7 +79,30 @@ def warnings(
                 tenant_name=", ".join(sku.tenants),
             )
         )
-    return out
+    return _mark_simulated(conn, out, rows)
+
+
+def _mark_simulated(
+    conn: sqlite3.Connection, found: list[ActionWarning], rows: Sequence[LicenseRow]
+) -> list[ActionWarning]:
+    """Mark the warnings about simulated (demo) tenants, by connection or license."""
+    connections = {
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM connections "
+            "WHERE json_extract(config, '$.simulated_tenant') IS NOT NULL"
+        )
+    }
+    licenses = {r.id for r in rows if r.simulated}
+    saas = any(r.simulated and r.source is LicenseSource.SAAS_MANAGEMENT for r in rows)
+    return [
+        replace(w, simulated=True)
+        if w.connection_id in connections
+        or w.license_id in licenses
+        or (saas and w.kind.startswith("saas-"))
+        else w
+        for w in found
+    ]
 
 
 def _concealed(conn: sqlite3.Connection) -> dict[int, ActionWarning]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.domain import LicenseRow, LicenseSource, LicenseStatus, ProductRow
+from core.domain import LicenseRow, LicenseSource, LicenseStatus, ProductRow, TenantRef
 from core.licensing.catalog import SkuCatalog, SkuInfo
 from core.licensing.stats import HolderStats
 from core.storage.db import from_iso
@@ -30,7 +30,8 @@ SELECT l.id, l.source, l.connection_id, l.tenant_id, l.sku_id, l.sku_part_number
        l.saas_app_id, l.name, l.status, l.status_before_saas,
        c.name AS connection_name, COALESCE(s.tenant_name, c.tenant_name, '') AS tenant_name,
        COALESCE(s.tenant_id, l.tenant_id, c.tenant_id, '') AS tenant_id_eff,
-       s.id AS snapshot_id
+       s.id AS snapshot_id,
+       json_extract(c.config, '$.simulated_tenant') IS NOT NULL AS simulated
 FROM licenses l
 LEFT JOIN connections c ON c.id = l.connection_id
 LEFT JOIN snapshots s ON s.connection_id = l.connection_id AND s.state = 'current'
@@ -43,6 +44,7 @@ class Context:
     catalog: SkuCatalog
     prices: Mapping[str, float]
     now: datetime
+    saas_simulated: bool = False  # the SaaS Management connector reads the demo organization
 
 
 def product_key(
@@ -126,6 +128,8 @@ def _base(rec: sqlite3.Row, stats: HolderStats, ctx: Context, **kw: object) -> L
         duplicate_paths=stats.duplicate_paths,
         overlap_users=stats.overlap,
         retired_by_saas=rec["status_before_saas"] is not None,
+        simulated=bool(rec["simulated"])
+        or (rec["source"] == LicenseSource.SAAS_MANAGEMENT.value and ctx.saas_simulated),
         **kw,  # type: ignore[arg-type]
     )
 
@@ -312,4 +316,11 @@ def _product(key: str, rows: list[LicenseRow]) -> ProductRow:
         monthly_cost=_money(r.monthly_cost for r in rows),
         annual_cost=_money(r.annual_cost for r in rows),
         waste_cost=_money(r.waste_cost for r in rows),
+        simulated=any(r.simulated for r in rows),
+        tenant_refs=tuple(
+            sorted(
+                {TenantRef(r.tenant_name or r.connection, r.simulated) for r in rows},
+                key=lambda t: t.name.casefold(),
+            )
+        ),
     )

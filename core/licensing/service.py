@@ -281,7 +281,15 @@ class LicensingService:
         return window_params(s.inactive_days, s.min_assignment_age_days)
 
     def _context(self, conn: sqlite3.Connection) -> Context:
-        return Context(self._catalog, prices.get_prices(conn), self._clock())
+        simulated = conn.execute(
+            "SELECT value FROM settings WHERE key = 'saas_simulated'"
+        ).fetchone()
+        return Context(
+            self._catalog,
+            prices.get_prices(conn),
+            self._clock(),
+            saas_simulated=simulated is not None and simulated[0] == "1",
+        )
 
     def _params(self, window: tuple[str, str]) -> str:
         return f"{STATS_RULES}|{window[0]}|{window[1]}|{self._catalog.fingerprint()}"

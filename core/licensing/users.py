@@ -33,6 +33,7 @@ _COLUMNS = f"""
            u.account_enabled AS account_enabled, u.user_type AS user_type,
            cur.tenant_id AS tenant_id, cur.tenant_name AS tenant_name,
            cur.connection_id AS connection_id, c.name AS connection_name,
+           json_extract(c.config, '$.simulated_tenant') IS NOT NULL AS simulated,
            {KNOWN} AS known, {LAST_ACTIVITY} AS last_act,
            cur.cutoff AS cutoff, cur.hire_cutoff AS hire_cutoff,"""
 _FROM = """
@@ -232,6 +233,7 @@ def load_users(
                 disabled_with_license=bool(r["disabled_with_license"]),
                 duplicate_path=bool(r["duplicate_path"]),
                 overlap=any(ref.overlap for ref in refs),
+                simulated=bool(r["simulated"]),
             )
         )
     return out

@@ -55,8 +55,9 @@ FABRIKAM = TenantSpec(
     sku_mix="o365",
 )
 DEMO_PROFILES: dict[str, TenantSpec] = {"contoso": CONTOSO, "fabrikam": FABRIKAM}
-# The demo polls the device-code endpoint faster than the real 5 s.
-DEMO_KNOBS = Knobs(device_code_interval_s=2)
+# The demo polls the device-code endpoint faster than the real 5 s: at 1 s a simulated
+# sign-in polls twice without waiting, and msal warns of nothing.
+DEMO_KNOBS = Knobs(device_code_interval_s=1)
 
 _SIZE = re.compile(r"^size:(\d+):(-?\d+)$")
 _MAX_USERS = 5_000_000

@@ -27,6 +27,11 @@ from core.domain import (
 )
 from core.storage.db import from_iso, iso, utc_now
 
+# Import runs with whether their connection is a simulated (demo) tenant.
+_RUNS = (
+    "SELECT r.*, json_extract(c.config, '$.simulated_tenant') IS NOT NULL AS simulated "
+    "FROM import_runs r LEFT JOIN connections c ON c.id = r.connection_id"
+)
 _DRAFT_FIELDS = [f.name for f in fields(ConnectionDraft) if f.name != "secrets"]
 
 
@@ -276,16 +281,16 @@ class ImportRunRepository:
     def list(
         self, conn: sqlite3.Connection, *, connection_id: int | None = None, limit: int = 1000
     ) -> list[ImportRun]:
-        sql = "SELECT * FROM import_runs"
+        sql = _RUNS
         args: tuple[Any, ...] = ()
         if connection_id is not None:
-            sql += " WHERE connection_id = ?"
+            sql += " WHERE r.connection_id = ?"
             args = (connection_id,)
-        sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
+        sql += " ORDER BY r.started_at DESC, r.id DESC LIMIT ?"
         return [self._from_row(r) for r in conn.execute(sql, (*args, limit))]
 
     def get(self, conn: sqlite3.Connection, run_id: int) -> ImportRun | None:
-        row = conn.execute("SELECT * FROM import_runs WHERE id = ?", (run_id,)).fetchone()
+        row = conn.execute(_RUNS + " WHERE r.id = ?", (run_id,)).fetchone()
         return self._from_row(row) if row else None
 
     @staticmethod
@@ -309,4 +314,5 @@ class ImportRunRepository:
             warnings=tuple(json.loads(row["warnings"] or "[]")),
             error=row["error"],
             error_detail=row["error_detail"],
+            simulated=bool(row["simulated"]),
         )

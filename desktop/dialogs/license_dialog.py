@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import LicenseDetail, LicenseRow, LicenseStatus
+from core.domain import LicenseDetail, LicenseRow, LicenseStatus, tenant_label
 from core.errors import LicenseDeskError
 from desktop import formatting
 from desktop.models.changes_model import ChangesModel
@@ -132,7 +132,7 @@ class LicenseDialog(QDialog):
             self._show_gone()
             return
         row = self.detail.row
-        tenant = row.tenant_name or row.connection or row.source.value
+        tenant = tenant_label(row.tenant_name or row.connection or row.source.value, row.simulated)
         self.setWindowTitle(f"License properties — {row.product} ({tenant})")
         shown = previous.row.status.value if previous is not None else None
         if shown is None or self.status.currentData() == shown:
@@ -189,7 +189,7 @@ class LicenseDialog(QDialog):
         parts = [
             f"<b>{html.escape(row.product)}</b> · {html.escape(row.sku_part_number or '')}",
             f"Source: {html.escape(row.source.value)} · Tenant: "
-            f"{html.escape(row.tenant_name or formatting.DASH)}",
+            f"{html.escape(tenant_label(row.tenant_name, row.simulated) or formatting.DASH)}",
             f"Entitled {row.entitlement:,} · assigned {row.assigned_users:,} · "
             f"compliance position {position}",
             f"Active {formatting.count(row.active_users)} · inactive "

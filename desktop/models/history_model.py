@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtGui import QColor, QIcon
 
-from core.domain import ImportRun, ImportStatus
+from core.domain import ImportRun, ImportStatus, tenant_label
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.models.connections_model import STATUS_ICON, STATUS_TEXT
@@ -78,7 +78,7 @@ class HistoryModel(RowTableModel[ImportRun]):
         if column == HistoryColumn.STARTED:
             return formatting.when(row.started_at)
         if column == HistoryColumn.CONNECTION:
-            return row.connection_name
+            return tenant_label(row.connection_name, row.simulated)
         if column == HistoryColumn.STATUS:
             return STATUS_TEXT[row.status]
         if column == HistoryColumn.DURATION:

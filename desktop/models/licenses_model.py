@@ -9,7 +9,13 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QFont, QIcon
 
-from core.domain import LicenseRow, LicenseSource, LicenseStatus, usage_unknown_note
+from core.domain import (
+    LicenseRow,
+    LicenseSource,
+    LicenseStatus,
+    tenant_label,
+    usage_unknown_note,
+)
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import colour, icon, struck_out_font
@@ -92,7 +98,8 @@ class LicensesModel(RowTableModel[LicenseRow]):
         if column == LicenseColumn.SKU:
             return row.sku_part_number or formatting.DASH
         if column == LicenseColumn.TENANT:
-            return row.tenant_name or row.connection or formatting.DASH
+            name = row.tenant_name or row.connection
+            return tenant_label(name, row.simulated) if name else formatting.DASH
         if column == LicenseColumn.SOURCE:
             return row.source.value
         if column == LicenseColumn.STATUS:

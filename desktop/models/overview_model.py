@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QFont
 
 from core.domain import OverviewTotals, usage_unknown_note
+from core.domain import tenant_label as core_tenant_label
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import bold_font, colour
@@ -56,9 +57,15 @@ _MONEY = frozenset({TotalsColumn.MONTHLY_COST, TotalsColumn.MONTHLY_WASTE})
 def tenant_label(row: OverviewTotals) -> str:
     """The connection's name, and the tenant's where it says more ("Contoso demo", not
     "Contoso demo — Contoso")."""
+    if is_total(row):
+        return row.key
+    if row.simulated:
+        # A demo tenant reads as in the other tabs, "Contoso (simulated)"; the connection's
+        # name ("Contoso demo") is one hover away.
+        return core_tenant_label(row.tenant_name or row.key, True)
     if row.tenant_name and row.tenant_name.casefold() not in row.key.casefold():
-        return f"{row.key} — {row.tenant_name}"
-    return row.key
+        return core_tenant_label(f"{row.key} — {row.tenant_name}", row.simulated)
+    return core_tenant_label(row.key, row.simulated)
 
 
 def is_total(row: OverviewTotals) -> bool:
@@ -97,7 +104,9 @@ class TotalsModel(RowTableModel[OverviewTotals]):
         if column == TotalsColumn.ACTIVE:
             return usage_unknown_note(row.usage_unknown, row.assigned)
         if column == TotalsColumn.TENANT and row.tenant_name:
-            return "\n".join(filter(None, (f"Tenant: {row.tenant_name}", row.tenant_id)))
+            connection = f"Connection: {row.key}" if row.key != row.tenant_name else ""
+            tenant = core_tenant_label(row.tenant_name, row.simulated)
+            return "\n".join(filter(None, (connection, f"Tenant: {tenant}", row.tenant_id)))
         return None
 
     def font(self, row: OverviewTotals, column: int) -> QFont | None:

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from core.domain import UserQuery, UserRow, UserSkuRef, UserSort
+from core.domain import UserQuery, UserRow, UserSkuRef, UserSort, tenant_label
 from desktop import formatting
 from desktop.models.base import RowRole, SortRole
 from desktop.resources import colour
@@ -84,7 +84,7 @@ def user_display(row: UserRow, column: int) -> str:
     if column == UserColumn.UPN:
         return row.user_principal_name
     if column == UserColumn.TENANT:
-        return row.tenant_name or row.connection
+        return tenant_label(row.tenant_name or row.connection, row.simulated)
     if column == UserColumn.ENABLED:
         return formatting.yes_no(row.account_enabled)
     if column == UserColumn.TYPE:

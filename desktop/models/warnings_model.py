@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtGui import QIcon
 
-from core.domain import ActionWarning
+from core.domain import ActionWarning, tenant_label
 from desktop.models.base import RowTableModel
 from desktop.resources import icon
 
@@ -61,7 +61,7 @@ class WarningsModel(RowTableModel[ActionWarning]):
         if column == WarningColumn.SEVERITY:
             return row.severity.capitalize()
         if column == WarningColumn.TENANT:
-            return row.tenant_name
+            return tenant_label(row.tenant_name, row.simulated)
         if column == WarningColumn.KIND:
             return kind_text(row.kind)
         return row.message

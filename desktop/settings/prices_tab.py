@@ -38,6 +38,7 @@ class PricesTab(QWidget):
         proxy = SearchProxyModel(self)
         proxy.setSourceModel(self.model)
         self.panel = TablePanel("prices", proxy, placeholder="Search products")
+        self.panel.export_table = "prices"
         self.panel.view.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed

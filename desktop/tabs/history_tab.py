@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from core.domain import ImportRun, ImportStatus
+from core.domain import ImportRun, ImportStatus, tenant_label
 from desktop import formatting
 from desktop.models.history_model import HistoryColumn, HistoryModel, counts_kept
 from desktop.models.proxy import SearchProxyModel
@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 def run_summary(run: ImportRun) -> tuple[str, str, str]:
     """(level, html, technical detail) describing one run."""
     counts = run.counts
+    name = html.escape(tenant_label(run.connection_name, run.simulated))
     head = (
-        f"<b>{html.escape(run.connection_name)}</b>, started {formatting.when(run.started_at)}, "
+        f"<b>{name}</b>, started {formatting.when(run.started_at)}, "
         f"took {formatting.duration(run.duration_s)}"
     )
     if counts_kept(run):
@@ -69,13 +70,16 @@ class HistoryTab(QWidget):
         self.panel.set_column_widths(
             {
                 HistoryColumn.STARTED: 130,
-                HistoryColumn.CONNECTION: 120,
+                HistoryColumn.CONNECTION: 180,
                 HistoryColumn.STATUS: 190,
                 HistoryColumn.DURATION: 80,
                 HistoryColumn.SKUS: 60,
+                HistoryColumn.USERS: 75,
                 HistoryColumn.LICENSED_USERS: 115,
+                HistoryColumn.WARNINGS: 85,
             }
         )
+        self.panel.export_table = "history"
         self.detail = InlineMessage(self)
         self.panel.selection_changed.connect(self._on_selection_changed)
         self.panel.row_activated.connect(self._on_row_activated)

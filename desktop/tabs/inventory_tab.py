@@ -54,6 +54,7 @@ class InventoryTab(QWidget):
         proxy = SearchProxyModel(self)
         proxy.setSourceModel(self.model)
         self.panel = TablePanel("connections", proxy, placeholder="Search connections")
+        self.panel.export_table = "connections"
         self.panel.set_column_widths(
             {ConnectionColumn.NAME: 220, ConnectionColumn.SOURCE_TYPE: 200,
              ConnectionColumn.TENANT: 150, ConnectionColumn.METHOD: 150,

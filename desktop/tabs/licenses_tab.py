@@ -57,13 +57,14 @@ class LicensesTab(QWidget):
             "licenses", self.proxy, placeholder="Search licenses", sort=(LicenseColumn.TENANT, ASC)
         )
         self.panel.set_column_widths(
-            {LicenseColumn.PRODUCT: 220, LicenseColumn.SKU: 140, LicenseColumn.TENANT: 90,
+            {LicenseColumn.PRODUCT: 220, LicenseColumn.SKU: 140, LicenseColumn.TENANT: 150,
              LicenseColumn.SOURCE: 115, LicenseColumn.STATUS: 80,
              LicenseColumn.IN_RECONCILIATION: 130, LicenseColumn.ENABLED: 85,
              LicenseColumn.WARNING: 75, LicenseColumn.SUSPENDED: 95, LicenseColumn.CONSUMED: 95,
              LicenseColumn.AVAILABLE: 90, LicenseColumn.COMPLIANCE: 150,
              LicenseColumn.INACTIVE: 75}
         )  # fmt: skip
+        self.panel.export_table = "licenses"
         self.show_retired = QCheckBox("Show retired", self)
         self.show_retired.setChecked(True)
         self.show_retired.toggled.connect(self._on_show_retired_toggled)

@@ -88,6 +88,7 @@ class OverviewTab(QWidget):
         totals_proxy.setSourceModel(self.totals_model)
         totals_proxy.set_pinned(is_total)
         self.totals = TablePanel("overview-tenants", totals_proxy, placeholder="Search tenants")
+        self.totals.export_table = "overview"
         # The figures take the width they need; the tenant's name the rest (whole where it
         # fits, else elided with the full name one hover away), so nothing scrolls sideways.
         totals_header = self.totals.view.horizontalHeader()
@@ -97,6 +98,7 @@ class OverviewTab(QWidget):
         warnings_proxy = SearchProxyModel(self)
         warnings_proxy.setSourceModel(self.warnings_model)
         self.warnings = TablePanel("overview-warnings", warnings_proxy, placeholder="Search")
+        self.warnings.export_table = "warnings"
         self.warnings.set_column_widths(
             {WarningColumn.SEVERITY: 90, WarningColumn.TENANT: 150, WarningColumn.KIND: 150}
         )
@@ -124,7 +126,7 @@ class OverviewTab(QWidget):
         split.addWidget(_section("Per product", scroll))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([960, 300])
+        split.setSizes([980, 280])  # the tenant column shows "Contoso (simulated)" whole
         left.setSizes([220, 400])
         layout = QVBoxLayout(self)
         header = QHBoxLayout()

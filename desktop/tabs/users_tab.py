@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QComboBox, QVBoxLayout, QWidget
 
-from core.domain import UserFlag, UserQuery
-from desktop.models.users_model import UserColumn, UsersModel, user_display
+from core.domain import UserFlag, UserQuery, UserRow
+from desktop.models.users_model import UserColumn, UsersModel
 from desktop.widgets.table_panel import TablePanel
 
 if TYPE_CHECKING:
@@ -42,16 +42,17 @@ class UsersTab(QWidget):
             {
                 UserColumn.NAME: 180,
                 UserColumn.UPN: 250,
-                UserColumn.TENANT: 100,
+                UserColumn.TENANT: 150,
                 UserColumn.ENABLED: 65,
                 UserColumn.TYPE: 70,
-                UserColumn.LICENSES: 320,
+                UserColumn.LICENSES: 270,
                 UserColumn.LAST_ACTIVITY: 100,
             }
         )
         self.panel.view.horizontalHeader().setSortIndicator(
             UserColumn.NAME, Qt.SortOrder.AscendingOrder
         )
+        self.panel.export_table = "users"
         self.panel.row_source = self.export_rows
         self.tenant = QComboBox(self)
         self.tenant.addItem("All tenants", "")
@@ -97,13 +98,13 @@ class UsersTab(QWidget):
         self.tenant.setCurrentIndex(max(0, self.tenant.findData(current)))
         self.tenant.blockSignals(False)
 
-    def export_rows(self) -> Iterator[list[str]]:
-        """Every user of the current filter (not only the loaded pages), as CSV cells.
+    def export_rows(self) -> Iterator[UserRow]:
+        """Every user of the current filter (not only the loaded pages).
 
         The query is read here, in the GUI thread; the rows are read where they are iterated
         (the exporter's worker thread, on a database connection of its own).
         """
-        return _cells(self._controller, self.query())
+        return self._controller.licensing.iter_user_rows(self.query())
 
     @Slot()
     def _on_filter_changed(self) -> None:
@@ -112,8 +113,3 @@ class UsersTab(QWidget):
     @Slot()
     def _on_requery_due(self) -> None:
         self.model.set_query(self.query())
-
-
-def _cells(controller: Controller, query: UserQuery) -> Iterator[list[str]]:
-    for row in controller.licensing.iter_user_rows(query):
-        yield [user_display(row, c) for c in UserColumn]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPoint, Qt, Signal, Slot
@@ -78,8 +78,12 @@ class TablePanel(QWidget):
         super().__init__(parent)
         self.name = name
         self.model = model
-        # Models that hold only some rows (paged in SQL) export through this instead.
-        self.row_source: Callable[[], Iterator[list[str]]] | None = None
+        # The core table its Export writes (core.exports: the same columns and values as
+        # `licensedesk-cli … --format csv`); "" exports the text shown.
+        self.export_table = ""
+        # Models that hold only some rows (paged in SQL) export the rows this yields instead;
+        # they are read on the exporter's worker thread.
+        self.row_source: Callable[[], Iterable[Any]] | None = None
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(placeholder)
         self.search.setClearButtonEnabled(True)
@@ -218,6 +222,14 @@ class TablePanel(QWidget):
             return selected[0]
         index = self.view.currentIndex()
         return index.data(RowRole) if index.isValid() else None
+
+    def shown_row_objects(self) -> list[Any]:
+        """The row dataclasses as shown (filtered and sorted), without the totals row."""
+        model = self.model
+        rows = [model.index(r, 0).data(RowRole) for r in range(model.rowCount())]
+        if isinstance(model, SearchProxyModel):
+            rows = [r for r in rows if not model.is_pinned(r)]
+        return [r for r in rows if r is not None]
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -137,7 +137,7 @@ def test_export_writes_the_filtered_licenses_to_csv(
     window.export_action.trigger()
     with open(tmp_path / "licenses.csv", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0][:3] == ["Product", "SKU", "Tenant"]
+    assert rows[0][:4] == ["id", "tenant_id", "tenant_name", "simulated"]
     assert len(rows) == shown + 1
     assert all("E3" in " ".join(r) for r in rows[1:])
 
@@ -154,7 +154,7 @@ def test_export_of_users_streams_every_matching_user(
     qtbot.waitUntil(lambda: not job.running and (tmp_path / "users.csv").exists())
     with open(tmp_path / "users.csv", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0][0] == "User" and len(rows) == 201
+    assert rows[0][:3] == ["tenant_id", "tenant_name", "simulated"] and len(rows) == 201
 
 
 def test_layout_is_remembered_in_qsettings(
