@@ -295,12 +295,16 @@ class _Worker:
             self.flushing = threading.Thread(target=self.flush_users, name="flush-users")
             self.flushing.start()
         elif name == "flush_usage":
+            # Both flushes write the snapshot: one waits for the other rather than for the
+            # write lock, which a million users hold for longer than SQLite's busy timeout.
+            self.join_flush()
             self.usage_writer.flush_usage()
         elif name == "clear" and args[0] == "users":
             self.join_flush()
             self.users_writer.clear_users()
             self.stats["users"] = 0
         elif name == "clear":
+            self.join_flush()
             self.usage_writer.clear_usage()
             self.stats["reports"] = {}
 

@@ -1,0 +1,41 @@
+"""The staging worker never runs its two snapshot writes at once: the usage flush waits for
+the users flush (a million users hold the write lock longer than SQLite's busy timeout, and the
+reports now arrive before the users are flushed)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any
+
+from core.imports.stager import _Worker
+
+
+class _Recorder:
+    def __init__(self, log: list[tuple[str, float]], name: str, seconds: float) -> None:
+        self._log, self._name, self._seconds = log, name, seconds
+
+    def __call__(self) -> None:
+        self._log.append((f"{self._name} start", time.monotonic()))
+        time.sleep(self._seconds)
+        self._log.append((f"{self._name} end", time.monotonic()))
+
+
+def test_the_usage_flush_waits_for_the_users_flush(tmp_path: Any) -> None:
+    log: list[tuple[str, float]] = []
+    worker = _Worker(tmp_path / "db.sqlite3", queue.SimpleQueue())
+
+    class Writer:
+        pass
+
+    worker.users_writer = Writer()
+    worker.usage_writer = Writer()
+    worker.users_writer.flush_users = _Recorder(log, "users", 0.3)
+    worker.usage_writer.flush_usage = _Recorder(log, "usage", 0.0)
+    worker.handle(("flush_users",))
+    assert isinstance(worker.flushing, threading.Thread)  # the users flush runs in a thread
+    worker.handle(("flush_usage",))
+    worker.join_flush()
+    order = [name for name, _ in sorted(log, key=lambda entry: entry[1])]
+    assert order == ["users start", "users end", "usage start", "usage end"]
