@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop.resources import colour, small_font
@@ -17,7 +17,6 @@ BAR_GAP = 3
 GROUP_GAP = 10
 LEGEND_HEIGHT = 26
 LEFT = 8
-VALUE_WIDTH = 96  # room after the longest bar for its figure ("usage unknown")
 MIN_WIDTH = 260
 
 
@@ -37,11 +36,19 @@ class BarChart(QWidget):
         self.groups: tuple[BarGroup, ...] = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.setMinimumWidth(MIN_WIDTH)
+        self.setAccessibleName("Chart: entitled, assigned and active licenses per product")
+        self.setAccessibleDescription(
+            "A bar chart; Show as table shows the same figures as a table."
+        )
 
     def set_groups(self, groups: Sequence[BarGroup]) -> None:
         self.groups = tuple(groups)
         self.updateGeometry()
         self.update()
+
+    def _value_width(self) -> int:
+        """Room after the longest bar for its figure ("usage unknown"), in the small font."""
+        return QFontMetrics(small_font()).horizontalAdvance("usage unknown") + 8
 
     def _label_height(self) -> int:
         return self.fontMetrics().height() + 2
@@ -73,7 +80,7 @@ class BarChart(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.fillRect(self.rect(), Qt.GlobalColor.white)
+        painter.fillRect(self.rect(), colour("base"))
         self._paint_legend(painter)
         if not self.groups:
             painter.setPen(colour("muted"))
@@ -84,7 +91,7 @@ class BarChart(QWidget):
             )
             return
         peak = max(max(v or 0 for v in g.values) for g in self.groups) or 1
-        span = max(20.0, self.width() - LEFT - VALUE_WIDTH)
+        span = max(20.0, self.width() - LEFT - self._value_width())
         top = float(LEGEND_HEIGHT)
         for group in self.groups:
             self._paint_group(painter, group, top, span / peak)
@@ -115,7 +122,7 @@ class BarChart(QWidget):
             if value is not None:
                 painter.fillRect(QRectF(LEFT, y, width, BAR_HEIGHT), colour(name))
             painter.setPen(colour("muted"))
-            small = QRectF(LEFT + width + 4, y - 3, VALUE_WIDTH, BAR_HEIGHT + 6)
+            small = QRectF(LEFT + width + 4, y - 3, self._value_width(), BAR_HEIGHT + 6)
             text = "usage unknown" if value is None else f"{value:,}"
             painter.drawText(small, Qt.AlignmentFlag.AlignVCenter, text)
             y += BAR_HEIGHT + BAR_GAP
