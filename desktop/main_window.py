@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.settings_tab = ItamSettingsTab(controller, jobs, notifier)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(False)
+        self.tabs.setAccessibleName("Views")
         for widget, title, icon_name in (
             (self.overview, "Overview", "overview"),
             (self.licenses, "Licenses", "licenses"),

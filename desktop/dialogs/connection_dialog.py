@@ -122,6 +122,7 @@ class ConnectionDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         scroll.setObjectName("formScroll")
+        scroll.setAccessibleName("Connection settings")
         self.sign_in_button = QPushButton("Sign in…", self)
         self.cancel_sign_in_button = QPushButton("Cancel sign-in", self)
         self.cancel_sign_in_button.hide()

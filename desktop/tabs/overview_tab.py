@@ -110,6 +110,8 @@ class OverviewTab(QWidget):
         warnings_proxy = SearchProxyModel(self)
         warnings_proxy.setSourceModel(self.warnings_model)
         self.warnings = TablePanel("overview-warnings", warnings_proxy, placeholder="Search")
+        self.totals.set_accessible_title("Per tenant")
+        self.warnings.set_accessible_title("Warnings that need action")
         self.warnings.set_column_widths(
             {WarningColumn.SEVERITY: 90, WarningColumn.TENANT: 150, WarningColumn.KIND: 150}
         )
@@ -132,6 +134,8 @@ class OverviewTab(QWidget):
         )
         self.show_table = QCheckBox("Show as &table", self)
         self.show_table.setToolTip("Show the chart's figures as a table")
+        self.show_table.setAccessibleDescription("Shows the chart's figures as a table")
+        self.products.set_accessible_title("Per product")
         self.show_table.toggled.connect(self._on_show_table_toggled)
         self._lay_out()
 
@@ -141,6 +145,7 @@ class OverviewTab(QWidget):
             cards.addWidget(card, 0, i)
         scroll = QScrollArea()
         scroll.setObjectName("overviewScroll")
+        scroll.setAccessibleName("Per product chart")
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.chart)
         self.product_stack = QStackedWidget()
