@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen LICENSEDESK_HOME=$(mktemp -d) LICENSEDESK_SECRETS_FILE=1 \\
         .venv/bin/python -m desktop.appearance_screenshots docs/screenshots
-    # and at 200 %: QT_SCALE_FACTOR=2 in front (the files get a -200 suffix)
+    # and at 200 %: QT_SCALE_FACTOR=2 in front (the files get a -200 suffix); with a larger
+    # system font: LICENSEDESK_SHOT_FONT_PT=13 (a -13pt suffix)
 
 Files: overview-light.png, overview-dark-200.png, … (docs/screenshots, issue 15).
 """
@@ -26,6 +27,11 @@ TABS = ("overview", "licenses", "users", "inventory", "history", "itam-settings"
 
 def main(out: Path) -> int:
     app = create_application(sys.argv[:1], "light")
+    font_pt = int(os.environ.get("LICENSEDESK_SHOT_FONT_PT", "0") or 0)
+    if font_pt:
+        font = app.font()
+        font.setPointSize(font_pt)
+        app.setFont(font)
     appearance = appearance_of(app)
     from core.controller import Controller
 
@@ -41,6 +47,7 @@ def main(out: Path) -> int:
     window.mark_stale()
     scale = float(os.environ.get("QT_SCALE_FACTOR", "1") or 1)
     suffix = "" if scale == 1 else f"-{round(scale * 100)}"
+    suffix += f"-{font_pt}pt" if font_pt else ""
     for scheme in (ColorScheme.LIGHT, ColorScheme.DARK):
         appearance.set_choice(scheme)
         settle(app)

@@ -169,10 +169,18 @@ def colour(name: str) -> QColor:
     return cached
 
 
-def fill_stylesheet(template: str, scheme: str) -> str:
-    """The style sheet with every `${name}` replaced by the scheme's colour (a missing name
-    raises KeyError, so a typo cannot ship)."""
-    return Template(template).substitute(THEMES[scheme])
+TITLE_SCALE = 1.2  # section titles, relative to the application's font
+FIGURE_SCALE = 2.0  # the Overview's figures
+
+
+def fill_stylesheet(template: str, scheme: str, base_pt: float = 9.0) -> str:
+    """The style sheet with every `${name}` replaced by the scheme's colour and the font
+    sizes scaled from `base_pt` (a missing name raises KeyError, so a typo cannot ship)."""
+    sizes = {
+        "title_pt": f"{base_pt * TITLE_SCALE:.1f}",
+        "figure_pt": f"{base_pt * FIGURE_SCALE:.1f}",
+    }
+    return Template(template).substitute(THEMES[scheme], **sizes)
 
 
 def build_palette(scheme: str) -> QPalette:
@@ -246,6 +254,7 @@ class Appearance(QObject):
         self._requested = False  # whether we asked the platform for a scheme (Qt 6.8+)
         self._applied = ""
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme_changed)
+        app.fontChanged.connect(self._on_font_changed)  # titles scale with the system font
         self.apply()
 
     @property
@@ -262,7 +271,7 @@ class Appearance(QObject):
             return self._choice.value
         return "dark" if self._system_scheme() == Qt.ColorScheme.Dark else "light"
 
-    def apply(self) -> None:
+    def apply(self, *, force: bool = False) -> None:
         """Tell the platform (Qt 6.8+: native title bars, dialogs), then set the palette and
         the style sheet, which work on every platform, offscreen included."""
         global _current
@@ -277,14 +286,23 @@ class Appearance(QObject):
                 self._requested = True
                 hints.setColorScheme(wanted[self._choice])
         scheme = self.effective()
-        if scheme == self._applied:
+        changed = scheme != self._applied
+        if not changed and not force:
             return
         _current = THEMES[scheme]
         self._applied = scheme
         self._app.setPalette(build_palette(scheme))
-        self._app.setStyleSheet(fill_stylesheet(self._template, scheme))
-        log.info("colour scheme: %s (%s)", scheme, self._choice.value)
-        self.scheme_changed.emit(scheme)
+        base_pt = self._app.font().pointSizeF()
+        self._app.setStyleSheet(
+            fill_stylesheet(self._template, scheme, base_pt if base_pt > 0 else 9.0)
+        )
+        if changed:
+            log.info("colour scheme: %s (%s)", scheme, self._choice.value)
+            self.scheme_changed.emit(scheme)
+
+    @Slot()
+    def _on_font_changed(self) -> None:
+        self.apply(force=True)
 
     @Slot(Qt.ColorScheme)
     def _on_system_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:

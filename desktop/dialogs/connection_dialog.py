@@ -163,8 +163,11 @@ class ConnectionDialog(QDialog):
         layout.addWidget(self.save_error)
         layout.addLayout(bottom)
         # Wide enough for a field's message on one line (its reserved line), and short
-        # enough for a 1280×800 screen.
-        self.resize(800, 720)
+        # enough for a 1280×800 screen; wider with a larger font, so the form never needs
+        # to scroll sideways.
+        needed = self.form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        width = max(800, needed + 2 * layout.contentsMargins().left() + 8)
+        self.resize(width, 720)
 
     # Validation
 

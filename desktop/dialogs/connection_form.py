@@ -138,17 +138,22 @@ class ConnectionForm(QWidget):
 
     def _order_tabs(self) -> None:
         """Tab goes down the form as it reads: group by group, and within a group in the
-        order its rows were added (the catalogue's), whatever order the widgets were made."""
+        order its rows were added (the catalogue's), whatever order the widgets were made;
+        the notice under Source Type (its links) comes right after that row."""
         group_of = {name: i for i, (_, names) in enumerate(GROUPS) for name in names}
         order = sorted(self.rows, key=lambda name: group_of.get(name, len(GROUPS)))
+        blocks: list[QWidget] = []
+        for name in order:
+            blocks.append(self.rows[name].container)
+            if name == "source_type":
+                blocks.append(self.notice)
         chain = [
             widget
-            for name in order
-            for widget in (
-                self.rows[name].container,
-                *self.rows[name].container.findChildren(QWidget),
-            )
-            if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.focusProxy() is None
+            for block in blocks
+            for widget in (block, *block.findChildren(QWidget))
+            if widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and widget.focusProxy() is None
+            and widget.window() is self.window()  # not a combo box's popup list
         ]
         for first, second in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(first, second)

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from desktop.resources import colour, small_font
 
 SERIES = (("Entitled", "entitled"), ("Assigned", "assigned"), ("Active", "active"))
-BAR_HEIGHT = 11
+MIN_BAR_HEIGHT = 11  # grows with the font, so each bar's figure has its own line
 BAR_GAP = 3
 GROUP_GAP = 10
-LEGEND_HEIGHT = 26
+MIN_LEGEND_HEIGHT = 26
 LEFT = 8
 MIN_WIDTH = 260
 
@@ -50,22 +50,30 @@ class BarChart(QWidget):
         """Room after the longest bar for its figure ("usage unknown"), in the small font."""
         return QFontMetrics(small_font()).horizontalAdvance("usage unknown") + 8
 
+    def _bar_height(self) -> int:
+        return max(MIN_BAR_HEIGHT, QFontMetrics(small_font()).height() - 3)
+
+    def _legend_height(self) -> int:
+        return max(MIN_LEGEND_HEIGHT, self.fontMetrics().height() + 10)
+
     def _label_height(self) -> int:
         return self.fontMetrics().height() + 2
 
     def _group_height(self) -> int:
-        return self._label_height() + len(SERIES) * (BAR_HEIGHT + BAR_GAP) + GROUP_GAP
+        return self._label_height() + len(SERIES) * (self._bar_height() + BAR_GAP) + GROUP_GAP
 
     def sizeHint(self) -> QSize:
-        return QSize(420, LEGEND_HEIGHT + max(1, len(self.groups)) * self._group_height() + 8)
+        return QSize(
+            420, self._legend_height() + max(1, len(self.groups)) * self._group_height() + 8
+        )
 
     def minimumSizeHint(self) -> QSize:
         return QSize(MIN_WIDTH, self.sizeHint().height())
 
     def bar_top(self, group: int, series: int) -> float:
         """The y of the top of one bar (the bars start at x = LEFT)."""
-        top = LEGEND_HEIGHT + group * self._group_height() + self._label_height()
-        return float(top + series * (BAR_HEIGHT + BAR_GAP))
+        top = self._legend_height() + group * self._group_height() + self._label_height()
+        return float(top + series * (self._bar_height() + BAR_GAP))
 
     def legend_rects(self) -> list[QRectF]:
         """Where each legend entry (swatch and label) is drawn, left to right."""
@@ -73,7 +81,7 @@ class BarChart(QWidget):
         rects, x = [], float(LEFT)
         for label, _ in SERIES:
             width = 16 + metrics.horizontalAdvance(label)
-            rects.append(QRectF(x, 4, width, 20))
+            rects.append(QRectF(x, 4, width, self._legend_height() - 6))
             x += width + 14
         return rects
 
@@ -85,14 +93,14 @@ class BarChart(QWidget):
         if not self.groups:
             painter.setPen(colour("muted"))
             painter.drawText(
-                QRectF(0, LEGEND_HEIGHT, self.width(), 40),
+                QRectF(0, self._legend_height(), self.width(), 40),
                 Qt.AlignmentFlag.AlignCenter,
                 "No licenses in reconciliation yet: import a tenant to see the chart.",
             )
             return
         peak = max(max(v or 0 for v in g.values) for g in self.groups) or 1
         span = max(20.0, self.width() - LEFT - self._value_width())
-        top = float(LEGEND_HEIGHT)
+        top = float(self._legend_height())
         for group in self.groups:
             self._paint_group(painter, group, top, span / peak)
             top += self._group_height()
@@ -100,7 +108,8 @@ class BarChart(QWidget):
 
     def _paint_legend(self, painter: QPainter) -> None:
         for (label, name), rect in zip(SERIES, self.legend_rects(), strict=True):
-            painter.fillRect(QRectF(rect.x(), 8, 12, 12), colour(name))
+            swatch_top = rect.y() + (rect.height() - 12) / 2
+            painter.fillRect(QRectF(rect.x(), swatch_top, 12, 12), colour(name))
             painter.setPen(colour("text"))
             text = QRectF(rect.x() + 16, rect.y(), rect.width() - 16, rect.height())
             painter.drawText(text, Qt.AlignmentFlag.AlignVCenter, label)
@@ -120,10 +129,10 @@ class BarChart(QWidget):
             # Unknown usage draws no bar at all: a zero-length bar would read as "none active".
             width = max(1.0, value * scale) if value else 0.0
             if value is not None:
-                painter.fillRect(QRectF(LEFT, y, width, BAR_HEIGHT), colour(name))
+                painter.fillRect(QRectF(LEFT, y, width, self._bar_height()), colour(name))
             painter.setPen(colour("muted"))
-            small = QRectF(LEFT + width + 4, y - 3, self._value_width(), BAR_HEIGHT + 6)
+            small = QRectF(LEFT + width + 4, y - 3, self._value_width(), self._bar_height() + 6)
             text = "usage unknown" if value is None else f"{value:,}"
             painter.drawText(small, Qt.AlignmentFlag.AlignVCenter, text)
-            y += BAR_HEIGHT + BAR_GAP
+            y += self._bar_height() + BAR_GAP
         painter.setFont(self.font())

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QAbstractScrollArea,
     QAbstractSpinBox,
     QApplication,
     QComboBox,
@@ -263,3 +264,23 @@ def test_a_dash_cell_reads_as_no_value(window: MainWindow) -> None:
     assert {i.data(Qt.ItemDataRole.AccessibleTextRole) for i in dashes} == {"no value"}
     others = [i for i in cells if i.data() != "—"]
     assert all(i.data(Qt.ItemDataRole.AccessibleTextRole) is None for i in others)
+
+
+def test_the_connection_form_does_not_scroll_sideways_with_a_larger_font(
+    qtbot: QtBot, qapp: QApplication, window: MainWindow
+) -> None:
+    font = qapp.font()
+    larger = qapp.font()
+    larger.setPointSizeF(13.0)
+    qapp.setFont(larger)
+    try:
+        dialog = window.inventory.open_new_dialog()
+        qtbot.waitExposed(dialog)
+        scroll = dialog.findChild(QAbstractScrollArea, "formScroll")
+        assert scroll is not None
+        bar = scroll.horizontalScrollBar()
+        qtbot.waitUntil(lambda: not bar.isVisible(), timeout=2000)  # after the layout settles
+        assert dialog.form.width() >= dialog.form.minimumSizeHint().width()
+        dialog.reject()
+    finally:
+        qapp.setFont(font)

@@ -170,3 +170,23 @@ def test_color_scheme_flag_is_parsed() -> None:
     assert parse_args([]).color_scheme is None
     assert theme.parse_choice("Light") is ColorScheme.LIGHT
     assert theme.parse_choice("purple") is ColorScheme.SYSTEM
+
+
+def test_titles_and_figures_scale_with_the_application_font() -> None:
+    sheet = theme.fill_stylesheet(stylesheet(), "light", 13.0)
+    assert "font-size: 15.6pt" in sheet  # section titles
+    assert "font-size: 26.0pt" in sheet  # the Overview's figures
+
+
+@pytest.mark.gui
+def test_a_larger_application_font_restyles_at_once(
+    qapp: QApplication, app_appearance: tuple[Appearance, list[Qt.ColorScheme]]
+) -> None:
+    font = qapp.font()
+    larger = qapp.font()
+    larger.setPointSizeF(13.0)
+    try:
+        qapp.setFont(larger)
+        assert "font-size: 15.6pt" in qapp.styleSheet()
+    finally:
+        qapp.setFont(font)
