@@ -1,11 +1,16 @@
 """Save the main tabs and the Create connection dialog in the light and the dark scheme.
 
-    QT_QPA_PLATFORM=offscreen LICENSEDESK_HOME=$(mktemp -d) LICENSEDESK_SECRETS_FILE=1 \\
+    export LICENSEDESK_HOME=$(mktemp -d) LICENSEDESK_SECRETS_FILE=1
+    QT_QPA_PLATFORM=offscreen:configfile=screen-1280.json \
         .venv/bin/python -m desktop.appearance_screenshots docs/screenshots
-    # and at 200 %: QT_SCALE_FACTOR=2 in front (the files get a -200 suffix); with a larger
-    # system font: LICENSEDESK_SHOT_FONT_PT=13 (a -13pt suffix)
+    QT_SCALE_FACTOR=2 QT_QPA_PLATFORM=offscreen:configfile=screen-2560.json \
+        .venv/bin/python -m desktop.appearance_screenshots docs/screenshots
 
-Files: overview-light.png, overview-dark-200.png, … (docs/screenshots, issue 15).
+where screen-2560.json describes a 2560×1600 screen (screen-1280.json likewise):
+    {"screens": [{"name": "s", "x": 0, "y": 0, "width": 2560, "height": 1600,
+                  "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}
+At 200 % the files get a -200 suffix; LICENSEDESK_SHOT_FONT_PT=13 sets a larger application
+font (a -13pt suffix). Files: overview-light.png, overview-dark-200.png, … (issue 15).
 """
 
 from __future__ import annotations

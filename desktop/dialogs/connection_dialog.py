@@ -123,6 +123,9 @@ class ConnectionDialog(QDialog):
         scroll.setWidget(self.form)
         scroll.setObjectName("formScroll")
         scroll.setAccessibleName("Connection settings")
+        # Focus starts in the first field, not on the scroll area (it scrolls to the field
+        # that has focus).
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.sign_in_button = QPushButton("Sign in…", self)
         self.cancel_sign_in_button = QPushButton("Cancel sign-in", self)
         self.cancel_sign_in_button.hide()

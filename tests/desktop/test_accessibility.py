@@ -284,3 +284,14 @@ def test_the_connection_form_does_not_scroll_sideways_with_a_larger_font(
         dialog.reject()
     finally:
         qapp.setFont(font)
+
+
+def test_the_connection_dialog_opens_with_focus_in_its_first_field(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    dialog = window.inventory.open_new_dialog()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: dialog.focusWidget() is not None, timeout=2000)
+    assert dialog.focusWidget() is dialog.form.rows["name"].editor
+    dialog.reject()
