@@ -74,6 +74,11 @@ def _shoot(app: QApplication, window: MainWindow, out: Path, tail: str) -> None:
             window.history.panel.view.selectRow(0)
             settle(app)
         save(window, out / f"{name}{tail}.png")
+    window.tabs.setCurrentWidget(window.overview)
+    window.overview.show_table.setChecked(True)  # the chart's text alternative
+    settle(app)
+    save(window, out / f"overview-table{tail}.png")
+    window.overview.show_table.setChecked(False)
     window.tabs.setCurrentWidget(window.inventory)
     dialog = window.inventory.open_new_dialog()
     settle(app)

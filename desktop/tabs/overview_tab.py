@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -149,8 +150,10 @@ class OverviewTab(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.chart)
         self.product_stack = QStackedWidget()
+        self.chart_scroll = scroll
         self.product_stack.addWidget(scroll)
         self.product_stack.addWidget(self.products)
+        self._on_show_table_toggled(False)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(_section("Per tenant", self.totals))
         left.addWidget(_section("Warnings that need action", self.warnings))
@@ -213,7 +216,14 @@ class OverviewTab(QWidget):
 
     @Slot(bool)
     def _on_show_table_toggled(self, shown: bool) -> None:
-        self.product_stack.setCurrentIndex(1 if shown else 0)
+        # Only the page shown counts for the pane's size: the table's tools would otherwise
+        # widen the pane beside the chart.
+        current = self.products if shown else self.chart_scroll
+        self.product_stack.setCurrentWidget(current)
+        for page in (self.chart_scroll, self.products):
+            policy = QSizePolicy.Policy.Expanding if page is current else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+            page.updateGeometry()
 
     @Slot()
     def _on_open_warning_requested(self) -> None:
