@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from core.controller import Controller
     from desktop.main_window import MainWindow
     from desktop.notify import Notifier
-    from desktop.theme import Appearance
+    from desktop.theme import Appearance, ColorScheme
 
 log = logging.getLogger(__name__)
 JOB_THREADS = 4
@@ -82,10 +82,11 @@ def appearance_of(app: QApplication) -> Appearance:
     return found
 
 
-def remembered_scheme(settings: QSettings) -> str:
-    from desktop.theme import SETTINGS_KEY
+def session_scheme(flag: str | None, settings: QSettings) -> ColorScheme:
+    """--color-scheme for this session, else the one chosen in View ▸ Appearance."""
+    from desktop.theme import SETTINGS_KEY, parse_choice
 
-    return str(settings.value(SETTINGS_KEY, "system"))
+    return parse_choice(flag if flag is not None else settings.value(SETTINGS_KEY, "system"))
 
 
 def window_settings(controller: Controller) -> QSettings:
@@ -142,7 +143,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     appearance = appearance_of(app)
     from core.controller import Controller
     from core.errors import LicenseDeskError
-    from desktop.theme import parse_choice
 
     try:
         controller = Controller.open()
@@ -155,8 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(controller)
     executor = ThreadPoolExecutor(max_workers=JOB_THREADS, thread_name_prefix="job")
     settings = window_settings(controller)
-    if args.color_scheme is None:  # --color-scheme holds for this session only
-        appearance.set_choice(parse_choice(remembered_scheme(settings)))
+    # --color-scheme holds for this session only: the remembered choice stays as it was.
+    appearance.set_choice(session_scheme(args.color_scheme, settings))
     window = build_window(controller, executor, settings, appearance=appearance)
     window.show()
     if args.demo:

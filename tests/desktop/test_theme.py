@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
 from desktop import theme
-from desktop.app import build_window, parse_args
+from desktop.app import build_window, parse_args, session_scheme
 from desktop.resources import colour, stylesheet
 from desktop.theme import CHART_SERIES, STATUS_TEXT, THEMES, Appearance, ColorScheme
 from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
@@ -190,3 +190,13 @@ def test_a_larger_application_font_restyles_at_once(
         assert "font-size: 15.6pt" in qapp.styleSheet()
     finally:
         qapp.setFont(font)
+
+
+def test_the_flag_wins_for_the_session_and_leaves_the_remembered_choice(
+    window_settings: QSettings,
+) -> None:
+    assert session_scheme(None, window_settings) is ColorScheme.SYSTEM
+    window_settings.setValue(theme.SETTINGS_KEY, "dark")
+    assert session_scheme(None, window_settings) is ColorScheme.DARK
+    assert session_scheme("light", window_settings) is ColorScheme.LIGHT
+    assert window_settings.value(theme.SETTINGS_KEY) == "dark"
