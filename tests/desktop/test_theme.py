@@ -65,6 +65,14 @@ def test_chart_series_stand_out_from_the_chart(scheme: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_focus_ring_stands_out(scheme: str) -> None:
+    """The focus indicator is a graphical object: 3:1 against what it sits on."""
+    table = THEMES[scheme]
+    for ground in ("window", "base", "alternate_base", "tab"):
+        assert contrast(table["focus"], table[ground]) >= 3.0, (scheme, ground)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize(("text", "ground"), PAIRS)
 def test_other_text_reads_at_wcag_aa(scheme: str, text: str, ground: str) -> None:
     table = THEMES[scheme]
