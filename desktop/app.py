@@ -1,7 +1,8 @@
 """The composition root: resolve paths, open the controller, build the windows, run.
 
-`licensedesk [--demo]`. Heavy modules (the controller pulls in msal, requests and
-cryptography) load after the Qt application exists, and tables load after the window shows.
+`licensedesk [--demo] [--color-scheme system|light|dark]`. Heavy modules (the controller pulls
+in msal, requests and cryptography) load after the Qt application exists, and tables load after
+the window shows.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from core.controller import Controller
     from desktop.main_window import MainWindow
     from desktop.notify import Notifier
+    from desktop.theme import Appearance, ColorScheme
 
 log = logging.getLogger(__name__)
 JOB_THREADS = 4
@@ -39,6 +41,11 @@ GC_THRESHOLDS = (700, 10, 1000)
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME} desktop app")
     parser.add_argument("--demo", action="store_true", help="add the demo tenants first")
+    parser.add_argument(
+        "--color-scheme",
+        choices=("system", "light", "dark"),
+        help="the colour scheme for this session (the one chosen in View ▸ Appearance stays)",
+    )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument(
         "--smoke-test",
@@ -48,9 +55,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_known_args(argv)[0]
 
 
-def create_application(argv: Sequence[str]) -> QApplication:
-    """The QApplication with the app's identity (shared with the .desktop file) and style."""
+def create_application(argv: Sequence[str], color_scheme: str | None = None) -> QApplication:
+    """The QApplication with the app's identity (shared with the .desktop file) and style,
+    in `color_scheme` (None: the system's until `appearance_of(app)` is told otherwise)."""
     from desktop.resources import icon, stylesheet
+    from desktop.theme import Appearance, parse_choice
 
     # Imports run on worker threads; a shorter GIL switch interval hands the GUI thread the
     # interpreter sooner, so timers and repaints keep their pace during an import.
@@ -64,9 +73,26 @@ def create_application(argv: Sequence[str]) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(DESKTOP_ID)
     app.setStyle("Fusion")
-    app.setStyleSheet(stylesheet())
     app.setWindowIcon(icon("licensedesk"))
+    appearance = Appearance(app, stylesheet(), parse_choice(color_scheme), parent=app)
+    appearance.setObjectName("appearance")
     return app
+
+
+def appearance_of(app: QApplication) -> Appearance:
+    """The Appearance that create_application gave `app`."""
+    from desktop.theme import Appearance
+
+    found = app.findChild(Appearance, "appearance")
+    assert found is not None, "create_application() makes it"
+    return found
+
+
+def session_scheme(flag: str | None, settings: QSettings) -> ColorScheme:
+    """--color-scheme for this session, else the one chosen in View ▸ Appearance."""
+    from desktop.theme import SETTINGS_KEY, parse_choice
+
+    return parse_choice(flag if flag is not None else settings.value(SETTINGS_KEY, "system"))
 
 
 def window_settings(controller: Controller) -> QSettings:
@@ -80,6 +106,7 @@ def build_window(
     executor: Executor,
     settings: QSettings,
     notifier: Notifier | None = None,
+    appearance: Appearance | None = None,
 ) -> MainWindow:
     """Build the main window and its collaborators (tests and the screenshot tool too)."""
     from desktop.jobs import ImportRunner, JobRunner
@@ -90,7 +117,9 @@ def build_window(
     notifier = notifier or Notifier()
     runner = ImportRunner(controller)
     jobs = JobRunner(executor)
-    window = MainWindow(controller, runner, jobs, notifier, LayoutStore(settings))
+    window = MainWindow(
+        controller, runner, jobs, notifier, LayoutStore(settings), appearance=appearance
+    )
     runner.setParent(window)
     jobs.setParent(window)
     # Everything loaded so far lives as long as the app: keep it out of every collection.
@@ -129,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    app = create_application(sys.argv[:1])
+    app = create_application(sys.argv[:1], args.color_scheme)
+    appearance = appearance_of(app)
     from core.controller import Controller
     from core.errors import LicenseDeskError
 
@@ -149,7 +179,10 @@ def _run(args: argparse.Namespace) -> int:
         from desktop.smoke import SmokeNotifier
 
         notifier = SmokeNotifier()
-    window = build_window(controller, executor, window_settings(controller), notifier)
+    settings = window_settings(controller)
+    # --color-scheme holds for this session only: the remembered choice stays as it was.
+    appearance.set_choice(session_scheme(args.color_scheme, settings))
+    window = build_window(controller, executor, settings, notifier, appearance=appearance)
     window.show()
     if args.smoke_test:
         from desktop.smoke import SmokeTest

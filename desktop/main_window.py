@@ -6,8 +6,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from core import APP_NAME, __version__
 from core.domain import ActionWarning, ImportRun, tenant_label
@@ -26,6 +26,8 @@ from desktop.tabs.licenses_tab import LicensesTab
 from desktop.tabs.overview_tab import OverviewTab
 from desktop.tabs.products_tab import ProductsTab
 from desktop.tabs.users_tab import UsersTab
+from desktop.theme import SETTINGS_KEY as SCHEME_KEY
+from desktop.theme import Appearance, ColorScheme
 from desktop.widgets.table_panel import TablePanel
 
 if TYPE_CHECKING:
@@ -46,8 +48,11 @@ class MainWindow(QMainWindow):
         notifier: Notifier,
         layout: LayoutStore,
         parent: QWidget | None = None,
+        *,
+        appearance: Appearance | None = None,
     ) -> None:
         super().__init__(parent)
+        self._appearance = appearance
         self._controller = controller
         self.runner = runner
         self.jobs = jobs
@@ -65,6 +70,7 @@ class MainWindow(QMainWindow):
         self.settings_tab = ItamSettingsTab(controller, jobs, notifier)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(False)
+        self.tabs.setAccessibleName("Views")
         for widget, title, icon_name in (
             (self.overview, "Overview", "overview"),
             (self.licenses, "Licenses", "licenses"),
@@ -143,8 +149,27 @@ class MainWindow(QMainWindow):
             action = self._action(self.tabs.tabText(index), self._on_view_tab, f"Ctrl+{index + 1}")
             action.setData(index)
             view_menu.addAction(action)
+        self._build_appearance_menu(view_menu)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action(f"&About {APP_NAME}", self._on_about))
+
+    def _build_appearance_menu(self, view_menu: QMenu) -> None:
+        """View ▸ Appearance: System, Light, Dark (remembered with the window's layout)."""
+        if self._appearance is None:
+            return
+        view_menu.addSeparator()
+        menu = view_menu.addMenu("&Appearance")
+        group = QActionGroup(self)
+        self.scheme_actions: dict[ColorScheme, QAction] = {}
+        for choice, text in ((ColorScheme.SYSTEM, "&System"), (ColorScheme.LIGHT, "&Light"),
+                             (ColorScheme.DARK, "&Dark")):  # fmt: skip
+            action = self._action(text, self._on_scheme_chosen)
+            action.setCheckable(True)
+            action.setChecked(choice is self._appearance.choice)
+            action.setData(choice.value)
+            group.addAction(action)
+            menu.addAction(action)
+            self.scheme_actions[choice] = action
 
     def _connect(self) -> None:
         self.tabs.currentChanged.connect(self._on_tab_changed)
@@ -316,6 +341,14 @@ class MainWindow(QMainWindow):
         action = self.sender()
         if isinstance(action, QAction):
             self.tabs.setCurrentIndex(int(action.data()))
+
+    @Slot()
+    def _on_scheme_chosen(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction) and self._appearance is not None:
+            choice = ColorScheme(str(action.data()))
+            self._appearance.set_choice(choice)
+            self._layout.set_value(SCHEME_KEY, choice.value)
 
     @Slot(object)
     def _on_warning_activated(self, warning: ActionWarning) -> None:

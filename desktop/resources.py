@@ -9,20 +9,8 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QFont, QIcon
 
 import resources as _resources_package
-
-# Colours the models paint with; the style sheet owns everything else.
-COLOURS: dict[str, str] = {
-    "retired": "#8a8f98",
-    "negative": "#b3261e",
-    "positive": "#1b7f3b",
-    "warning": "#9a6700",
-    "muted": "#6b7280",
-    "entitled": "#3b6fb6",
-    "assigned": "#e39b2d",
-    "active": "#2f9e6a",
-    "grid": "#d9dde3",
-    "text": "#1f2933",
-}
+from desktop import theme
+from desktop.themed_icon import themed_icon
 
 
 def resource_dir() -> Path:
@@ -48,14 +36,19 @@ def notices_text() -> str:
 
 @functools.cache
 def icon(name: str) -> QIcon:
-    """The SVG icon `resources/icons/<name>.svg` (an empty icon when it does not exist)."""
+    """The SVG icon `resources/icons/<name>.svg` in the scheme's colours (an empty icon when
+    it does not exist)."""
     path = resource_path("icons", f"{name}.svg")
-    return QIcon(str(path)) if path.exists() else QIcon()
+    if not path.exists():
+        return QIcon()
+    if name == "licensedesk":  # the app's own icon keeps its colours
+        return QIcon(str(path))
+    return themed_icon(path.read_text("utf-8"))
 
 
-@functools.cache
 def colour(name: str) -> QColor:
-    return QColor(COLOURS[name])
+    """A named colour of the scheme in effect (desktop/theme.py holds the tables)."""
+    return theme.colour(name)
 
 
 @functools.cache
@@ -80,6 +73,7 @@ def small_font() -> QFont:
 
 
 def stylesheet() -> str:
-    """Every `resources/styles/*.qss`, in name order."""
+    """Every `resources/styles/*.qss`, in name order: a template whose `${name}` colours
+    desktop/theme.py fills for the scheme in effect."""
     folder = resource_path("styles")
     return "\n".join(p.read_text("utf-8") for p in sorted(folder.glob("*.qss")))

@@ -122,6 +122,10 @@ class ConnectionDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         scroll.setObjectName("formScroll")
+        scroll.setAccessibleName("Connection settings")
+        # Focus starts in the first field, not on the scroll area (it scrolls to the field
+        # that has focus).
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.sign_in_button = QPushButton("Sign in…", self)
         self.cancel_sign_in_button = QPushButton("Cancel sign-in", self)
         self.cancel_sign_in_button.hide()
@@ -162,8 +166,11 @@ class ConnectionDialog(QDialog):
         layout.addWidget(self.save_error)
         layout.addLayout(bottom)
         # Wide enough for a field's message on one line (its reserved line), and short
-        # enough for a 1280×800 screen.
-        self.resize(800, 720)
+        # enough for a 1280×800 screen; wider with a larger font, so the form never needs
+        # to scroll sideways.
+        needed = self.form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        width = max(800, needed + 2 * layout.contentsMargins().left() + 8)
+        self.resize(width, 720)
 
     # Validation
 

@@ -8,7 +8,7 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLineEdit, QVBoxLayout, QWidget
 
 from core.catalogue import (
@@ -131,9 +131,32 @@ class ConnectionForm(QWidget):
             if spec.name == "source_type":
                 form.addRow(self.notice)
         layout.addStretch(1)
+        self._order_tabs()
         width = max(row.label.sizeHint().width() for row in self.rows.values()) + 12
         for row in self.rows.values():
             row.label.setMinimumWidth(width)
+
+    def _order_tabs(self) -> None:
+        """Tab goes down the form as it reads: group by group, and within a group in the
+        order its rows were added (the catalogue's), whatever order the widgets were made;
+        the notice under Source Type (its links) comes right after that row."""
+        group_of = {name: i for i, (_, names) in enumerate(GROUPS) for name in names}
+        order = sorted(self.rows, key=lambda name: group_of.get(name, len(GROUPS)))
+        blocks: list[QWidget] = []
+        for name in order:
+            blocks.append(self.rows[name].container)
+            if name == "source_type":
+                blocks.append(self.notice)
+        chain = [
+            widget
+            for block in blocks
+            for widget in (block, *block.findChildren(QWidget))
+            if widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and widget.focusProxy() is None
+            and widget.window() is self.window()  # not a combo box's popup list
+        ]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     # State
 

@@ -93,6 +93,7 @@ class FieldRow(QObject):
         """Update label, help, placeholder, choices and the auto-populated value."""
         text = "" if spec.kind is FieldKind.BOOL else spec.label + (" *" if spec.required else "")
         self.label.setText(text)
+        self._name_editor(spec.label, spec.help)
         self.help.show_text(spec.help)
         line = self._line()
         if line is not None:
@@ -100,6 +101,21 @@ class FieldRow(QObject):
         if spec.kind is FieldKind.CHOICE and spec.choices != self._choices:
             self._set_choices(spec.choices)
         self._apply_auto(spec.auto_value)
+
+    def _name_editor(self, label: str, help_text: str) -> None:
+        """Screen readers read the field's label (the form's labels are not buddies)."""
+        editor = self.editor
+        parts: list[tuple[QWidget, str]] = [(editor, label)]
+        if isinstance(editor, PathEdit):
+            parts = [(editor.line, label), (editor.button, f"Browse for the {label.lower()}")]
+        elif isinstance(editor, OptionalDateEdit):
+            parts = [(editor.enabled, f"Set the {label.lower()}"), (editor.date, label)]
+        elif isinstance(editor, ScheduleEditor):
+            parts = [(editor.kind, label), (editor.hours, f"{label}: every how many hours"),
+                     (editor.at, f"{label}: daily at")]  # fmt: skip
+        for widget, name in parts:
+            widget.setAccessibleName(name)
+            widget.setAccessibleDescription(help_text)
 
     def _set_choices(self, choices: tuple[tuple[str, str], ...]) -> None:
         combo = self.editor

@@ -47,6 +47,7 @@ class PermissionReportView(QWidget):
         self.message = InlineMessage(self)
         self.checks = QTreeWidget(self)
         self.checks.setObjectName("permissionList")
+        self.checks.setAccessibleName("Permissions")
         self.checks.setHeaderLabels(["Area", "Permission", "Result"])
         self.checks.setRootIsDecorated(False)
         self.checks.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -21,6 +21,7 @@ RowRole = Qt.ItemDataRole.UserRole + 1
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()  # the invalid index: the parent of every row
+_DASH = "—"  # desktop.formatting.DASH: a value that is not there
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -103,6 +104,9 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
             return self.tooltip(row, column)
         if role == Qt.ItemDataRole.DecorationRole:
             return self.decoration(row, column)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            # A screen reader would say "em dash"; the cell means there is no value.
+            return "no value" if self.display(row, column) == _DASH else None
         return None
 
     # Rows

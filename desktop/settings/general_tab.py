@@ -94,6 +94,8 @@ class GeneralSettingsTab(QWidget):
             error = Caption("fieldError", holder)
             help_label = Caption("fieldHelp", holder)
             help_label.show_text(help_text)
+            editor.setAccessibleName(label)
+            editor.setAccessibleDescription(help_text)
             column.addWidget(error)
             column.addWidget(help_label)
             self.errors[key] = error

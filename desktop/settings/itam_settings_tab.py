@@ -39,6 +39,7 @@ class ItamSettingsTab(QWidget):
         self.integrations = IntegrationsTab(controller, jobs, notifier, self)
         self.prices = PricesTab(controller, notifier, self)
         self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("ITAM Settings sections")
         self.tabs.addTab(self.general, "General")
         self.tabs.addTab(self.integrations, "Integrations")
         self.tabs.addTab(self.prices, "Prices")

@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +24,7 @@ from PySide6.QtWidgets import (
 from core.domain import ActionWarning, Overview, OverviewTotals, usage_unknown_note
 from desktop import formatting
 from desktop.models.overview_model import TotalsColumn, TotalsModel, is_total
+from desktop.models.product_figures_model import ProductFiguresColumn, ProductFiguresModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.models.warnings_model import WarningColumn, WarningsModel
 from desktop.widgets.bar_chart import BarChart, BarGroup
@@ -54,21 +58,31 @@ class _FigureCard(QFrame):
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addWidget(self.value)
         layout.addWidget(self.caption)
+        self.setAccessibleName(caption)
+
+    def _describe(self) -> None:
+        # A screen reader reads the card as one thing: "Shortfall: 12".
+        self.setAccessibleDescription(f"{self.caption.text()}: {self.value.text()}")
 
     def set_value(self, text: str, tone: str = "") -> None:
         self.value.setText(text)
+        self._describe()
         if self.value.property("tone") != tone:
             self.value.setProperty("tone", tone)
             restyle(self.value)
 
 
-def _section(title: str, body: QWidget) -> QWidget:
+def _section(title: str, body: QWidget, tool: QWidget | None = None) -> QWidget:
     box = QWidget()
     label = QLabel(title, box)
     label.setObjectName("sectionTitle")
+    head = QHBoxLayout()
+    head.addWidget(label, 1)
+    if tool is not None:
+        head.addWidget(tool)
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(label)
+    layout.addLayout(head)
     layout.addWidget(body, 1)
     return box
 
@@ -99,6 +113,8 @@ class OverviewTab(QWidget):
         warnings_proxy.setSourceModel(self.warnings_model)
         self.warnings = TablePanel("overview-warnings", warnings_proxy, placeholder="Search")
         self.warnings.export_table = "warnings"
+        self.totals.set_accessible_title("Per tenant")
+        self.warnings.set_accessible_title("Warnings that need action")
         self.warnings.set_column_widths(
             {WarningColumn.SEVERITY: 90, WarningColumn.TENANT: 150, WarningColumn.KIND: 150}
         )
@@ -108,6 +124,22 @@ class OverviewTab(QWidget):
         self.open_warning_action.triggered.connect(self._on_open_warning_requested)
         self.warnings.add_row_action(self.open_warning_action)
         self.chart = BarChart()
+        # The chart's text alternative: the same figures as a table, one toggle away.
+        self.products_model = ProductFiguresModel(self)
+        products_proxy = SearchProxyModel(self)
+        products_proxy.setSourceModel(self.products_model)
+        self.products = TablePanel(
+            "overview-products", products_proxy, placeholder="Search products"
+        )
+        self.products.view.horizontalHeader().setStretchLastSection(False)
+        self.products.view.horizontalHeader().setSectionResizeMode(
+            ProductFiguresColumn.PRODUCT, QHeaderView.ResizeMode.Stretch
+        )
+        self.show_table = QCheckBox("Show as &table", self)
+        self.show_table.setToolTip("Show the chart's figures as a table")
+        self.show_table.setAccessibleDescription("Shows the chart's figures as a table")
+        self.products.set_accessible_title("Per product")
+        self.show_table.toggled.connect(self._on_show_table_toggled)
         self._lay_out()
 
     def _lay_out(self) -> None:
@@ -116,14 +148,20 @@ class OverviewTab(QWidget):
             cards.addWidget(card, 0, i)
         scroll = QScrollArea()
         scroll.setObjectName("overviewScroll")
+        scroll.setAccessibleName("Per product chart")
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.chart)
+        self.product_stack = QStackedWidget()
+        self.chart_scroll = scroll
+        self.product_stack.addWidget(scroll)
+        self.product_stack.addWidget(self.products)
+        self._on_show_table_toggled(False)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(_section("Per tenant", self.totals))
         left.addWidget(_section("Warnings that need action", self.warnings))
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(_section("Per product", scroll))
+        split.addWidget(_section("Per product", self.product_stack, self.show_table))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([980, 280])  # the tenant column shows "Contoso (simulated)" whole
@@ -135,7 +173,7 @@ class OverviewTab(QWidget):
         layout.addWidget(split, 1)
 
     def panels(self) -> list[TablePanel]:
-        return [self.totals, self.warnings]
+        return [self.totals, self.warnings, self.products]
 
     def reload(self) -> None:
         self.show_overview(self._controller.licensing.overview())
@@ -151,12 +189,14 @@ class OverviewTab(QWidget):
         self.warnings.fit_headers()
         self._fill_cards(overview.total, overview.currency)
         products = sorted(overview.products, key=lambda p: p.entitlement, reverse=True)
-        self.chart.set_groups(
-            [
-                BarGroup(p.product, (p.entitlement, p.assigned_users, p.active_users))
-                for p in products[:MAX_CHART_PRODUCTS]
-            ]
-        )
+        groups = [
+            BarGroup(p.product, (p.entitlement, p.assigned_users, p.active_users)) for p in products
+        ]
+        self.chart.set_groups(groups[:MAX_CHART_PRODUCTS])
+        self.products_model.replace_rows(groups)  # a table has room for every product
+        for figure in list(ProductFiguresColumn)[1:]:
+            self.products.view.resizeColumnToContents(figure)
+        self.products.fit_headers()
 
     def _fill_cards(self, total: OverviewTotals, currency: str) -> None:
         for name, card in self.cards.items():
@@ -175,6 +215,17 @@ class OverviewTab(QWidget):
             formatting.money(total.monthly_waste, currency),
             "warning" if total.monthly_waste else "",
         )
+
+    @Slot(bool)
+    def _on_show_table_toggled(self, shown: bool) -> None:
+        # Only the page shown counts for the pane's size: the table's tools would otherwise
+        # widen the pane beside the chart.
+        current = self.products if shown else self.chart_scroll
+        self.product_stack.setCurrentWidget(current)
+        for page in (self.chart_scroll, self.products):
+            policy = QSizePolicy.Policy.Expanding if page is current else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+            page.updateGeometry()
 
     @Slot()
     def _on_open_warning_requested(self) -> None:

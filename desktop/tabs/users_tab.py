@@ -59,6 +59,8 @@ class UsersTab(QWidget):
         self.flag = QComboBox(self)
         for label, flag in FLAG_CHOICES:
             self.flag.addItem(label, flag.value if flag else "")
+        self.tenant.setAccessibleName("Tenant filter")
+        self.flag.setAccessibleName("Which users")
         self.panel.tools.addWidget(self.tenant)
         self.panel.tools.addWidget(self.flag)
         # Keystrokes arriving together run one query: the timer fires when the loop is idle.

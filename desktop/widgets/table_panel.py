@@ -88,6 +88,7 @@ class TablePanel(QWidget):
         self.search.setPlaceholderText(placeholder)
         self.search.setClearButtonEnabled(True)
         self.search.setObjectName("searchBox")
+        self.search.setAccessibleDescription("Shows only the rows that contain this text")
         self.count_label = QLabel(self)
         self.count_label.setObjectName("countLabel")
         self.tools = QHBoxLayout()
@@ -106,6 +107,7 @@ class TablePanel(QWidget):
         self.view.addAction(self.copy_action)
         self.export_action = QAction(icon("export"), "Export…", self)
         self._exportable = False
+        self.set_accessible_title(placeholder.removeprefix("Search ").strip() or name)
         self._build_layout()
         self._connect()
         if sort is not None:
@@ -147,6 +149,12 @@ class TablePanel(QWidget):
         self.export_button.clicked.connect(self.export_requested)
 
     # Public
+
+    def set_accessible_title(self, title: str) -> None:
+        """What a screen reader calls the table and its search box ("Licenses")."""
+        title = title[:1].upper() + title[1:].replace("-", " ")
+        self.view.setAccessibleName(f"{title} table")
+        self.search.setAccessibleName(f"Search {title.lower()}")
 
     def set_column_widths(self, widths: Mapping[int, int]) -> None:
         for column, width in widths.items():

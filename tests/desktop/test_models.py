@@ -37,6 +37,7 @@ from desktop.models.prices_model import PriceColumn, PricesModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.models.subscriptions_model import SubscriptionColumn, SubscriptionsModel
 from desktop.models.warnings_model import WarningColumn, WarningsModel
+from desktop.resources import colour
 
 pytestmark = pytest.mark.gui
 
@@ -108,7 +109,7 @@ def test_retired_license_rows_are_greyed_and_struck_out(qtbot: QtBot) -> None:
     assert model.index(0, LicenseColumn.COMPLIANCE).data() == "—"
     for column in LicenseColumn:
         assert model.index(0, column).data(Qt.ItemDataRole.FontRole).strikeOut()
-        assert model.index(0, column).data(Qt.ItemDataRole.ForegroundRole).name() == "#8a8f98"
+        assert model.index(0, column).data(Qt.ItemDataRole.ForegroundRole) == colour("retired")
 
 
 def test_update_rows_signals_only_changed_cells(qtbot: QtBot) -> None:
