@@ -27,7 +27,7 @@ from desktop.main_window import DEFAULT_SIZE, MainWindow
 from desktop.screenshot import save, settle, wait_until
 from desktop.theme import ColorScheme
 
-TABS = ("overview", "licenses", "users", "inventory", "history", "itam-settings")
+TABS = ("overview", "licenses", "products", "users", "inventory", "history", "itam-settings")
 
 
 def main(out: Path) -> int:
@@ -65,8 +65,8 @@ def main(out: Path) -> int:
 
 
 def _shoot(app: QApplication, window: MainWindow, out: Path, tail: str) -> None:
-    tabs = (window.overview, window.licenses, window.users, window.inventory, window.history,
-            window.settings_tab)  # fmt: skip
+    tabs = (window.overview, window.licenses, window.products, window.users, window.inventory,
+            window.history, window.settings_tab)  # fmt: skip
     for tab, name in zip(tabs, TABS, strict=True):
         window.tabs.setCurrentWidget(tab)
         settle(app)

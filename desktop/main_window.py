@@ -109,10 +109,16 @@ class MainWindow(QMainWindow):
         return [*panels, *self.settings_tab.prices.panels()]
 
     def _keychain_note(self) -> None:
-        if not self._controller.secrets.available:
-            note = QLabel("No OS keychain: secrets are kept for this run only", self)
-            note.setToolTip(self._controller.secrets.describe())
-            self.statusBar().addPermanentWidget(note)
+        secrets = self._controller.secrets
+        if secrets.available:
+            return
+        if secrets.keeps_secrets:  # the owner-only secrets file the user chose
+            text = "No OS keychain: secrets are kept in an owner-only file"
+        else:
+            text = "No OS keychain: secrets are kept for this run only"
+        note = QLabel(text, self)
+        note.setToolTip(secrets.describe())
+        self.statusBar().addPermanentWidget(note)
 
     # Menus and shortcuts
 

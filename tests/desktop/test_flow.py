@@ -218,3 +218,36 @@ def test_saving_a_connection_runs_off_the_gui_thread(
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.result() == dialog.DialogCode.Accepted, timeout=5000)
     assert threads and threads[0] is not threading.main_thread()
+
+
+@pytest.mark.parametrize(
+    ("with_file", "said"),
+    [(True, "kept in an owner-only file"), (False, "kept for this run only")],
+)
+def test_the_status_bar_says_where_secrets_go_without_a_keychain(
+    qtbot: QtBot,
+    app_paths,  # type: ignore[no-untyped-def]
+    database,  # type: ignore[no-untyped-def]
+    inline_executor: InlineExecutor,
+    window_settings: QSettings,
+    notifier: ScriptedNotifier,
+    tmp_path: Path,
+    with_file: bool,
+    said: str,
+) -> None:
+    from keyring.backends.null import Keyring as NullKeyring
+    from PySide6.QtWidgets import QLabel
+
+    from core.secrets import SecretStore
+
+    store = SecretStore(
+        backend=NullKeyring(), fallback_file=tmp_path / "secrets.json" if with_file else None
+    )
+    controller = Controller(
+        paths=app_paths, database=database, secret_store=store, executor=inline_executor
+    )
+    built = build_window(controller, inline_executor, window_settings, notifier)
+    qtbot.addWidget(built)
+    texts = [label.text() for label in built.statusBar().findChildren(QLabel)]
+    assert any(said in text for text in texts), texts
+    controller.close(timeout=5.0)
