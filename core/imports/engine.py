@@ -185,6 +185,7 @@ class _Importer:
         self.connection = request.connection
         self._users_staged = False  # full read: counts come from the worker at the end
         self._downloads: _UsageDownloads | None = None
+        self._reports_handed = 0  # the usage is folded once all reports are handed over
         self._last = ImportProgress(self.connection.id, "token", 0, None, "")
         self.graph.on_wait = self._waiting
 
@@ -429,10 +430,14 @@ class _Importer:
 
     def _hand_over_reports(self) -> None:
         """Give the worker the reports downloaded so far: it stages them between user pages,
-        while it would otherwise wait for the next page."""
-        if self._downloads is not None:
-            for kind, path, url in self._downloads.take_ready():
-                self.stager.report(kind, path, url)
+        while it would otherwise wait for the next page; once all are in, it folds them."""
+        if self._downloads is None:
+            return
+        for kind, path, url in self._downloads.take_ready():
+            self.stager.report(kind, path, url)
+            self._reports_handed += 1
+            if self._reports_handed == len(REPORTS):
+                self.stager.flush_usage()
 
     def usage(self, downloads: _UsageDownloads | None) -> tuple[bool, bool, str | None]:
         """Report settings and the three reports -> (imported, concealed, refresh date)."""
@@ -446,9 +451,8 @@ class _Importer:
         try:
             concealed = downloads.wait_settings()
             downloads.wait()
-            self._hand_over_reports()
+            self._hand_over_reports()  # the last ones, and the fold
             self.report("reports", len(REPORTS), len(REPORTS), "Reading the usage reports")
-            self.stager.flush_usage()
             stats = self.stager.sync()["reports"]
         except (PermissionMissingError, ThrottledError) as exc:
             if isinstance(exc, ThrottledError) and not isinstance(exc, ReportBudgetExceeded):
