@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from core import exports
 from core.cli.lookup import tenant_filter
 from core.cli.output import add_format_option, emit, emit_csv
 from core.domain import UserFlag, UserQuery, UserRow, UserSort
@@ -49,31 +50,12 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=list_users, flag=None)
 
 
-def _path(ref: Any) -> str:
-    paths = (["direct"] if ref.direct else []) + (["group"] if ref.groups else [])
-    return f"{ref.sku_part_number} ({'+'.join(paths)})"
-
-
 def user_record(row: UserRow, fmt: str) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "tenant_id": row.tenant_id,
-        "tenant_name": row.tenant_name,
-        "connection": row.connection,
-        "id": row.id,
-        "user_principal_name": row.user_principal_name,
-        "display_name": row.display_name,
-        "mail": row.mail,
-        "account_enabled": row.account_enabled,
-        "user_type": row.user_type,
-        "last_activity": row.last_activity,
-        "usage_known": row.usage_known,
-        "inactive": row.inactive,
-        "never_active": row.never_active,
-        "disabled_with_license": row.disabled_with_license,
-        "duplicate_path": row.duplicate_path,
-        "overlap": row.overlap,
-    }
+    """A user as the table and JSON show it: the export's record (one definition of the
+    columns), with the licenses as objects in JSON."""
+    record = dict(exports.user_record(row))
     if fmt == "json":
+        del record["licenses"], record["flags"]
         record["skus"] = [
             {
                 "sku_id": s.sku_id,
@@ -86,11 +68,6 @@ def user_record(row: UserRow, fmt: str) -> dict[str, Any]:
             }
             for s in row.skus
         ]
-    else:
-        record["skus"] = "; ".join(_path(s) for s in row.skus)
-        record["licenses"] = ", ".join(s.sku_part_number for s in row.skus)
-        names = ("inactive", "never_active", "disabled_with_license", "duplicate_path")
-        record["flags"] = ", ".join(n.replace("_", " ") for n in names if record[n])
     return record
 
 
