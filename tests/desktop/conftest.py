@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -19,6 +19,9 @@ from core.secrets import SecretStore
 from core.simulator.demo import profile_spec, reset_simulators
 from core.storage.db import Database
 from desktop.notify import Notifier
+
+if TYPE_CHECKING:
+    from desktop.main_window import MainWindow
 
 
 class InlineExecutor(Executor):
@@ -130,6 +133,29 @@ def notifier() -> ScriptedNotifier:
 @pytest.fixture
 def window_settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+
+
+OpenWindow = Callable[[Controller], "MainWindow"]
+
+
+@pytest.fixture
+def open_window(
+    qtbot: Any,
+    inline_executor: InlineExecutor,
+    window_settings: QSettings,
+    notifier: ScriptedNotifier,
+) -> OpenWindow:
+    """Build and show the main window on a controller, as the composition root does, with
+    jobs run inline, layout in a temporary file and a scripted notifier."""
+    from desktop.app import build_window
+
+    def open_(controller: Controller) -> MainWindow:
+        built = build_window(controller, inline_executor, window_settings, notifier)
+        qtbot.addWidget(built)
+        built.show()
+        return built
+
+    return open_
 
 
 def simulated_draft(name: str, profile: str = "size:200:1", **changes: Any) -> ConnectionDraft:

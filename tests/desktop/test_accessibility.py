@@ -4,7 +4,7 @@ table behind a toggle, dialogs tab in reading order and Escape/Enter work (issue
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -30,28 +30,19 @@ from core.domain import (
     ProxyMode,
     SourceType,
 )
-from desktop.app import build_window
 from desktop.dialogs.status_dialog import StatusChangeDialog
 from desktop.main_window import MainWindow
 from desktop.models.product_figures_model import ProductFiguresColumn
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow
 
 pytestmark = pytest.mark.gui
 CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView)
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot,
-    controller: Controller,
-    inline_executor: InlineExecutor,
-    window_settings: QSettings,
-    notifier: ScriptedNotifier,
-) -> MainWindow:
+def window(qtbot: QtBot, controller: Controller, open_window: OpenWindow) -> MainWindow:
     controller.add_demo_connections(start_imports=True)
-    built = build_window(controller, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+    built = open_window(controller)
     qtbot.waitExposed(built)
     return built
 

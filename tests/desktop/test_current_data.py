@@ -4,20 +4,18 @@ and does not replace the last (successful) import of the data still shown (spec 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from pytestqt.qtbot import QtBot
+from PySide6.QtCore import Qt
 
 from core.controller import Controller
 from core.domain import ImportCounts, ImportRun, ImportStatus
 from core.storage.repositories import ImportRunRepository
 from desktop import formatting
-from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.base import RowRole
 from desktop.models.connections_model import ConnectionColumn
 from desktop.models.history_model import HistoryColumn
 from desktop.tabs.history_tab import run_summary
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow
 
 pytestmark = pytest.mark.gui
 
@@ -35,16 +33,8 @@ def _record_run(controller: Controller, status: ImportStatus) -> None:
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot,
-    imported: Controller,
-    inline_executor: InlineExecutor,
-    window_settings: QSettings,
-    notifier: ScriptedNotifier,
-) -> MainWindow:
-    built = build_window(imported, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+def window(imported: Controller, open_window: OpenWindow) -> MainWindow:
+    built = open_window(imported)
     return built
 
 

@@ -6,29 +6,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
 from core.domain import LicenseSource, LicenseStatus, UsagePeriod
-from desktop.app import build_window
 from desktop.main_window import MainWindow
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow, ScriptedNotifier
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot,
-    imported: Controller,
-    inline_executor: InlineExecutor,
-    window_settings: QSettings,
-    notifier: ScriptedNotifier,
-) -> MainWindow:
-    built = build_window(imported, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+def window(imported: Controller, open_window: OpenWindow) -> MainWindow:
+    built = open_window(imported)
     built.tabs.setCurrentWidget(built.licenses)
     built.licenses.reload()
     return built

@@ -10,15 +10,13 @@ import re
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from core.cli import main
 from core.controller import Controller
-from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.widgets.table_panel import TablePanel
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow, ScriptedNotifier
 
 pytestmark = pytest.mark.gui
 
@@ -26,16 +24,8 @@ THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot,
-    imported: Controller,
-    inline_executor: InlineExecutor,
-    window_settings: QSettings,
-    notifier: ScriptedNotifier,
-) -> MainWindow:
-    built = build_window(imported, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+def window(qtbot: QtBot, imported: Controller, open_window: OpenWindow) -> MainWindow:
+    built = open_window(imported)
     qtbot.waitUntil(lambda: built.tabs.currentWidget() not in built._stale)
     return built
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QHeaderView
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.overview_model import TotalsColumn
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow
 
 pytestmark = pytest.mark.gui
 PADDING = 12  # the section's padding, 6 px each side (resources/styles)
@@ -20,17 +19,9 @@ ARROW = 12  # room for the sort arrow of the sorted column
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot,
-    controller: Controller,
-    inline_executor: InlineExecutor,
-    window_settings: QSettings,
-    notifier: ScriptedNotifier,
-) -> MainWindow:
+def window(qtbot: QtBot, controller: Controller, open_window: OpenWindow) -> MainWindow:
     controller.add_demo_connections(start_imports=True)  # the demo tenants, imported inline
-    built = build_window(controller, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+    built = open_window(controller)
     qtbot.waitExposed(built)
     return built
 

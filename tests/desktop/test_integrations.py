@@ -4,30 +4,21 @@ connectors' licenses in the Licenses table, and disabling it restores them."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
 from core.domain import LicenseStatus
-from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.licenses_model import LicenseColumn
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow, ScriptedNotifier
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot,
-    imported: Controller,
-    inline_executor: InlineExecutor,
-    window_settings: QSettings,
-    notifier: ScriptedNotifier,
-) -> MainWindow:
-    built = build_window(imported, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+def window(imported: Controller, open_window: OpenWindow) -> MainWindow:
+    built = open_window(imported)
     built.tabs.setCurrentWidget(built.settings_tab)
     built.settings_tab.tabs.setCurrentWidget(built.settings_tab.integrations)
     return built

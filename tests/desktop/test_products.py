@@ -4,17 +4,16 @@ each figure the sum of the same figure of that product's licenses in reconciliat
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
 from core.domain import USAGE_UNKNOWN_REASON, LicenseRow, ProductRow, TenantRef
 from desktop import formatting
-from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.base import RowRole, SortRole
 from desktop.models.products_model import PRODUCT_FIELDS, ProductColumn, ProductsModel
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow
 
 pytestmark = pytest.mark.gui
 
@@ -76,13 +75,8 @@ def demo(controller: Controller) -> Controller:
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, demo: Controller, inline_executor: InlineExecutor,
-    window_settings: QSettings, notifier: ScriptedNotifier,
-) -> MainWindow:  # fmt: skip
-    built = build_window(demo, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+def window(qtbot: QtBot, demo: Controller, open_window: OpenWindow) -> MainWindow:
+    built = open_window(demo)
     qtbot.waitUntil(lambda: built.tabs.currentWidget() not in built._stale)
     built.tabs.setCurrentWidget(built.licenses)
     built.tabs.setCurrentWidget(built.products)

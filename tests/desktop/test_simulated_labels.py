@@ -4,11 +4,9 @@ label only; `licensedesk --demo` also sets up the demo SaaS Management organizat
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.history_model import HistoryColumn
 from desktop.models.licenses_model import LicenseColumn
@@ -16,19 +14,14 @@ from desktop.models.overview_model import TotalsColumn
 from desktop.models.products_model import ProductColumn
 from desktop.models.users_model import UserColumn
 from desktop.models.warnings_model import WarningColumn
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, controller: Controller, inline_executor: InlineExecutor,
-    window_settings: QSettings, notifier: ScriptedNotifier,
-) -> MainWindow:  # fmt: skip
-    built = build_window(controller, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+def window(qtbot: QtBot, controller: Controller, open_window: OpenWindow) -> MainWindow:
+    built = open_window(controller)
     qtbot.waitUntil(lambda: built.tabs.currentWidget() not in built._stale)
     built.add_demo()  # what `licensedesk --demo` does
     qtbot.waitUntil(

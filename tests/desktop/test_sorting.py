@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
 from core.domain import OverviewTotals
-from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.base import RowRole, SortRole
 from desktop.models.history_model import HistoryColumn
@@ -19,7 +18,7 @@ from desktop.models.overview_model import TOTAL_KEY, TotalsColumn, TotalsModel, 
 from desktop.models.proxy import SearchProxyModel
 from desktop.models.warnings_model import WarningColumn
 from desktop.widgets.table_panel import TablePanel
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow
 
 pytestmark = pytest.mark.gui
 DESC = Qt.SortOrder.DescendingOrder
@@ -81,17 +80,9 @@ def _follows_indicator(panel: TablePanel) -> bool:
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot,
-    imported: Controller,
-    inline_executor: InlineExecutor,
-    window_settings: QSettings,
-    notifier: ScriptedNotifier,
-) -> MainWindow:
+def window(imported: Controller, open_window: OpenWindow) -> MainWindow:
     imported.import_now(imported.list_connections()[0].id)  # a second, newer run
-    built = build_window(imported, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+    built = open_window(imported)
     for tab in built._data_tabs():
         tab.reload()  # type: ignore[attr-defined]
     return built

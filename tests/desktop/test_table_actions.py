@@ -4,32 +4,23 @@ the commands of its rows); the status of several licenses at once; the Overlap f
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QSettings
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
 from core.domain import LicenseStatus, UserFlag
-from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.widgets.table_panel import TablePanel
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow, ScriptedNotifier
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot,
-    imported: Controller,
-    inline_executor: InlineExecutor,
-    window_settings: QSettings,
-    notifier: ScriptedNotifier,
-) -> MainWindow:
-    built = build_window(imported, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+def window(imported: Controller, open_window: OpenWindow) -> MainWindow:
+    built = open_window(imported)
     for tab in built._data_tabs():
         tab.reload()  # type: ignore[attr-defined]
     return built

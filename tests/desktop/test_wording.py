@@ -7,33 +7,24 @@ import getpass
 import re
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
 from core.domain import ActionWarning, LicenseStatus
-from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.changes_model import ChangeColumn
 from desktop.models.warnings_model import WarningColumn, WarningsModel
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow
 
 pytestmark = pytest.mark.gui
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot,
-    imported: Controller,
-    inline_executor: InlineExecutor,
-    window_settings: QSettings,
-    notifier: ScriptedNotifier,
-) -> MainWindow:
-    built = build_window(imported, inline_executor, window_settings, notifier)
-    qtbot.addWidget(built)
-    built.show()
+def window(imported: Controller, open_window: OpenWindow) -> MainWindow:
+    built = open_window(imported)
     for tab in built._data_tabs():
         tab.reload()  # type: ignore[attr-defined]
     return built
