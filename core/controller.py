@@ -38,15 +38,26 @@ from core.domain import (
     ImportProgress,
     ImportRun,
     ImportStatus,
+    LicenseDetail,
+    LicenseRow,
     LicenseStatus,
+    Overview,
+    ProductRow,
+    SaasConfig,
+    SaasResult,
+    SaasStatus,
     SaasZone,
     ScheduleKind,
+    SwitchCounts,
+    UnrecognizedSku,
+    UserQuery,
+    UserRow,
 )
 from core.errors import ConnectionInUse, LicenseDeskError, StorageError, ValidationError
 from core.exports import TABLES, csv_rows
 from core.imports.engine import ImportRequest, run_import
 from core.licensing import status as license_status
-from core.licensing.service import LicensingService
+from core.licensing.service import HOLDER_PAGE, LicensingService
 from core.paths import AppPaths
 from core.saas.service import SaasManagementService
 from core.secrets import SecretStore
@@ -642,6 +653,118 @@ class Controller:
 
     def _db(self) -> sqlite3.Connection:
         return self.database.thread_connection()
+
+    # --- desktop reads/writes (gui branch)
+    # Each one blocks (the database, files or the keychain): the desktop runs them as jobs.
+
+    def license_rows(self) -> list[LicenseRow]:
+        return self.licensing.license_rows()
+
+    def overview(self) -> Overview:
+        return self.licensing.overview()
+
+    def product_rollup(self) -> list[ProductRow]:
+        return self.licensing.product_rollup()
+
+    def unrecognized_skus(self) -> list[UnrecognizedSku]:
+        return self.licensing.unrecognized_skus()
+
+    def license_detail(
+        self, license_id: int, holder_offset: int = 0, holder_limit: int = HOLDER_PAGE
+    ) -> LicenseDetail:
+        return self.licensing.license_detail(license_id, holder_offset, holder_limit)
+
+    def set_license_status(
+        self, license_id: int, new_status: LicenseStatus | str, reason: str = ""
+    ) -> bool:
+        return self.licensing.set_license_status(license_id, new_status, reason)
+
+    def set_price(self, product_key: str, unit_price: float | str | None) -> None:
+        self.licensing.set_price(product_key, unit_price)
+
+    def import_prices_csv(self, path: Path | str) -> int:
+        return self.licensing.import_prices_csv(path)
+
+    def import_sku_names_csv(self, path: Path | str) -> int:
+        return self.licensing.import_sku_names_csv(path)
+
+    def user_page(self, query: UserQuery) -> tuple[list[UserRow], int]:
+        return self.licensing.user_page(query)
+
+    def update_settings(self, values: dict[str, str]) -> dict[str, str]:
+        """Store the settings that changed and are valid, in one transaction, and the holder
+        statistics again once if they depend on one of them; returns {key: message} of the
+        settings not saved because they are invalid."""
+        current = self.settings()
+        errors: dict[str, str] = {}
+        changed: dict[str, str] = {}
+        for key, value in values.items():
+            if value == _stored_text(current, key):
+                continue
+            try:
+                changed[key] = str(parse_setting(key, value))
+            except ValidationError as exc:
+                errors[key] = exc.errors.get(key, exc.message)
+        if changed:
+            with self.database.transaction(self._db()) as conn:
+                for key, parsed in changed.items():
+                    self._settings.set(conn, key, parsed)
+            if STATS_SETTINGS & changed.keys():
+                self.licensing.refresh_stored_stats()
+        return errors
+
+    def saas_status(self) -> SaasStatus:
+        return self.saas.status()
+
+    def saas_switch_preview(self, enabled: bool) -> SwitchCounts:
+        return self.saas.switch_preview(enabled)
+
+    def set_saas_enabled(self, enabled: bool) -> SwitchCounts:
+        return self.saas.enable() if enabled else self.saas.disable()
+
+    def configure_saas(
+        self,
+        zone: SaasZone,
+        org_id: str,
+        refresh_token: str | None,
+        token_url: str | None = None,
+        api_url: str | None = None,
+        simulated: bool = False,
+    ) -> SaasConfig:
+        return self.saas.configure(zone, org_id, refresh_token, token_url, api_url, simulated)
+
+    def test_saas(self) -> SaasResult:
+        return self.saas.test()
+
+    def import_saas(self) -> SaasResult:
+        return self.saas.import_now()
+
+    def draft_of(self, connection: Connection) -> ConnectionDraft:
+        """draft_for_edit of a connection already read (no database)."""
+        return connection_as_draft(connection, ConnectionSecrets())
+
+    def validate_draft_with(
+        self,
+        draft: ConnectionDraft,
+        *,
+        version: BeaconVersion,
+        existing: list[Connection],
+        editing_id: int | None = None,
+    ) -> dict[str, str]:
+        """validate_draft on the beacon version and connections read once (no database)."""
+        return validate(
+            draft,
+            version=version,
+            existing=existing,
+            editing_id=editing_id,
+            require_secrets=editing_id is None and not draft.is_simulated,
+        )
+
+
+def _stored_text(settings: AppSettings, key: str) -> str:
+    if key == "beacon_version":
+        return settings.effective_beacon_version()
+    return str(getattr(settings, key))
 
 
 def _ignore(_message: str) -> None:

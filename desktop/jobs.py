@@ -245,21 +245,35 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._executor = executor
         self._jobs: set[Job] = set()
+        self._closed = False
 
     def run(self, name: str, call: Callable[[CancelToken], Any]) -> Job:
         """Submit `call(cancel_token)`; connect to the returned job's signals right away."""
         job = Job(name, self)
+        try:
+            if self._closed:
+                raise RuntimeError("the job runner was shut down")
+            job.future = self._executor.submit(call, job.token)
+        except RuntimeError:  # closing: nothing new starts, and nothing will answer
+            log.debug("job %s not started: closing", name)
+            job.future = Future()
+            job.future.cancel()
+            return job
         self._jobs.add(job)
         job.completed.connect(self._on_job_completed)
-        job.future = self._executor.submit(call, job.token)
         job.future.add_done_callback(job._emit_done)
         return job
 
     def running(self) -> list[Job]:
         return [job for job in self._jobs if job.running]
 
+    def idle(self) -> bool:
+        """No job is running or waiting for its result to reach the GUI thread."""
+        return not self._jobs
+
     def shutdown(self, timeout_s: float) -> bool:
-        """Cancel every job and wait up to `timeout_s` for them to stop."""
+        """Cancel every job and wait up to `timeout_s` for them to stop; none starts after."""
+        self._closed = True
         futures = []
         for job in self._jobs:
             job.cancel()
@@ -274,3 +288,59 @@ class JobRunner(QObject):
         if isinstance(job, Job):
             self._jobs.discard(job)
             job.deleteLater()
+
+
+class LatestJob(QObject):
+    """One kind of call (a tab's load, a form's save) of which only the newest run counts.
+
+    A run started while an earlier one is still going makes the earlier one stale: its result
+    is dropped, so a slow old read never overwrites a newer one. Whoever owns it keeps showing
+    its last data meanwhile.
+
+    Signals:
+        succeeded(object): the newest run's return value.
+        failed(object): the exception the newest run raised.
+        busy_changed(bool): a run started while none was going, or the newest one ended.
+    """
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+    busy_changed = Signal(bool)
+
+    def __init__(self, jobs: JobRunner, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs = jobs
+        self._name = name
+        self.job: Job | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def run(self, call: Callable[[CancelToken], Any]) -> Job:
+        """Submit `call(cancel_token)` on the job runner; an earlier run's result is dropped."""
+        was_busy = self.busy
+        job = self._jobs.run(self._name, call)
+        self.job = job
+        job.succeeded.connect(self._on_succeeded)
+        job.failed.connect(self._on_failed)
+        job.completed.connect(self._on_completed)
+        if not was_busy:
+            self.busy_changed.emit(True)
+        return job
+
+    @Slot(object)
+    def _on_succeeded(self, result: object) -> None:
+        if self.sender() is self.job:
+            self.succeeded.emit(result)
+
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
+        if self.sender() is self.job:
+            self.failed.emit(exc)
+
+    @Slot()
+    def _on_completed(self) -> None:
+        if self.sender() is self.job:
+            self.job = None
+            self.busy_changed.emit(False)
