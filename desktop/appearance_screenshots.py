@@ -80,7 +80,9 @@ def _shoot(app: QApplication, window: MainWindow, out: Path, tail: str) -> None:
     save(window, out / f"overview-table{tail}.png")
     window.overview.show_table.setChecked(False)
     window.tabs.setCurrentWidget(window.inventory)
+    settle(app)  # the connections are read before a dialog opens
     dialog = window.inventory.open_new_dialog()
+    assert dialog is not None
     settle(app)
     save(dialog, out / f"create-connection{tail}.png")
     dialog.reject()

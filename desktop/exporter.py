@@ -59,12 +59,12 @@ class TableExporter(QObject):
         )
         if not path:
             return None
-        header, cells = export_data(self._controller, panel)
-        if panel.row_source is None:
-            count = write_rows(path, header, cells)
-            self._notifier.status(f"Exported {count:,} rows to {path}.")
-            return path
-        call = functools.partial(_write, path, header, cells)
+        if not panel.export_table:  # the text shown, taken here from the model
+            header, cells = export_data(self._controller, panel)
+            call = functools.partial(_write, path, header, list(cells))
+        else:  # the rows are taken here; their cells are made and written on a worker thread
+            rows = panel.row_source() if panel.row_source is not None else panel.shown_row_objects()
+            call = functools.partial(_export, self._controller, panel.export_table, rows, path)
         self._notifier.status("Exporting…", 0)
         self.job = self._jobs.run("export", call)
         self.job.succeeded.connect(self._on_export_succeeded)
@@ -83,3 +83,10 @@ class TableExporter(QObject):
 
 def _write(path: str, header: list[str], rows: Iterable[list[str]], _token: object) -> int:
     return write_rows(path, header, rows)
+
+
+def _export(
+    controller: Controller, table: str, rows: Iterable[object], path: str, _token: object
+) -> int:
+    columns, cells = controller.csv_export(table, rows)
+    return write_rows(path, list(columns), cells)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, QTimer, Slot
@@ -10,11 +12,11 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequenc
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from core import APP_NAME, __version__
-from core.domain import ActionWarning, ImportRun, tenant_label
+from core.domain import ActionWarning, Connection, ImportRun, tenant_label
 from core.errors import LicenseDeskError
 from desktop.exporter import TableExporter
 from desktop.import_status import ImportStatusPanel
-from desktop.jobs import ImportRunner, JobRunner
+from desktop.jobs import ImportRunner, JobRunner, LatestJob
 from desktop.layout_store import LayoutStore
 from desktop.models.connections_model import data_age
 from desktop.notify import Notifier
@@ -61,12 +63,12 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
-        self.overview = OverviewTab(controller)
+        self.overview = OverviewTab(controller, jobs)
         self.licenses = LicensesTab(controller, jobs)
         self.products = ProductsTab(controller, jobs)
-        self.users = UsersTab(controller)
+        self.users = UsersTab(controller, jobs)
         self.inventory = InventoryTab(controller, runner, jobs, notifier)
-        self.history = HistoryTab(controller)
+        self.history = HistoryTab(controller, jobs)
         self.settings_tab = ItamSettingsTab(controller, jobs, notifier)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(False)
@@ -88,6 +90,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.import_panel)
         self.data_age = QLabel(self)
         self.data_age.setObjectName("dataAge")
+        self.age_loader = LatestJob(jobs, "read import times", self)
+        self.age_loader.succeeded.connect(self._on_import_times_read)
+        self.age_loader.failed.connect(self._on_import_times_failed)
         self.statusBar().addPermanentWidget(self.data_age)
         notifier.attach(self, self.statusBar())
         self._keychain_note()
@@ -205,10 +210,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_first_shown(self) -> None:
         self._schedule.start()
-        if not self._controller.list_connections():
-            self.tabs.setCurrentWidget(self.inventory)
+        # The first tab reads at once; the import times say whether there is anything to show.
         self.reload_current()
-        self.update_data_age()
+        self.update_data_age(first=True)
+        if self.tabs.currentWidget() is not self.inventory:
+            # The connections are few: read now, a connection dialog (Ctrl+N) opens at once.
+            self.inventory.reload()
 
     def reload_current(self) -> None:
         tab = self.tabs.currentWidget()
@@ -238,17 +245,25 @@ class MainWindow(QMainWindow):
         self.inventory.check_dialog()
         self.update_data_age()
 
-    def update_data_age(self) -> None:
-        """The status bar says when the data shown was imported (last successful imports)."""
-        try:
-            text, tip = data_age(
-                self._controller.list_connections(), self._controller.last_successful_imports()
-            )
-        except LicenseDeskError as exc:
-            log.warning("could not read the import times: %s", exc.message)
-            return
+    def update_data_age(self, *, first: bool = False) -> None:
+        """The status bar says when the data shown was imported (last successful imports);
+        read on a worker thread. On the first show, no connection yet opens Inventory."""
+        self.age_loader.run(functools.partial(_import_times, self._controller, first))
+
+    @Slot(object)
+    def _on_import_times_read(
+        self, result: tuple[list[Connection], dict[int, datetime], bool]
+    ) -> None:
+        connections, last, first = result
+        text, tip = data_age(connections, last)
         self.data_age.setText(text)
         self.data_age.setToolTip(tip)
+        if first and not connections and self.tabs.currentWidget() is self.overview:
+            self.tabs.setCurrentWidget(self.inventory)
+
+    @Slot(object)
+    def _on_import_times_failed(self, exc: BaseException) -> None:
+        log.warning("could not read the import times: %r", exc)
 
     # Imports
 
@@ -408,3 +423,9 @@ class MainWindow(QMainWindow):
         self._save_layout()
         event.accept()
         super().closeEvent(event)
+
+
+def _import_times(
+    controller: Controller, first: bool, _token: object
+) -> tuple[list[Connection], dict[int, datetime], bool]:
+    return controller.list_connections(), controller.last_successful_imports(), first

@@ -88,12 +88,15 @@ def main(out: Path) -> int:
 
 def _dialogs(app: QApplication, window, out: Path) -> None:  # type: ignore[no-untyped-def]
     window.tabs.setCurrentWidget(window.inventory)
+    settle(app)  # the connections are read before a dialog opens
     dialog = window.inventory.open_new_dialog()
+    assert dialog is not None
     settle(app)
     save(dialog, out / "create-connection-dialog.png")
     dialog.reject()
     first = window.inventory.model.rows[0]
     dialog = window.inventory.open_edit_dialog(first.id)
+    assert dialog is not None
     dialog.start_test()
     wait_until(app, lambda: dialog.last_report is not None, 30)
     settle(app)

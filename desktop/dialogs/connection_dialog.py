@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 
 from core.catalogue import BeaconVersion
 from core.controller import admin_consent_steps
-from core.domain import AuthMethod, ConnectionDraft, ConnectionTestReport
+from core.domain import AuthMethod, Connection, ConnectionDraft, ConnectionTestReport
 from core.errors import AuthError, LicenseDeskError, ValidationError
 from desktop.dialogs.connection_form import ConnectionForm
 from desktop.dialogs.report_view import PermissionReportView
-from desktop.jobs import Job, JobRunner
+from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.notify import describe_error
 from desktop.widgets.inline_message import InlineMessage, restyle
 
@@ -69,6 +69,7 @@ class ConnectionDialog(QDialog):
         jobs: JobRunner,
         *,
         version: BeaconVersion,
+        existing: Sequence[Connection] = (),
         draft: ConnectionDraft | None = None,
         editing_id: int | None = None,
         browse: Callable[[str], str | None] | None = None,
@@ -76,8 +77,15 @@ class ConnectionDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         """`confirm_discard` asks the user whether to drop the changes typed in (Cancel,
-        Escape or closing a changed form); without it the changes are dropped."""
+        Escape or closing a changed form); without it the changes are dropped. `version` and
+        `existing` (the saved connections, for unique names) are read once by the opener: the
+        form validates every edit on them, without the database."""
         super().__init__(parent)
+        self._version = version
+        self._existing = list(existing)
+        self.stored_loader = LatestJob(jobs, "read connection", self)
+        self.stored_loader.succeeded.connect(self.notice_stored)
+        self.stored_loader.failed.connect(self._on_stored_read_failed)
         self._confirm_discard = confirm_discard
         self._controller = controller
         self._jobs = jobs
@@ -177,9 +185,17 @@ class ConnectionDialog(QDialog):
     def draft(self) -> ConnectionDraft:
         return self.form.draft()
 
+    def set_existing(self, existing: Sequence[Connection]) -> None:
+        """The saved connections as read again (names must stay unique): validate on them."""
+        if list(existing) != self._existing:
+            self._existing = list(existing)
+            self._validate()
+
     def _validate(self) -> None:
         draft = self.form.draft()
-        self.errors = self._controller.validate_draft(draft, editing_id=self.editing_id)
+        self.errors = self._controller.validate_draft_with(
+            draft, version=self._version, existing=self._existing, editing_id=self.editing_id
+        )
         hidden = self.form.show_errors(self.errors, reveal_all=self._revealed)
         if self._auth_error is not None and self.form.is_visible_field(self._auth_error[0]):
             self.form.rows[self._auth_error[0]].set_message(self._auth_error[1], show=True)
@@ -236,14 +252,16 @@ class ConnectionDialog(QDialog):
     # The connection underneath
 
     def check_stored(self) -> None:
-        """Read the stored connection again and say so if it changed or went away."""
+        """Read the stored connection again (on a worker thread) and say so if it changed
+        or went away."""
         if self.editing_id is None or self._gone:
             return
-        try:
-            current: ConnectionDraft | None = self._controller.draft_for_edit(self.editing_id)
-        except LicenseDeskError:
-            current = None
-        self.notice_stored(current)
+        self.stored_loader.run(functools.partial(_read_stored, self._controller, self.editing_id))
+
+    @Slot(object)
+    def _on_stored_read_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, LicenseDeskError):
+            self.notice_stored(None)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -251,6 +269,7 @@ class ConnectionDialog(QDialog):
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
             self.check_stored()
 
+    @Slot(object)
     def notice_stored(self, current: ConnectionDraft | None) -> None:
         """The stored connection as it is now (None: deleted) while this dialog edits it."""
         if self.editing_id is None:
@@ -443,3 +462,7 @@ class ConnectionDialog(QDialog):
         if self.sign_in_job is not None and self.sign_in_job.running:
             self.sign_in_job.cancel()
         super().reject()
+
+
+def _read_stored(controller: Controller, connection_id: int, _token: object) -> ConnectionDraft:
+    return controller.draft_for_edit(connection_id)

@@ -3,6 +3,7 @@ the users who hold it and the status history (spec §5, §8)."""
 
 from __future__ import annotations
 
+import functools
 import html
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from core.domain import LicenseDetail, LicenseRow, LicenseStatus, tenant_label
 from core.errors import LicenseDeskError
 from desktop import formatting
+from desktop.jobs import JobRunner, LatestJob
 from desktop.models.changes_model import ChangesModel
 from desktop.models.holders_model import HoldersModel
 from desktop.models.proxy import SearchProxyModel
@@ -52,13 +54,28 @@ class LicenseDialog(QDialog):
     license_changed = Signal(int)
 
     def __init__(
-        self, controller: Controller, license_id: int, parent: QWidget | None = None
-    ) -> None:
+        self, controller: Controller, jobs: JobRunner, license_id: int,
+        parent: QWidget | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(parent)
         self._controller = controller
         self.license_id = license_id
         self.detail: LicenseDetail | None = None
+        self.currency = ""
         self._applying = False  # a change made in this dialog is not news to announce
+        self._gone = False
+        self._writing = ""  # "status" or "price" while a change is being saved
+        # Reads and writes run on worker threads; only the newest read is shown.
+        self.loader = LatestJob(jobs, "load license", self)
+        self.loader.succeeded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
+        self.more_loader = LatestJob(jobs, "load holders", self)
+        self.more_loader.succeeded.connect(self._on_more_loaded)
+        self.more_loader.failed.connect(self._on_write_failed)
+        self.writer = LatestJob(jobs, "change license", self)
+        self.writer.succeeded.connect(self._on_written)
+        self.writer.failed.connect(self._on_write_failed)
+        self.writer.busy_changed.connect(self._on_writing_changed)
         self.setObjectName("licenseDialog")
         self.status = QComboBox(self)
         for status in LicenseStatus:
@@ -133,14 +150,22 @@ class LicenseDialog(QDialog):
         self.resize(900, 640)
 
     def reload(self) -> None:
-        """Read the license again and show it; a status or price the user is editing and has
-        not applied yet stays as typed."""
-        previous = self.detail
-        try:
-            self.detail = self._controller.licensing.license_detail(self.license_id, 0, HOLDER_PAGE)
-        except LicenseDeskError:
+        """Read the license again (on a worker thread) and show it; a status or price the user
+        is editing and has not applied yet stays as typed."""
+        self.loader.run(functools.partial(_load, self._controller, self.license_id))
+
+    @Slot(object)
+    def _on_load_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, LicenseDeskError):
             self._show_gone()
-            return
+        else:
+            message, detail = describe_error(exc)
+            self.message.show_message("error", html.escape(message), detail)
+
+    @Slot(object)
+    def _on_loaded(self, result: tuple[LicenseDetail, str]) -> None:
+        previous = self.detail
+        self.detail, self.currency = result
         row = self.detail.row
         tenant = tenant_label(row.tenant_name or row.connection or row.source.value, row.simulated)
         self.setWindowTitle(f"License properties — {row.product} ({tenant})")
@@ -149,14 +174,14 @@ class LicenseDialog(QDialog):
             self.status.setCurrentIndex(max(0, self.status.findData(row.status.value)))
         if previous is None or not self.price.isModified():
             self.price.setText("" if row.unit_price is None else f"{row.unit_price:.2f}")
-        currency = self._controller.settings().currency
-        self.price_unit.setText(f"{currency} per unit and month".strip())
+        self.price_unit.setText(f"{self.currency} per unit and month".strip())
         self.facts.setText(self._facts_html(row))
         self.subscriptions_model.replace_rows(self.detail.subscriptions)
         self.holders_model.replace_rows(self.detail.holders)
         self.changes_model.replace_rows(self.detail.changes)
         self._update_holders_label()
         self._show_warnings(previous)
+        self._applying = False
 
     def _show_warnings(self, previous: LicenseDetail | None) -> None:
         assert self.detail is not None
@@ -175,6 +200,7 @@ class LicenseDialog(QDialog):
 
     def _show_gone(self) -> None:
         """The license no longer exists (its connection was deleted): say so, allow nothing."""
+        self._gone = True
         self.message.show_message(
             "warning",
             "This license no longer exists: its connection was deleted or a new import no "
@@ -184,7 +210,7 @@ class LicenseDialog(QDialog):
             widget.setEnabled(False)
 
     def _facts_html(self, row: LicenseRow) -> str:
-        currency = self._controller.settings().currency
+        currency = self.currency
         position = (
             "none (Retired licenses have no compliance position)"
             if not row.in_reconciliation
@@ -218,41 +244,77 @@ class LicenseDialog(QDialog):
     @Slot()
     def _on_more_holders_clicked(self) -> None:
         offset = self.holders_model.rowCount()
-        more = self._controller.licensing.license_detail(self.license_id, offset, HOLDER_PAGE)
+        self.more_holders.setEnabled(False)
+        self.more_loader.run(
+            functools.partial(_load_holders, self._controller, self.license_id, offset)
+        )
+
+    @Slot(object)
+    def _on_more_loaded(self, more: LicenseDetail) -> None:
+        self.more_holders.setEnabled(True)
         self.holders_model.append_rows(more.holders)
         self._update_holders_label()
 
     @Slot()
     def _on_apply_status_clicked(self) -> None:
-        status = LicenseStatus(self.status.currentData())
-        try:
-            self._controller.licensing.set_license_status(
-                self.license_id, status, self.reason.text().strip() or "Changed by hand"
-            )
-        except LicenseDeskError as exc:
-            message, detail = describe_error(exc)
-            self.message.show_message("error", html.escape(message), detail)
+        if self.writer.busy or self._gone:
             return
-        self.reason.clear()
-        self._reload_own_change()
-
-    def _reload_own_change(self) -> None:
-        self._applying = True
-        try:
-            self.reload()
-        finally:
-            self._applying = False
-        self.license_changed.emit(self.license_id)
+        status = LicenseStatus(self.status.currentData())
+        reason = self.reason.text().strip() or "Changed by hand"
+        self.message.show_message("info", "Changing the status…")
+        self._writing = "status"
+        self.writer.run(
+            functools.partial(_set_status, self._controller, self.license_id, status, reason)
+        )
 
     @Slot()
     def _on_save_price_clicked(self) -> None:
-        assert self.detail is not None
-        text = self.price.text().strip()
-        try:
-            self._controller.licensing.set_price(self.detail.row.product_key, text or None)
-        except (LicenseDeskError, ValueError) as exc:
-            message = describe_error(exc)[0] if isinstance(exc, LicenseDeskError) else str(exc)
-            self.message.show_message("error", html.escape(message))
+        if self.writer.busy or self.detail is None or self._gone:
             return
-        self.price.setModified(False)
-        self._reload_own_change()
+        text = self.price.text().strip()
+        self.message.show_message("info", "Saving the price…")
+        call = functools.partial(_set_price, self._controller, self.detail.row.product_key, text)
+        self._writing = "price"
+        self.writer.run(call)
+
+    @Slot(object)
+    def _on_written(self, _result: object) -> None:
+        if self._writing == "status":
+            self.reason.clear()
+        else:
+            self.price.setModified(False)
+        self._applying = True
+        self.reload()
+        self.license_changed.emit(self.license_id)
+
+    @Slot(object)
+    def _on_write_failed(self, exc: BaseException) -> None:
+        self.more_holders.setEnabled(True)
+        message = describe_error(exc)[0] if isinstance(exc, LicenseDeskError) else str(exc)
+        detail = describe_error(exc)[1] if isinstance(exc, LicenseDeskError) else ""
+        self.message.show_message("error", html.escape(message), detail)
+
+    @Slot(bool)
+    def _on_writing_changed(self, busy: bool) -> None:
+        for widget in (self.apply_status, self.save_price):
+            widget.setEnabled(not busy and not self._gone)
+
+
+def _load(controller: Controller, license_id: int, _token: object) -> tuple[LicenseDetail, str]:
+    return controller.license_detail(license_id, 0, HOLDER_PAGE), controller.settings().currency
+
+
+def _load_holders(
+    controller: Controller, license_id: int, offset: int, _token: object
+) -> LicenseDetail:
+    return controller.license_detail(license_id, offset, HOLDER_PAGE)
+
+
+def _set_status(
+    controller: Controller, license_id: int, status: LicenseStatus, reason: str, _token: object
+) -> bool:
+    return controller.set_license_status(license_id, status, reason)
+
+
+def _set_price(controller: Controller, product_key: str, text: str, _token: object) -> None:
+    controller.set_price(product_key, text or None)

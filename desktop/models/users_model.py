@@ -1,18 +1,26 @@
 """The Users table, filtered, sorted and paged in SQL (spec §8, §12: 100,000+ users).
 
 Unlike the other tables it does not hold every row: it holds the row count of the current
-UserQuery and the pages that were looked at, fetched on demand through the controller.
+UserQuery and the pages that were looked at. It never reads them itself: it asks for a query's
+rows with `rows_requested` (the Users tab reads them on a worker thread) and shows them when
+they come back through `show_rows`; rows of a query no longer wanted are dropped.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import replace
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor
 
 from core.domain import UserQuery, UserRow, UserSkuRef, UserSort, tenant_label
@@ -22,7 +30,6 @@ from desktop.resources import colour
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()  # the invalid index: the parent of every row
-FetchPage = Callable[[UserQuery], tuple[list[UserRow], int]]
 PAGE_SIZE = 200
 PAGES_KEPT = 64
 
@@ -97,60 +104,86 @@ def user_display(row: UserRow, column: int) -> str:
 
 
 class UsersModel(QAbstractTableModel):
-    """Rows of the current query, fetched a page at a time; sorting re-queries SQL."""
+    """Rows of the current query, a page at a time; sorting asks for the rows again.
+
+    Signals:
+        rows_requested(object): read this UserQuery's page (offset, limit) and call show_rows.
+    """
 
     Column = UserColumn
     HEADERS = USER_HEADERS
+    rows_requested = Signal(object)
 
-    def __init__(
-        self, fetch: FetchPage, parent: QObject | None = None, page_size: int = PAGE_SIZE
-    ) -> None:
+    def __init__(self, parent: QObject | None = None, page_size: int = PAGE_SIZE) -> None:
         super().__init__(parent)
-        self._fetch = fetch
         self._page_size = page_size
-        self._query = UserQuery(limit=page_size)
+        self._query = UserQuery(limit=page_size)  # the query shown
+        self._wanted = self._query  # the query asked for last (shown once its rows come)
         self._total = 0
         self._pages: OrderedDict[int, list[UserRow]] = OrderedDict()
-        self._loaded = False
+        self._requested: set[int] = set()  # pages of the shown query asked for, not yet here
+        self._started = False  # the first query was asked for
+        self._reset_pending = False
 
     @property
     def query(self) -> UserQuery:
-        return self._query
+        """The query asked for last (its rows may still be on their way)."""
+        return self._wanted
 
     @property
     def total(self) -> int:
         return self._total
 
+    @property
+    def pending(self) -> bool:
+        """A query was asked for whose first rows have not come yet."""
+        return self._reset_pending
+
     def set_query(self, query: UserQuery) -> None:
-        """Run `query` (filters and sort) and show its first page; other pages load lazily."""
-        query = replace(query, offset=0, limit=self._page_size)
-        rows, total = self._fetch(query)
-        self._loaded = True
-        self.beginResetModel()
-        self._query = query
-        self._total = total
-        self._pages = OrderedDict({0: rows})
-        self.endResetModel()
+        """Ask for `query` (filters and sort); its first page replaces the rows shown when it
+        comes, other pages are asked for as they are looked at."""
+        self._wanted = replace(query, offset=0, limit=self._page_size)
+        self._started = True
+        self._reset_pending = True
+        self.rows_requested.emit(self._wanted)
 
     def refresh(self) -> None:
-        self.set_query(self._query)
+        self.set_query(self._wanted)
+
+    def show_rows(self, query: UserQuery, rows: list[UserRow], total: int) -> None:
+        """The rows of `query`'s page: the first page of the query asked for last replaces
+        everything; another page of the query shown fills its rows; anything else is stale."""
+        base = replace(query, offset=0)
+        page_number = query.offset // self._page_size
+        if self._reset_pending and base == self._wanted and page_number == 0:
+            self.beginResetModel()
+            self._query = base
+            self._total = total
+            self._pages = OrderedDict({0: rows})
+            self._requested = set()
+            self._reset_pending = False
+            self.endResetModel()
+        elif base == self._query and page_number in self._requested:
+            self._requested.discard(page_number)
+            self._pages[page_number] = rows
+            while len(self._pages) > PAGES_KEPT:
+                self._pages.popitem(last=False)
+            first = page_number * self._page_size
+            last = min(first + self._page_size, self._total) - 1
+            if last >= first:
+                self.dataChanged.emit(self.index(first, 0), self.index(last, len(UserColumn) - 1))
 
     def row_at(self, position: int) -> UserRow | None:
+        """The row at `position`, or None while its page is being read (asked for here)."""
         page_number, offset = divmod(position, self._page_size)
         page = self._pages.get(page_number)
         if page is None:
-            page = self._load_page(page_number)
-        else:
-            self._pages.move_to_end(page_number)
+            if page_number not in self._requested:
+                self._requested.add(page_number)
+                self.rows_requested.emit(replace(self._query, offset=page_number * self._page_size))
+            return None
+        self._pages.move_to_end(page_number)
         return page[offset] if offset < len(page) else None
-
-    def _load_page(self, page_number: int) -> list[UserRow]:
-        query = replace(self._query, offset=page_number * self._page_size)
-        rows, _ = self._fetch(query)
-        self._pages[page_number] = rows
-        while len(self._pages) > PAGES_KEPT:
-            self._pages.popitem(last=False)
-        return rows
 
     # Qt overrides
 
@@ -201,10 +234,10 @@ class UsersModel(QAbstractTableModel):
         if sort is None:
             return
         descending = order == Qt.SortOrder.DescendingOrder
-        if (sort, descending) == (self._query.sort, self._query.descending):
+        if (sort, descending) == (self._wanted.sort, self._wanted.descending):
             return
-        query = replace(self._query, sort=sort, descending=descending)
-        if self._loaded:
+        query = replace(self._wanted, sort=sort, descending=descending)
+        if self._started:
             self.set_query(query)
         else:
-            self._query = query  # the restored arrow: the tab's first load uses it
+            self._query = self._wanted = query  # the restored arrow: the first load uses it

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import SaasResult, SaasStatus, SaasZone
-from core.errors import LicenseDeskError, ValidationError
+from core.domain import SaasResult, SaasStatus, SaasZone, SwitchCounts
+from core.errors import ValidationError
 from desktop import formatting
-from desktop.jobs import Job, JobRunner
+from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.notify import Notifier, describe_error
 from desktop.resources import icon
 from desktop.widgets.inline_message import InlineMessage, restyle
@@ -77,6 +77,13 @@ class IntegrationsTab(QWidget):
         self._notifier = notifier
         self.status: SaasStatus | None = None
         self.job: Job | None = None
+        self.loader = LatestJob(jobs, "load saas status", self)
+        self.loader.succeeded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_failed)
+        # Saving the settings, previewing and flipping the switch: one write at a time.
+        self.writer = LatestJob(jobs, "saas change", self)
+        self.writer.failed.connect(self._on_failed)
+        self.writer.busy_changed.connect(self._on_writing_changed)
         self.rule = QLabel(RULE, self)
         self.rule.setObjectName("explanation")
         self.rule.setWordWrap(True)
@@ -155,8 +162,13 @@ class IntegrationsTab(QWidget):
 
     # Loading
 
-    def reload(self) -> None:
-        self.status = self._controller.saas.status()
+    def reload(self) -> Job:
+        """Read the connector's state on a worker thread; the form shows it when it comes."""
+        return self.loader.run(functools.partial(_status, self._controller))
+
+    @Slot(object)
+    def _on_loaded(self, status: SaasStatus) -> None:
+        self.status = status
         config = self.status.config
         self.zone.setCurrentIndex(max(0, self.zone.findData(config.zone.value)))
         self.token_url.setText(config.token_url if config.zone is SaasZone.CUSTOM else "")
@@ -193,9 +205,11 @@ class IntegrationsTab(QWidget):
                 "the Office 365 connectors." + held + simulated
             )
             self.enable_button.setText("Enable the connector…")
-        running = self.job is not None and self.job.running
+        running = (self.job is not None and self.job.running) or self.writer.busy
         self.enable_button.setEnabled(not running)
         self.test_button.setEnabled(not running)
+        self.save_button.setEnabled(not self.writer.busy)
+        self.demo_button.setEnabled(not self.writer.busy)
         ready = status.config.enabled and status.config.configured
         self.import_button.setEnabled(not running and ready)
         self.import_button.setToolTip("" if ready else "Enable the connector to import.")
@@ -204,8 +218,15 @@ class IntegrationsTab(QWidget):
 
     @Slot()
     def _on_enable_clicked(self) -> None:
-        enable = not self._controller.saas.status().config.enabled
-        counts = self._controller.saas.switch_preview(enable)
+        """Count what the switch would change (a worker thread), then ask."""
+        self.message.show_message("info", "Counting the licenses the switch changes…")
+        job = self.writer.run(functools.partial(_preview, self._controller))
+        job.succeeded.connect(self._on_preview_counted)
+
+    @Slot(object)
+    def _on_preview_counted(self, result: tuple[bool, SwitchCounts]) -> None:
+        enable, counts = result
+        self.message.clear()
         verb = "Enable" if enable else "Disable"
         question = (
             f"{RULE}\n\n{verb[:-1]}ing the connector now changes: {counts.describe()}. {verb} it?"
@@ -213,17 +234,35 @@ class IntegrationsTab(QWidget):
         if self._notifier.confirm(f"{verb} SaaS Management", question, ok_text=verb):
             self.set_enabled(enable)
 
-    def set_enabled(self, enabled: bool) -> None:
-        try:
-            changed = self._controller.saas.enable() if enabled else self._controller.saas.disable()
-        except LicenseDeskError as exc:
-            message, detail = describe_error(exc)
-            self.message.show_message("error", html.escape(message), detail)
-            return
+    def set_enabled(self, enabled: bool) -> Job:
+        """Flip the switch on a worker thread; the buttons wait meanwhile."""
+        verb = "Enabling" if enabled else "Disabling"
+        self.message.show_message("info", f"{verb} the connector…")
+        job = self.writer.run(functools.partial(_switch, self._controller, enabled))
+        job.succeeded.connect(functools.partial(self._on_switched, enabled))
+        return job
+
+    def _on_switched(self, enabled: bool, changed: SwitchCounts) -> None:
+        self.message.clear()
         state = "enabled" if enabled else "disabled"
         self._notifier.status(f"SaaS Management connector {state}: {changed.describe()}.")
         self.reload()
         self.licenses_changed.emit()
+
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationError):
+            self._mark_invalid(exc.errors)
+            text = "<br>".join(html.escape(m) for m in exc.errors.values())
+            self.message.show_message("error", text)
+            return
+        message, detail = describe_error(exc)
+        self.message.show_message("error", html.escape(message), detail)
+
+    @Slot(bool)
+    def _on_writing_changed(self, _busy: bool) -> None:
+        if self.status is not None:
+            self._show_state(self.status)
 
     # Settings, test and import
 
@@ -233,29 +272,31 @@ class IntegrationsTab(QWidget):
         self.form.setRowVisible(self.token_url, custom)
         self.form.setRowVisible(self.api_url, custom)
 
-    def save(self, *, simulated: bool = False) -> bool:
+    def save(self, *, simulated: bool = False, then_test: bool = False) -> Job:
+        """Save the settings (the database and the keychain) on a worker thread; a refusal
+        marks its fields and the form keeps what was typed. `then_test`: test once saved."""
         self._mark_invalid({})
-        try:
-            self._controller.saas.configure(
-                zone=SaasZone(self.zone.currentData()),
-                org_id=self.org_id.text().strip(),
-                token_url=self.token_url.text().strip(),
-                api_url=self.api_url.text().strip(),
-                refresh_token=self.refresh_token.text() or None,
-                simulated=simulated,
-            )
-        except ValidationError as exc:
-            self._mark_invalid(exc.errors)
-            text = "<br>".join(html.escape(m) for m in exc.errors.values())
-            self.message.show_message("error", text)
-            return False
-        except LicenseDeskError as exc:
-            self.message.show_message("error", html.escape(exc.message), exc.detail)
-            return False
+        self.message.show_message("info", "Saving…")
+        call = functools.partial(
+            _configure,
+            self._controller,
+            SaasZone(self.zone.currentData()),
+            self.org_id.text().strip(),
+            self.refresh_token.text() or None,
+            self.token_url.text().strip(),
+            self.api_url.text().strip(),
+            simulated,
+        )
+        job = self.writer.run(call)
+        job.succeeded.connect(functools.partial(self._on_saved, simulated, then_test))
+        return job
+
+    def _on_saved(self, simulated: bool, then_test: bool, _result: object) -> None:
         where = "" if simulated else " The refresh token is in the keychain."
         self.message.show_message("ok", "Saved." + where)
         self.reload()
-        return True
+        if then_test:
+            self._run("test", functools.partial(_call, self._controller.test_saas))
 
     def _mark_invalid(self, errors: dict[str, str]) -> None:
         for name, editor in self.editors.items():
@@ -275,12 +316,11 @@ class IntegrationsTab(QWidget):
 
     @Slot()
     def _on_test_clicked(self) -> None:
-        if self.save():
-            self._run("test", functools.partial(_call, self._controller.saas.test))
+        self.save(then_test=True)
 
     @Slot()
     def _on_import_clicked(self) -> None:
-        self._run("import", functools.partial(_call, self._controller.saas.import_now))
+        self._run("import", functools.partial(_call, self._controller.import_saas))
 
     def _run(self, what: str, call: Any) -> Job:
         self.message.show_message("info", "Testing…" if what == "test" else "Importing…")
@@ -311,3 +351,29 @@ class IntegrationsTab(QWidget):
 
 def _call(method: Any, _token: object) -> SaasResult:
     return method()  # type: ignore[no-any-return]
+
+
+def _status(controller: Controller, _token: object) -> SaasStatus:
+    return controller.saas_status()
+
+
+def _preview(controller: Controller, _token: object) -> tuple[bool, SwitchCounts]:
+    enable = not controller.saas_status().config.enabled
+    return enable, controller.saas_switch_preview(enable)
+
+
+def _switch(controller: Controller, enabled: bool, _token: object) -> SwitchCounts:
+    return controller.set_saas_enabled(enabled)
+
+
+def _configure(
+    controller: Controller,
+    zone: SaasZone,
+    org_id: str,
+    refresh_token: str | None,
+    token_url: str,
+    api_url: str,
+    simulated: bool,
+    _token: object,
+) -> object:
+    return controller.configure_saas(zone, org_id, refresh_token, token_url, api_url, simulated)

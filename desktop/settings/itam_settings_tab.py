@@ -35,9 +35,9 @@ class ItamSettingsTab(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.general = GeneralSettingsTab(controller, self)
+        self.general = GeneralSettingsTab(controller, jobs, self)
         self.integrations = IntegrationsTab(controller, jobs, notifier, self)
-        self.prices = PricesTab(controller, notifier, self)
+        self.prices = PricesTab(controller, jobs, notifier, self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("ITAM Settings sections")
         self.tabs.addTab(self.general, "General")
@@ -54,6 +54,7 @@ class ItamSettingsTab(QWidget):
         return self.prices.panels() if self.tabs.currentWidget() is self.prices else []
 
     def reload(self) -> None:
+        """Read the sub-tab shown (each reads on a worker thread)."""
         current = self.tabs.currentWidget()
         if hasattr(current, "reload"):
             current.reload()

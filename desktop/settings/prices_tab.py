@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import html
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QAbstractItemView, QPushButton, QVBoxLayout, QWidget
 
-from core.errors import LicenseDeskError
+from core.domain import ProductRow, UnrecognizedSku
+from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.prices_model import PriceColumn, PricesModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.notify import Notifier, describe_error
@@ -28,11 +31,21 @@ class PricesTab(QWidget):
     prices_changed = Signal()
 
     def __init__(
-        self, controller: Controller, notifier: Notifier, parent: QWidget | None = None
+        self,
+        controller: Controller,
+        jobs: JobRunner,
+        notifier: Notifier,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._controller = controller
         self._notifier = notifier
+        self._jobs = jobs
+        self.loader = LatestJob(jobs, "load prices", self)
+        self.loader.succeeded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
+        self.writer = LatestJob(jobs, "save prices", self)
+        self.writer.busy_changed.connect(self._on_writing_changed)
         self.model = PricesModel(self._save_price, self)
         self.model.price_rejected.connect(self._on_price_rejected)
         proxy = SearchProxyModel(self)
@@ -55,9 +68,6 @@ class PricesTab(QWidget):
         self.panel.tools.addWidget(self.import_prices)
         self.panel.tools.addWidget(self.import_names)
         self.message = InlineMessage(self)
-        self._reload_timer = QTimer(self)
-        self._reload_timer.setSingleShot(True)
-        self._reload_timer.timeout.connect(self._on_reload_due)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addWidget(self.panel, 1)
@@ -65,10 +75,22 @@ class PricesTab(QWidget):
     def panels(self) -> list[TablePanel]:
         return [self.panel]
 
-    def reload(self) -> None:
-        self.model.currency = self._controller.settings().currency
-        self.model.replace_rows(self._controller.licensing.product_rollup())
-        unknown = self._controller.licensing.unrecognized_skus()
+    def reload(self) -> Job:
+        """Read the products and their prices on a worker thread; the rows stay meanwhile."""
+        return self.loader.run(functools.partial(_load, self._controller))
+
+    @Slot(object)
+    def _on_load_failed(self, exc: BaseException) -> None:
+        message, detail = describe_error(exc)
+        self.message.show_message(
+            "error", f"Could not read the prices: {html.escape(message)}", detail
+        )
+
+    @Slot(object)
+    def _on_loaded(self, result: tuple[str, list[ProductRow], list[UnrecognizedSku]]) -> None:
+        currency, rows, unknown = result
+        self.model.currency = currency
+        self.model.replace_rows(rows)
         if unknown:
             parts = ", ".join(html.escape(u.sku_part_number) for u in unknown[:8])
             more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
@@ -81,37 +103,69 @@ class PricesTab(QWidget):
             self.message.clear()
 
     def _save_price(self, product_key: str, text: str) -> None:
-        self._controller.licensing.set_price(product_key, text or None)
-        self._reload_timer.start(0)  # not inside the editor's commit
+        """The editor's commit: the price is saved on a worker thread (a refusal is shown
+        above the table and the cell shows the stored price again)."""
+        self.message.show_message("info", "Saving the price…")
+        call = functools.partial(_set_price, self._controller, product_key, text)
+        self._write(call, "")
 
     @Slot(str)
     def _on_price_rejected(self, reason: str) -> None:
         self.message.show_message("error", f"The price was not saved: {html.escape(reason)}")
 
-    @Slot()
-    def _on_reload_due(self) -> None:
+    def _write(self, call: Callable[[Any], object], what: str) -> Job:
+        job = self.writer.run(call)
+        job.succeeded.connect(functools.partial(self._on_written, what))
+        job.failed.connect(functools.partial(self._on_write_failed, what))
+        return job
+
+    def _on_written(self, what: str, count: int | None) -> None:
+        if what:
+            self._notifier.status(f"Imported {count:,} {what}.")
+        self.message.clear()
         self.reload()
         self.prices_changed.emit()
+
+    def _on_write_failed(self, what: str, exc: BaseException) -> None:
+        message, detail = describe_error(exc)
+        if isinstance(exc, (OSError, ValueError)):
+            message, detail = str(exc), ""
+        prefix = f"The {what} were not imported" if what else "The price was not saved"
+        self.message.show_message("error", f"{prefix}: {html.escape(message)}", detail)
+        self.reload()
+
+    @Slot(bool)
+    def _on_writing_changed(self, busy: bool) -> None:
+        self.import_prices.setEnabled(not busy)
+        self.import_names.setEnabled(not busy)
 
     @Slot()
     def _on_import_prices_clicked(self) -> None:
         path = self._notifier.open_file_name("Import prices", CSV_FILTER)
         if path:
-            self._import(self._controller.licensing.import_prices_csv, path, "prices")
+            self._write(functools.partial(_import_prices, self._controller, path), "prices")
 
     @Slot()
     def _on_import_names_clicked(self) -> None:
         path = self._notifier.open_file_name("Import SKU names", CSV_FILTER)
         if path:
-            self._import(self._controller.licensing.import_sku_names_csv, path, "SKU names")
+            self._write(functools.partial(_import_names, self._controller, path), "SKU names")
 
-    def _import(self, call: object, path: str, what: str) -> None:
-        try:
-            count = call(path)  # type: ignore[operator]
-        except (LicenseDeskError, OSError, ValueError) as exc:
-            message, detail = describe_error(exc)
-            self.message.show_message("error", html.escape(message or str(exc)), detail)
-            return
-        self.reload()
-        self._notifier.status(f"Imported {count:,} {what}.")
-        self.prices_changed.emit()
+
+def _load(
+    controller: Controller, _token: object
+) -> tuple[str, list[ProductRow], list[UnrecognizedSku]]:
+    currency = controller.settings().currency
+    return currency, controller.product_rollup(), controller.unrecognized_skus()
+
+
+def _set_price(controller: Controller, product_key: str, text: str, _token: object) -> None:
+    controller.set_price(product_key, text or None)
+
+
+def _import_prices(controller: Controller, path: str, _token: object) -> int:
+    return controller.import_prices_csv(path)
+
+
+def _import_names(controller: Controller, path: str, _token: object) -> int:
+    return controller.import_sku_names_csv(path)

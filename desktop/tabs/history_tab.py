@@ -11,8 +11,10 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from core.domain import ImportRun, ImportStatus, tenant_label
 from desktop import formatting
+from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.history_model import HistoryColumn, HistoryModel, counts_kept
 from desktop.models.proxy import SearchProxyModel
+from desktop.notify import describe_error
 from desktop.widgets.inline_message import InlineMessage
 from desktop.widgets.table_panel import TablePanel
 
@@ -55,9 +57,14 @@ def run_summary(run: ImportRun) -> tuple[str, str, str]:
 
 
 class HistoryTab(QWidget):
-    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: Controller, jobs: JobRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._controller = controller
+        self.loader = LatestJob(jobs, "load history", self)
+        self.loader.succeeded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
         self.model = HistoryModel(self)
         proxy = SearchProxyModel(self)
         proxy.setSourceModel(self.model)
@@ -103,8 +110,23 @@ class HistoryTab(QWidget):
     def panels(self) -> list[TablePanel]:
         return [self.panel]
 
-    def reload(self) -> None:
-        self.model.replace_rows(self._controller.import_history())
+    def reload(self) -> Job:
+        """Read the runs on a worker thread; the last ones stay shown meanwhile."""
+        return self.loader.run(self._read_history)
+
+    def _read_history(self, _token: object) -> list[ImportRun]:
+        return self._controller.import_history()
+
+    @Slot(object)
+    def _on_loaded(self, runs: list[ImportRun]) -> None:
+        self.model.replace_rows(runs)
+
+    @Slot(object)
+    def _on_load_failed(self, exc: BaseException) -> None:
+        message, detail = describe_error(exc)
+        self.detail.show_message(
+            "error", f"Could not read the import history: {html.escape(message)}", detail
+        )
 
     def show_run(self, run: ImportRun) -> None:
         level, text, detail = run_summary(run)

@@ -16,7 +16,7 @@ from core.domain import Connection, ConnectionDraft, ConnectionTestReport, Impor
 from core.errors import LicenseDeskError
 from desktop.dialogs.connection_dialog import ConnectionDialog
 from desktop.dialogs.report_view import PermissionReportView
-from desktop.jobs import ImportRunner, Job, JobRunner
+from desktop.jobs import ImportRunner, Job, JobRunner, LatestJob
 from desktop.models.connections_model import ConnectionColumn, ConnectionsModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.notify import Notifier, describe_error
@@ -25,6 +25,9 @@ from desktop.tabs.welcome_panel import WelcomePanel
 from desktop.widgets.table_panel import TablePanel
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from core.catalogue import BeaconVersion
     from core.controller import Controller
 
 CERTIFICATE_FILTER = "Certificates (*.pem *.pfx *.p12);;All files (*)"
@@ -50,6 +53,17 @@ class InventoryTab(QWidget):
         self._notifier = notifier
         self.dialog: ConnectionDialog | None = None
         self.test_job: Job | None = None
+        # What the connection dialog validates on, read with the connections (never on the
+        # GUI thread); None until the first read came back.
+        self.version: BeaconVersion | None = None
+        self._pending_dialog: tuple[ConnectionDraft | None, int | None] | None = None
+        self.loader = LatestJob(jobs, "load connections", self)
+        self.loader.succeeded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
+        self.writer = LatestJob(jobs, "change connections", self)
+        self.writer.succeeded.connect(self._on_written)
+        self.writer.failed.connect(self._on_write_failed)
+        self.writer.busy_changed.connect(self._update_buttons)
         self.model = ConnectionsModel(self)
         proxy = SearchProxyModel(self)
         proxy.setSourceModel(self.model)
@@ -142,14 +156,34 @@ class InventoryTab(QWidget):
 
     # Loading
 
-    def reload(self) -> None:
-        connections = self._controller.list_connections()
-        self.model.set_last_success(self._controller.last_successful_imports())
+    def reload(self) -> Job:
+        """Read the connections, their last imports and the beacon version on a worker
+        thread; the rows shown stay meanwhile."""
+        return self.loader.run(functools.partial(_load, self._controller))
+
+    @Slot(object)
+    def _on_loaded(
+        self, result: tuple[list[Connection], dict[int, datetime], BeaconVersion]
+    ) -> None:
+        connections, last_success, self.version = result
+        self.model.set_last_success(last_success)
         self.model.replace_rows(connections)
         self.welcome.setVisible(not connections)
         self._update_live()
         self._update_buttons()
         self.check_dialog()
+        if self._pending_dialog is not None:
+            draft, editing_id = self._pending_dialog
+            self._pending_dialog = None
+            if editing_id is None:
+                self.open_new_dialog(draft)
+            else:
+                self.open_edit_dialog(editing_id, read=False)
+
+    @Slot(object)
+    def _on_load_failed(self, exc: BaseException) -> None:
+        self._pending_dialog = None
+        self._notifier.error_from("Could not read the connections", exc)
 
     def selected(self) -> list[Connection]:
         return [row for row in self.panel.selected_rows() if isinstance(row, Connection)]
@@ -160,23 +194,37 @@ class InventoryTab(QWidget):
     def _on_new_requested(self) -> None:
         self.open_new_dialog()
 
-    def open_new_dialog(self, draft: ConnectionDraft | None = None) -> ConnectionDialog:
-        """Open the Create dialog, empty or prefilled (a demo profile, a copy)."""
+    def open_new_dialog(self, draft: ConnectionDraft | None = None) -> ConnectionDialog | None:
+        """Open the Create dialog, empty or prefilled (a demo profile, a copy); before the
+        first read of the connections came back, it opens when it does (and returns None)."""
+        if self.version is None:
+            self._pending_dialog = (draft, None)
+            self.reload()
+            return None
         if draft is None:
-            version = self._controller.beacon_version()
-            source_type = band_for(version).source_types[0][1]
+            source_type = band_for(self.version).source_types[0][1]
             method = effective_method(source_type, None)
             draft = ConnectionDraft(name="", source_type=source_type, method=method)
         return self._open_dialog(draft, None)
 
-    def open_edit_dialog(self, connection_id: int) -> ConnectionDialog:
-        return self._open_dialog(self._controller.draft_for_edit(connection_id), connection_id)
+    def open_edit_dialog(self, connection_id: int, *, read: bool = True) -> ConnectionDialog | None:
+        """Open the Edit dialog on the connection as last read; one not read yet is read
+        first (`read`), and the dialog opens then (None is returned)."""
+        connection = next((c for c in self.model.rows if c.id == connection_id), None)
+        if self.version is None or connection is None:
+            if read:
+                self._pending_dialog = (None, connection_id)
+                self.reload()
+            return None
+        return self._open_dialog(self._controller.draft_of(connection), connection_id)
 
     def _open_dialog(self, draft: ConnectionDraft, editing_id: int | None) -> ConnectionDialog:
+        assert self.version is not None
         self.dialog = ConnectionDialog(
             self._controller,
             self._jobs,
-            version=self._controller.beacon_version(),
+            version=self.version,
+            existing=list(self.model.rows),
             draft=draft,
             editing_id=editing_id,
             browse=self._browse_certificate,
@@ -185,12 +233,15 @@ class InventoryTab(QWidget):
         )
         self.dialog.submitted.connect(self._on_dialog_submitted)
         self.dialog.open()
+        self.reload()  # names saved elsewhere meanwhile (the CLI) reach the dialog
         return self.dialog
 
     def check_dialog(self) -> None:
-        """Tell an open Edit dialog when its connection changed or was deleted meanwhile."""
+        """Tell an open dialog the connections as read now, and an Edit dialog when its
+        connection changed or was deleted meanwhile."""
         dialog = self.dialog
         if dialog is not None and dialog.isVisible():
+            dialog.set_existing(self.model.rows)
             dialog.check_stored()
 
     def _confirm_discard(self) -> bool:
@@ -256,13 +307,8 @@ class InventoryTab(QWidget):
         )
         if not self._notifier.confirm("Delete connection", question, ok_text="Delete"):
             return
-        for connection in chosen:
-            try:
-                self._controller.delete_connection(connection.id)
-            except LicenseDeskError as exc:
-                self._notifier.error_from(f"Could not delete “{connection.name}”", exc)
-        self.reload()
-        self.connections_changed.emit()
+        self._notifier.status(f"Deleting {names}…", 0)
+        self.writer.run(functools.partial(_delete, self._controller, chosen))
 
     @Slot()
     def _on_execute_clicked(self) -> None:
@@ -286,8 +332,7 @@ class InventoryTab(QWidget):
             self.start_test(chosen[0])
 
     def start_test(self, connection: Connection) -> Job:
-        draft = self._controller.draft_for_edit(connection.id)
-        call = functools.partial(_test, self._controller, draft, connection.id)
+        call = functools.partial(_test, self._controller, connection.id)
         self.test_title.setText(f"Test connection: {connection.display_name}")
         self.test_title.show()
         self.test_view.show_running("Testing the connection…")
@@ -313,17 +358,31 @@ class InventoryTab(QWidget):
     def _on_demo_requested(self) -> None:
         self.add_demo_tenants()
 
-    def add_demo_tenants(self) -> None:
-        """Create the demo tenants' connections (once) and import them."""
-        try:
-            created = self._controller.add_demo_connections(start_imports=False)
-        except LicenseDeskError as exc:
-            self._notifier.error_from("Could not add the demo tenants", exc)
-            return
+    def add_demo_tenants(self) -> Job:
+        """Create the demo tenants' connections (once) on a worker thread and import them."""
+        self._notifier.status("Adding the demo tenants…", 0)
+        return self.writer.run(functools.partial(_add_demo, self._controller))
+
+    @Slot(object)
+    def _on_written(self, result: tuple[str, list[Connection], list[tuple[str, str]]]) -> None:
+        """Connections were deleted or the demo tenants added (some deletions may have
+        failed: each is reported)."""
+        what, connections, failures = result
+        for name, message in failures:
+            self._notifier.error(f"Could not delete “{name}”", message)
+        if what == "demo":
+            self._notifier.status("Added the demo tenants; importing them.")
+        else:
+            self._notifier.status(f"Deleted {len(connections) - len(failures):,} connection(s).")
         self.reload()
         self.connections_changed.emit()
-        for connection in created:
-            self._runner.start(connection.id)
+        if what == "demo":
+            for connection in connections:
+                self._runner.start(connection.id)
+
+    @Slot(object)
+    def _on_write_failed(self, exc: BaseException) -> None:
+        self._notifier.error_from("Could not change the connections", exc)
 
     # Live state
 
@@ -333,7 +392,7 @@ class InventoryTab(QWidget):
         running = [c for c in chosen if self._runner.is_running(c.id)]
         testing = self.test_job is not None and self.test_job.running
         self.edit_button.setEnabled(len(chosen) == 1)
-        self.delete_button.setEnabled(bool(chosen) and not running)
+        self.delete_button.setEnabled(bool(chosen) and not running and not self.writer.busy)
         self.test_button.setEnabled(len(chosen) == 1 and not testing)
         self.execute_button.setEnabled(len(running) < len(chosen))
         cancellable = [c for c in running if not self._runner.is_cancelling(c.id)]
@@ -372,7 +431,34 @@ def _save(
     return controller.update_connection(editing_id, draft, warnings=warnings), warnings
 
 
-def _test(
-    controller: Controller, draft: ConnectionDraft, connection_id: int, _token: object
-) -> ConnectionTestReport:
+def _test(controller: Controller, connection_id: int, _token: object) -> ConnectionTestReport:
+    draft = controller.draft_for_edit(connection_id)
     return controller.test_connection(draft, editing_id=connection_id)
+
+
+def _load(
+    controller: Controller, _token: object
+) -> tuple[list[Connection], dict[int, datetime], BeaconVersion]:
+    return (
+        controller.list_connections(),
+        controller.last_successful_imports(),
+        controller.beacon_version(),
+    )
+
+
+def _delete(
+    controller: Controller, chosen: list[Connection], _token: object
+) -> tuple[str, list[Connection], list[tuple[str, str]]]:
+    failures = []
+    for connection in chosen:
+        try:
+            controller.delete_connection(connection.id)
+        except LicenseDeskError as exc:
+            failures.append((connection.name, exc.message))
+    return "delete", chosen, failures
+
+
+def _add_demo(
+    controller: Controller, _token: object
+) -> tuple[str, list[Connection], list[tuple[str, str]]]:
+    return "demo", controller.add_demo_connections(start_imports=False), []

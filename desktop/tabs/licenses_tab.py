@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QPushButton, QVBoxLayout, QWidget
 from core.domain import LicenseRow, LicenseStatus
 from desktop.dialogs.license_dialog import LicenseDialog
 from desktop.dialogs.status_dialog import StatusChangeDialog
-from desktop.jobs import Job, JobRunner
+from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.licenses_model import LicenseColumn, LicensesModel, is_retired
 from desktop.models.proxy import SearchProxyModel
 from desktop.notify import describe_error
@@ -45,6 +45,10 @@ class LicensesTab(QWidget):
         self._jobs = jobs
         self.status_dialog: StatusChangeDialog | None = None
         self.status_job: Job | None = None
+        self._load_failed = False
+        self.loader = LatestJob(jobs, "load licenses", self)
+        self.loader.succeeded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
         self.message = InlineMessage(self)
         self.dialog: LicenseDialog | None = None
         self._dialogs: dict[int, LicenseDialog] = {}  # one properties dialog per license
@@ -92,9 +96,26 @@ class LicensesTab(QWidget):
     def panels(self) -> list[TablePanel]:
         return [self.panel]
 
-    def reload(self) -> None:
-        self.model.currency = self._controller.settings().currency
-        self.model.replace_rows(self._controller.licensing.license_rows())
+    def reload(self) -> Job:
+        """Read the licenses on a worker thread; the last rows stay shown meanwhile."""
+        return self.loader.run(functools.partial(_load, self._controller))
+
+    @Slot(object)
+    def _on_loaded(self, result: tuple[str, list[LicenseRow]]) -> None:
+        currency, rows = result
+        if self._load_failed:
+            self._load_failed = False
+            self.message.clear()
+        self.model.currency = currency
+        self.model.replace_rows(rows)
+
+    @Slot(object)
+    def _on_load_failed(self, exc: BaseException) -> None:
+        message, detail = describe_error(exc)
+        self._load_failed = True
+        self.message.show_message(
+            "error", f"Could not read the licenses: {html.escape(message)}", detail
+        )
 
     def open_properties(self, license_id: int) -> LicenseDialog:
         """Open the license's properties, or bring its open dialog to the front."""
@@ -104,7 +125,7 @@ class LicensesTab(QWidget):
             existing.activateWindow()
             self.dialog = existing
             return existing
-        dialog = LicenseDialog(self._controller, license_id, self)
+        dialog = LicenseDialog(self._controller, self._jobs, license_id, self)
         dialog.license_changed.connect(self._on_license_changed)
         dialog.finished.connect(self._on_dialog_finished)
         self._dialogs[license_id] = dialog
@@ -214,6 +235,10 @@ class LicensesTab(QWidget):
                 open_dialog.deleteLater()
         if self.dialog is dialog:
             self.dialog = None
+
+
+def _load(controller: Controller, _token: object) -> tuple[str, list[LicenseRow]]:
+    return controller.settings().currency, controller.license_rows()
 
 
 def _set_statuses(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -23,12 +24,14 @@ from PySide6.QtWidgets import (
 
 from core.domain import ActionWarning, Overview, OverviewTotals, usage_unknown_note
 from desktop import formatting
+from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.overview_model import TotalsColumn, TotalsModel, is_total
 from desktop.models.product_figures_model import ProductFiguresColumn, ProductFiguresModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.models.warnings_model import WarningColumn, WarningsModel
+from desktop.notify import describe_error
 from desktop.widgets.bar_chart import BarChart, BarGroup
-from desktop.widgets.inline_message import restyle
+from desktop.widgets.inline_message import InlineMessage, restyle
 from desktop.widgets.table_panel import TablePanel
 
 if TYPE_CHECKING:
@@ -92,10 +95,16 @@ class OverviewTab(QWidget):
 
     warning_activated = Signal(object)
 
-    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: Controller, jobs: JobRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._controller = controller
         self.overview: Overview | None = None
+        self.loader = LatestJob(jobs, "load overview", self)
+        self.loader.succeeded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
+        self.message = InlineMessage(self)
         self.cards = {name: _FigureCard(caption) for name, caption in CARDS}
         self.totals_model = TotalsModel(self)
         totals_proxy = SearchProxyModel(self)
@@ -170,13 +179,30 @@ class OverviewTab(QWidget):
         header = QHBoxLayout()
         header.addLayout(cards)
         layout.addLayout(header)
+        layout.addWidget(self.message)
         layout.addWidget(split, 1)
 
     def panels(self) -> list[TablePanel]:
         return [self.totals, self.warnings, self.products]
 
-    def reload(self) -> None:
-        self.show_overview(self._controller.licensing.overview())
+    def reload(self) -> Job:
+        """Read the figures on a worker thread; the last ones stay shown meanwhile."""
+        return self.loader.run(self._controller_overview)
+
+    def _controller_overview(self, _token: object) -> Overview:
+        return self._controller.overview()
+
+    @Slot(object)
+    def _on_loaded(self, overview: Overview) -> None:
+        self.message.clear()
+        self.show_overview(overview)
+
+    @Slot(object)
+    def _on_load_failed(self, exc: BaseException) -> None:
+        message, detail = describe_error(exc)
+        self.message.show_message(
+            "error", f"Could not read the overview: {html.escape(message)}", detail
+        )
 
     def show_overview(self, overview: Overview) -> None:
         self.overview = overview

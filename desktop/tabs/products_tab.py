@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.domain import ProductRow
-from desktop.jobs import Job, JobRunner
+from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.products_model import ProductColumn, ProductsModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.notify import describe_error
@@ -37,8 +37,9 @@ class ProductsTab(QWidget):
     ) -> None:
         super().__init__(parent)
         self._controller = controller
-        self._jobs = jobs
-        self.job: Job | None = None
+        self.loader = LatestJob(jobs, "load products", self)
+        self.loader.succeeded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
         self.model = ProductsModel(self)
         self.proxy = SearchProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -63,10 +64,7 @@ class ProductsTab(QWidget):
 
     def reload(self) -> Job:
         """Read the roll-up on a worker thread; the last rows stay shown meanwhile."""
-        self.job = self._jobs.run("load products", functools.partial(_load, self._controller))
-        self.job.succeeded.connect(self._on_loaded)
-        self.job.failed.connect(self._on_load_failed)
-        return self.job
+        return self.loader.run(functools.partial(_load, self._controller))
 
     def show_products(self, rows: list[ProductRow], currency: str) -> None:
         self.model.currency = currency
@@ -101,4 +99,4 @@ class ProductsTab(QWidget):
 
 
 def _load(controller: Controller, _token: object) -> tuple[list[ProductRow], str]:
-    return controller.licensing.product_rollup(), controller.settings().currency
+    return controller.product_rollup(), controller.settings().currency

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import html
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QComboBox, QVBoxLayout, QWidget
 
-from core.domain import UserFlag, UserQuery, UserRow
+from core.domain import Connection, UserFlag, UserQuery, UserRow
+from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.users_model import UserColumn, UsersModel
+from desktop.notify import describe_error
+from desktop.widgets.inline_message import InlineMessage
 from desktop.widgets.table_panel import TablePanel
 
 if TYPE_CHECKING:
@@ -31,12 +36,25 @@ FLAG_CHOICES = (
 
 
 class UsersTab(QWidget):
-    """The search box, tenant and flag filters become a UserQuery run in SQL."""
+    """The search box, tenant and flag filters become a UserQuery run in SQL on a worker
+    thread; the rows shown stay until the new ones come."""
 
-    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: Controller, jobs: JobRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._controller = controller
-        self.model = UsersModel(controller.licensing.user_page, self)
+        self._jobs = jobs
+        # First pages of a query: only the newest counts. Later pages: each its own job.
+        self.loader = LatestJob(jobs, "load users", self)
+        self.loader.succeeded.connect(self._on_rows_read)
+        self.loader.failed.connect(self._on_read_failed)
+        self.tenant_loader = LatestJob(jobs, "load tenants", self)
+        self.tenant_loader.succeeded.connect(self._on_tenants_read)
+        self.tenant_loader.failed.connect(self._on_read_failed)
+        self.message = InlineMessage(self)
+        self.model = UsersModel(self)
+        self.model.rows_requested.connect(self._on_rows_requested)
         self.panel = TablePanel("users", self.model, placeholder="Search name or UPN")
         self.panel.set_column_widths(
             {
@@ -72,6 +90,7 @@ class UsersTab(QWidget):
         self.tenant.currentIndexChanged.connect(self._on_filter_changed)
         self.flag.currentIndexChanged.connect(self._on_filter_changed)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
         layout.addWidget(self.panel)
 
     def panels(self) -> list[TablePanel]:
@@ -86,19 +105,46 @@ class UsersTab(QWidget):
             flag=UserFlag(flag) if flag else None,
         )
 
-    def reload(self) -> None:
-        self._fill_tenants()
+    def reload(self) -> Job:
+        """Read the tenants and the current query's first rows on worker threads."""
+        self.tenant_loader.run(functools.partial(_read_tenants, self._controller))
         self.model.set_query(self.query())
+        assert self.loader.job is not None
+        return self.loader.job
 
-    def _fill_tenants(self) -> None:
+    @Slot(object)
+    def _on_tenants_read(self, connections: list[Connection]) -> None:
         current = self.tenant.currentData()
         self.tenant.blockSignals(True)
         self.tenant.clear()
         self.tenant.addItem("All tenants", "")
-        for connection in self._controller.list_connections():
+        for connection in connections:
             self.tenant.addItem(connection.display_name, connection.name)
         self.tenant.setCurrentIndex(max(0, self.tenant.findData(current)))
         self.tenant.blockSignals(False)
+
+    @Slot(object)
+    def _on_rows_requested(self, query: UserQuery) -> None:
+        call = functools.partial(_read_rows, self._controller, query)
+        if query.offset == 0:
+            self.loader.run(call)
+        else:
+            job = self._jobs.run("load users page", call)
+            job.succeeded.connect(self._on_rows_read)
+            job.failed.connect(self._on_read_failed)
+
+    @Slot(object)
+    def _on_rows_read(self, result: tuple[UserQuery, list[UserRow], int]) -> None:
+        if self.message.level == "error":
+            self.message.clear()
+        self.model.show_rows(*result)
+
+    @Slot(object)
+    def _on_read_failed(self, exc: BaseException) -> None:
+        message, detail = describe_error(exc)
+        self.message.show_message(
+            "error", f"Could not read the users: {html.escape(message)}", detail
+        )
 
     def export_rows(self) -> Iterator[UserRow]:
         """Every user of the current filter (not only the loaded pages).
@@ -115,3 +161,14 @@ class UsersTab(QWidget):
     @Slot()
     def _on_requery_due(self) -> None:
         self.model.set_query(self.query())
+
+
+def _read_tenants(controller: Controller, _token: object) -> list[Connection]:
+    return controller.list_connections()
+
+
+def _read_rows(
+    controller: Controller, query: UserQuery, _token: object
+) -> tuple[UserQuery, list[UserRow], int]:
+    rows, total = controller.user_page(query)
+    return query, rows, total

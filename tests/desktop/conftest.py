@@ -3,6 +3,7 @@ notifier (no modal box can block a test) and demo-profile drafts served by the s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -153,9 +154,31 @@ def open_window(
         built = build_window(controller, inline_executor, window_settings, notifier)
         qtbot.addWidget(built)
         built.show()
+        # The first tab and the import times are read as jobs once the window shows.
+        qtbot.waitUntil(built._schedule.isActive, timeout=5000)
+        settle(built)
         return built
 
     return open_
+
+
+def settle(widget: Any, timeout_s: float = 10.0) -> None:
+    """Wait until every job of `widget`'s main window (tab loads, writes) delivered its
+    result; `widget` is the window or anything in it (a tab, a dialog it opened)."""
+    from PySide6.QtTest import QTest
+
+    from desktop.jobs import JobRunner
+
+    found = widget
+    while found is not None and not isinstance(getattr(found, "jobs", None), JobRunner):
+        found = found.parent()
+    assert found is not None, f"{widget!r} is not in a window with a job runner"
+    runner: JobRunner = found.jobs
+    deadline = time.monotonic() + timeout_s
+    while not runner.idle():
+        assert time.monotonic() < deadline, "jobs still running"
+        QTest.qWait(2)
+    QTest.qWait(0)
 
 
 def simulated_draft(name: str, profile: str = "size:200:1", **changes: Any) -> ConnectionDraft:

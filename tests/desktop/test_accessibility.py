@@ -33,7 +33,7 @@ from core.domain import (
 from desktop.dialogs.status_dialog import StatusChangeDialog
 from desktop.main_window import MainWindow
 from desktop.models.product_figures_model import ProductFiguresColumn
-from tests.desktop.conftest import OpenWindow
+from tests.desktop.conftest import OpenWindow, settle
 
 pytestmark = pytest.mark.gui
 CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView)
@@ -85,9 +85,12 @@ def unnamed(root: QWidget) -> list[str]:
 def test_every_control_of_every_tab_has_an_accessible_name(window: MainWindow) -> None:
     for index in range(window.tabs.count()):
         window.tabs.setCurrentIndex(index)
+        settle(window)
         window.reload_current()
+        settle(window)
     for index in range(window.settings_tab.tabs.count()):
         window.settings_tab.tabs.setCurrentIndex(index)
+        settle(window)
     QApplication.processEvents()
     assert len(interactive(window)) > 50
     assert unnamed(window) == []
@@ -97,6 +100,7 @@ def test_every_control_of_the_connection_dialog_has_an_accessible_name(
     window: MainWindow,
 ) -> None:
     dialog = window.inventory.open_new_dialog()
+    settle(dialog)
     assert len(interactive(dialog)) > 20
     assert unnamed(dialog) == []
     names = {w.accessibleName() for w in interactive(dialog)}
@@ -108,9 +112,12 @@ def test_every_control_of_the_license_and_status_dialogs_has_an_accessible_name(
     window: MainWindow,
 ) -> None:
     window.tabs.setCurrentWidget(window.licenses)
+    settle(window)
     window.reload_current()
+    settle(window)
     license_id = window.licenses.model.rows[0].id
     dialog = window.licenses.open_properties(license_id)
+    settle(dialog)
     assert unnamed(dialog) == []
     dialog.reject()
     status = StatusChangeDialog(3, LicenseStatus.ACTIVE, window)
@@ -127,7 +134,9 @@ def test_search_boxes_and_tables_are_named_after_what_they_show(window: MainWind
 
 def test_table_cells_read_as_their_text(window: MainWindow) -> None:
     window.tabs.setCurrentWidget(window.licenses)
+    settle(window)
     window.reload_current()
+    settle(window)
     view = window.licenses.panel.view
     table = QAccessible.queryAccessibleInterface(view)
     assert table is not None
@@ -146,11 +155,14 @@ def test_the_chart_has_a_table_with_the_same_figures_behind_a_toggle(
 ) -> None:
     overview = window.overview
     window.tabs.setCurrentWidget(overview)
+    settle(window)
     window.reload_current()
+    settle(window)
     assert overview.chart.accessibleName()
     assert not overview.products.isVisible()
     overview.show_table.setFocus()
     qtbot.keyClick(overview.show_table, Qt.Key.Key_Space)
+    settle(overview)
     assert overview.products.isVisible()
     assert not overview.chart.isVisible()
     model = overview.products.model
@@ -171,6 +183,7 @@ def test_ctrl_and_a_number_switches_tabs(qtbot: QtBot, window: MainWindow) -> No
     window.activateWindow()
     for index in range(window.tabs.count()):
         qtbot.keyClick(window, Qt.Key(Qt.Key.Key_1 + index), Qt.KeyboardModifier.ControlModifier)
+        settle(window)
         assert window.tabs.currentIndex() == index
 
 
@@ -212,6 +225,7 @@ def test_tab_goes_down_the_connection_form_in_reading_order(
 ) -> None:
     draft = ConnectionDraft(name="Tab order", **changes)  # type: ignore[arg-type]
     dialog = window.inventory.open_new_dialog(draft)
+    settle(dialog)
     form = dialog.form
     first = form.rows["name"].editor
     chain = [w for w in _tab_chain(dialog, first, 200) if form.isAncestorOf(w)]
@@ -227,12 +241,17 @@ def test_escape_closes_the_license_dialog_and_the_unchanged_connection_dialog(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     window.tabs.setCurrentWidget(window.licenses)
+    settle(window)
     window.reload_current()
+    settle(window)
     dialog = window.licenses.open_properties(window.licenses.model.rows[0].id)
+    settle(dialog)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
     connection = window.inventory.open_new_dialog()
+    settle(connection)
     qtbot.keyClick(connection, Qt.Key.Key_Escape)
+    settle(connection)
     assert not connection.isVisible()
 
 
@@ -243,12 +262,15 @@ def test_enter_accepts_the_status_dialog(qtbot: QtBot, window: MainWindow) -> No
     dialog.reason.setFocus()
     with qtbot.waitSignal(dialog.accepted, timeout=1000):
         qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+        settle(dialog)
 
 
 def test_a_dash_cell_reads_as_no_value(window: MainWindow) -> None:
     model = window.overview.totals_model
     window.tabs.setCurrentWidget(window.overview)
+    settle(window)
     window.reload_current()
+    settle(window)
     cells = [model.index(r, c) for r in range(model.rowCount()) for c in range(model.columnCount())]
     dashes = [i for i in cells if i.data() == "—"]
     assert dashes, "the demo's Fabrikam has no activity figures"
@@ -266,6 +288,7 @@ def test_the_connection_form_does_not_scroll_sideways_with_a_larger_font(
     qapp.setFont(larger)
     try:
         dialog = window.inventory.open_new_dialog()
+        settle(dialog)
         qtbot.waitExposed(dialog)
         scroll = dialog.findChild(QAbstractScrollArea, "formScroll")
         assert scroll is not None
@@ -281,6 +304,7 @@ def test_the_connection_dialog_opens_with_focus_in_its_first_field(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     dialog = window.inventory.open_new_dialog()
+    settle(dialog)
     qtbot.waitExposed(dialog)
     dialog.activateWindow()
     qtbot.waitUntil(lambda: dialog.focusWidget() is not None, timeout=2000)

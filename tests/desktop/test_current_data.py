@@ -15,7 +15,7 @@ from desktop.models.base import RowRole
 from desktop.models.connections_model import ConnectionColumn
 from desktop.models.history_model import HistoryColumn
 from desktop.tabs.history_tab import run_summary
-from tests.desktop.conftest import OpenWindow
+from tests.desktop.conftest import OpenWindow, settle
 
 pytestmark = pytest.mark.gui
 
@@ -53,6 +53,7 @@ def test_a_bad_run_keeps_the_last_import_of_the_data_shown(
     _record_run(imported, status)
     inventory = window.inventory
     inventory.reload()
+    settle(inventory)
     model = inventory.model
     assert model.index(0, ConnectionColumn.LAST_IMPORT).data() == success
     status_text = model.index(0, ConnectionColumn.STATUS).data()
@@ -60,6 +61,7 @@ def test_a_bad_run_keeps_the_last_import_of_the_data_shown(
     tip = model.index(0, ConnectionColumn.LAST_IMPORT).data(Qt.ItemDataRole.ToolTipRole)
     assert f"from the import of {success}" in tip and word in tip
     window.update_data_age()
+    settle(window)
     assert window.data_age.text().startswith(f"Data imported {success}")
     assert word in window.data_age.text()
 
@@ -68,6 +70,7 @@ def test_a_bad_run_shows_no_counts_in_history(window: MainWindow, imported: Cont
     _record_run(imported, ImportStatus.FAILED)
     history = window.history
     history.reload()
+    settle(history)
     model = history.panel.model
     runs: list[ImportRun] = [model.index(r, 0).data(RowRole) for r in range(model.rowCount())]
     bad = next(r for r, run in enumerate(runs) if run.status is ImportStatus.FAILED)

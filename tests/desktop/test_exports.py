@@ -16,7 +16,7 @@ from core.cli import main
 from core.controller import Controller
 from desktop.main_window import MainWindow
 from desktop.widgets.table_panel import TablePanel
-from tests.desktop.conftest import OpenWindow, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow, ScriptedNotifier, settle
 
 pytestmark = pytest.mark.gui
 
@@ -35,9 +35,11 @@ def window_export(
 ) -> list[list[str]]:
     tab = next(t for t in window._data_tabs() if t.isAncestorOf(panel))
     window.tabs.setCurrentWidget(tab)
+    settle(window)
     qtbot.waitUntil(lambda: panel.model.rowCount() > 0)  # tabs load as jobs
     notifier.save_path = str(path)
     panel.export_button.click()
+    settle(panel)
     job = window.exporter.job if panel.row_source is not None else None
     qtbot.waitUntil(lambda: path.exists() and (job is None or not job.running))
     with open(path, encoding="utf-8-sig", newline="") as handle:

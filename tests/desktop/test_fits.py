@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from core.controller import Controller
 from desktop.main_window import MainWindow
 from desktop.models.overview_model import TotalsColumn
-from tests.desktop.conftest import OpenWindow
+from tests.desktop.conftest import OpenWindow, settle
 
 pytestmark = pytest.mark.gui
 PADDING = 12  # the section's padding, 6 px each side (resources/styles)
@@ -28,7 +28,9 @@ def window(qtbot: QtBot, controller: Controller, open_window: OpenWindow) -> Mai
 
 def _show(window: MainWindow, tab: object) -> None:
     window.tabs.setCurrentWidget(tab)  # type: ignore[arg-type]
+    settle(window)
     window.reload_current()
+    settle(window)
     QApplication.processEvents()
 
 

@@ -16,7 +16,7 @@ from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.connections_model import ConnectionColumn
 from desktop.models.users_model import UserColumn
-from tests.desktop.conftest import InlineExecutor, ScriptedNotifier, simulated_draft
+from tests.desktop.conftest import InlineExecutor, ScriptedNotifier, settle, simulated_draft
 
 pytestmark = pytest.mark.gui
 
@@ -33,6 +33,8 @@ def window(
     qtbot.addWidget(built)
     built.show()
     qtbot.waitUntil(lambda: not built._stale.__contains__(built.tabs.currentWidget()))
+    qtbot.waitUntil(built._schedule.isActive)
+    settle(built)
     return built
 
 
@@ -57,9 +59,12 @@ def test_create_test_and_import_a_simulated_tenant(qtbot: QtBot, window: MainWin
     inventory = window.inventory
     draft = simulated_draft("", "size:200:1")
     dialog = inventory.open_new_dialog(draft)
+    settle(dialog)
     qtbot.keyClicks(dialog.form.rows["name"].editor, "Contoso Sim")
+    settle(dialog)
     assert dialog.ok_button.isEnabled(), dialog.errors
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    settle(dialog)
     qtbot.waitUntil(lambda: dialog.last_report is not None, timeout=5000)
     report = dialog.last_report
     assert report is not None and report.error is None, report
@@ -69,6 +74,7 @@ def test_create_test_and_import_a_simulated_tenant(qtbot: QtBot, window: MainWin
     assert len(states) == len(report.checks) >= 5
     assert "Connected to" in dialog.report_view.message.text.text()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle(dialog)
     # Saved by a job: the window keeps painting while a domain is looked up.
     qtbot.waitUntil(lambda: dialog.result() == dialog.DialogCode.Accepted, timeout=5000)
     assert inventory.model.rowCount() == 1
@@ -76,18 +82,22 @@ def test_create_test_and_import_a_simulated_tenant(qtbot: QtBot, window: MainWin
     select_row(window, "Contoso Sim (simulated)")
     with qtbot.waitSignal(window.runner.finished, timeout=10000) as done:
         qtbot.mouseClick(inventory.execute_button, Qt.MouseButton.LeftButton)
+        settle(inventory)
     run = done.args[0]
     assert run.status in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS)
     assert run.counts.users == 200
     qtbot.waitUntil(lambda: inventory.model.rows[0].last_import_status is not None)
     assert inventory.model.index(0, ConnectionColumn.STATUS).data().startswith("Succeeded")
     window.tabs.setCurrentWidget(window.licenses)
+    settle(window)
     assert window.licenses.model.rowCount() > 0
     window.tabs.setCurrentWidget(window.users)
+    settle(window)
     assert window.users.model.rowCount() == 200
     first = window.users.model.index(0, UserColumn.UPN).data()
     assert "@" in first
     window.tabs.setCurrentWidget(window.history)
+    settle(window)
     assert window.history.model.rowCount() == 1
     window.history.panel.view.selectRow(0)
     assert "200 users" in window.history.detail.text.text()
@@ -98,7 +108,9 @@ def test_saving_a_duplicate_name_keeps_the_dialog_open_with_the_error(
 ) -> None:
     controller.create_connection(simulated_draft("Contoso Sim", "size:50:2"))
     dialog = window.inventory.open_new_dialog(simulated_draft("", "size:60:3"))
+    settle(dialog)
     qtbot.keyClicks(dialog.form.rows["name"].editor, "contoso sim")
+    settle(dialog)
     assert "already exists" in dialog.form.rows["name"].message.text()
     assert not dialog.ok_button.isEnabled()
 
@@ -107,17 +119,21 @@ def test_users_are_searched_and_sorted_in_sql(
     qtbot: QtBot, imported: Controller, window: MainWindow
 ) -> None:
     window.tabs.setCurrentWidget(window.users)
+    settle(window)
     users = window.users
     assert users.model.rowCount() == 200
     name = users.model.index(5, UserColumn.NAME).data()
     qtbot.keyClicks(users.panel.search, name)
+    settle(users)
     qtbot.waitUntil(lambda: users.model.rowCount() < 200)
     assert users.model.index(0, UserColumn.NAME).data() == name
     shown = users.model.rowCount()
     assert users.panel.count_label.text() == ("1 row" if shown == 1 else f"{shown:,} rows")
     users.panel.search.clear()
+    settle(users)
     qtbot.waitUntil(lambda: users.model.rowCount() == 200)
     users.panel.view.sortByColumn(UserColumn.NAME, Qt.SortOrder.DescendingOrder)
+    settle(users)
     names = [users.model.index(i, UserColumn.NAME).data() for i in range(5)]
     assert names == sorted(names, key=str.casefold, reverse=True)
     last = users.model.index(199, UserColumn.UPN).data()  # a page loaded on demand
@@ -129,8 +145,10 @@ def test_export_writes_the_filtered_licenses_to_csv(
     tmp_path: Path,
 ) -> None:  # fmt: skip
     window.tabs.setCurrentWidget(window.licenses)
+    settle(window)
     panel = window.licenses.panel
     qtbot.keyClicks(panel.search, "E3")
+    settle(panel)
     shown = panel.model.rowCount()
     assert 0 < shown < window.licenses.model.rowCount()
     notifier.save_path = str(tmp_path / "licenses.csv")
@@ -147,6 +165,7 @@ def test_export_of_users_streams_every_matching_user(
     tmp_path: Path,
 ) -> None:  # fmt: skip
     window.tabs.setCurrentWidget(window.users)
+    settle(window)
     notifier.save_path = str(tmp_path / "users.csv")
     window.export_action.trigger()
     job = window.exporter.job
@@ -182,6 +201,7 @@ def test_execute_changed_users_only_runs_an_incremental_import(
     assert controller.import_now(connection.id).status is ImportStatus.SUCCEEDED
     get_model("size:300:4").mutate(seed=1, changes=12)
     window.inventory.reload()
+    settle(window.inventory)
     select_row(window, "Delta Sim (simulated)")
     with qtbot.waitSignal(window.runner.finished, timeout=10000) as done:
         window.inventory.incremental_action.trigger()
@@ -213,9 +233,14 @@ def test_saving_a_connection_runs_off_the_gui_thread(
         return create(*args, **kwargs)
 
     monkeypatch.setattr(controller, "create_connection", recording)
+    built.inventory.reload()
+    settle(built)
     dialog = built.inventory.open_new_dialog(simulated_draft("", "size:50:4"))
+    settle(dialog)
     qtbot.keyClicks(dialog.form.rows["name"].editor, "Off thread")
+    settle(dialog)
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle(dialog)
     qtbot.waitUntil(lambda: dialog.result() == dialog.DialogCode.Accepted, timeout=5000)
     assert threads and threads[0] is not threading.main_thread()
 

@@ -42,8 +42,8 @@ class FakeController:
         self.error: Exception | None = None
         self.sign_in_started = threading.Event()
 
-    def validate_draft(self, draft: ConnectionDraft, *, editing_id: int | None = None):  # type: ignore[no-untyped-def]
-        return validate(draft, version=self.version, editing_id=editing_id)
+    def validate_draft_with(self, draft, *, version, existing, editing_id=None):  # type: ignore[no-untyped-def]
+        return validate(draft, version=version, existing=existing, editing_id=editing_id)
 
     def test_connection(self, draft: ConnectionDraft, *, editing_id: int | None = None):  # type: ignore[no-untyped-def]
         if self.error is not None:

@@ -13,7 +13,7 @@ from desktop import formatting
 from desktop.main_window import MainWindow
 from desktop.models.base import RowRole, SortRole
 from desktop.models.products_model import PRODUCT_FIELDS, ProductColumn, ProductsModel
-from tests.desktop.conftest import OpenWindow
+from tests.desktop.conftest import OpenWindow, settle
 
 pytestmark = pytest.mark.gui
 
@@ -79,7 +79,9 @@ def window(qtbot: QtBot, demo: Controller, open_window: OpenWindow) -> MainWindo
     built = open_window(demo)
     qtbot.waitUntil(lambda: built.tabs.currentWidget() not in built._stale)
     built.tabs.setCurrentWidget(built.licenses)
+    settle(built)
     built.tabs.setCurrentWidget(built.products)
+    settle(built)
     qtbot.waitUntil(lambda: built.products.model.rowCount() > 0)
     return built
 

@@ -14,7 +14,7 @@ from desktop.models.overview_model import TotalsColumn
 from desktop.models.products_model import ProductColumn
 from desktop.models.users_model import UserColumn
 from desktop.models.warnings_model import WarningColumn
-from tests.desktop.conftest import OpenWindow
+from tests.desktop.conftest import OpenWindow, settle
 
 pytestmark = pytest.mark.gui
 
@@ -32,6 +32,7 @@ def window(qtbot: QtBot, controller: Controller, open_window: OpenWindow) -> Mai
 
 def column_texts(window: MainWindow, tab: object, column: int) -> set[str]:
     window.tabs.setCurrentWidget(tab)  # type: ignore[arg-type]
+    settle(window)
     panel = tab.panels()[0]  # type: ignore[attr-defined]
     model = panel.model
     return {str(model.index(r, column).data()) for r in range(model.rowCount())}
@@ -51,6 +52,7 @@ def test_demo_tenant_names_say_simulated_in_every_view(
     assert licenses == {"Contoso (simulated)", "Fabrikam (simulated)"}
     users = window.users
     window.tabs.setCurrentWidget(users)
+    settle(window)
     qtbot.waitUntil(lambda: users.model.rowCount() > 0)
     assert users.model.index(0, UserColumn.TENANT).data().endswith(" (simulated)")
     history = column_texts(window, window.history, HistoryColumn.CONNECTION)
@@ -61,6 +63,7 @@ def test_demo_tenant_names_say_simulated_in_every_view(
     named = [warnings.index(r, WarningColumn.TENANT).data() for r in range(warnings.rowCount())]
     assert "Fabrikam (simulated)" in named
     window.tabs.setCurrentWidget(window.products)
+    settle(window)
     products = window.products.model
     qtbot.waitUntil(lambda: products.rowCount() > 0)
     tip = products.index(0, ProductColumn.TENANTS).data(3)  # ToolTipRole

@@ -18,7 +18,7 @@ from desktop.models.overview_model import TOTAL_KEY, TotalsColumn, TotalsModel, 
 from desktop.models.proxy import SearchProxyModel
 from desktop.models.warnings_model import WarningColumn
 from desktop.widgets.table_panel import TablePanel
-from tests.desktop.conftest import OpenWindow
+from tests.desktop.conftest import OpenWindow, settle
 
 pytestmark = pytest.mark.gui
 DESC = Qt.SortOrder.DescendingOrder
@@ -85,6 +85,7 @@ def window(imported: Controller, open_window: OpenWindow) -> MainWindow:
     built = open_window(imported)
     for tab in built._data_tabs():
         tab.reload()  # type: ignore[attr-defined]
+        settle(tab)
     return built
 
 
@@ -126,16 +127,12 @@ def test_every_table_is_in_the_order_its_arrow_shows(window: MainWindow) -> None
 
 
 def test_a_restored_users_arrow_waits_for_the_first_load(qtbot: QtBot) -> None:
-    from core.domain import UserQuery, UserRow, UserSort
+    from core.domain import UserQuery, UserSort
     from desktop.models.users_model import UserColumn, UsersModel
 
     queries: list[UserQuery] = []
-
-    def fetch(query: UserQuery) -> tuple[list[UserRow], int]:
-        queries.append(query)
-        return [], 0
-
-    model = UsersModel(fetch)
+    model = UsersModel()
+    model.rows_requested.connect(queries.append)
     model.sort(UserColumn.UPN, DESC)  # the header's restored state, before the tab loads
     assert queries == []  # no query at start-up
     model.set_query(model.query)

@@ -13,7 +13,7 @@ from core.controller import Controller
 from core.domain import LicenseStatus, UserFlag
 from desktop.main_window import MainWindow
 from desktop.widgets.table_panel import TablePanel
-from tests.desktop.conftest import OpenWindow, ScriptedNotifier
+from tests.desktop.conftest import OpenWindow, ScriptedNotifier, settle
 
 pytestmark = pytest.mark.gui
 
@@ -23,6 +23,7 @@ def window(imported: Controller, open_window: OpenWindow) -> MainWindow:
     built = open_window(imported)
     for tab in built._data_tabs():
         tab.reload()  # type: ignore[attr-defined]
+        settle(tab)
     return built
 
 
@@ -48,6 +49,7 @@ def test_every_table_has_export_beside_its_search_and_in_its_menu(
         assert {"Copy", "Export…"} <= set(_menu_texts(panel)), panel.name
         notifier.calls.clear()
         panel.export_button.click()
+        settle(panel)
         assert [kind for kind, _, _ in notifier.calls] == ["save"], panel.name
 
 
@@ -80,9 +82,11 @@ def test_several_licenses_change_status_at_once_with_one_reason(
     dialog = tab.open_status_dialog()
     assert dialog is not None and "3 selected licenses" in dialog.intro.text()
     dialog.status.setCurrentIndex(dialog.status.findData(LicenseStatus.IN_STOCK.value))
+    settle(dialog)
     dialog.reason.setText("year-end count")
     with qtbot.waitSignal(tab.licenses_changed, timeout=5000):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        settle(dialog)
     assert tab.message.level == "ok" and "3 licenses" in tab.message.text.text()
     for row in chosen:
         assert imported.licensing.license(row.id).status is LicenseStatus.IN_STOCK
@@ -97,7 +101,9 @@ def test_the_users_tab_filters_overlapping_holders(window: MainWindow) -> None:
     index = users.flag.findData(UserFlag.OVERLAP.value)
     assert index >= 0 and users.flag.itemText(index).startswith("Overlap")
     users.flag.setCurrentIndex(index)
+    settle(users)
     users.model.set_query(users.query())
+    settle(users)
     count = users.model.rowCount()
     assert count > 0
     assert all(users.model.row_at(r).overlap for r in range(count))  # type: ignore[union-attr]

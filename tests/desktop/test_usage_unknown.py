@@ -7,9 +7,11 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.domain import Overview, OverviewTotals, ProductRow
+from desktop.jobs import JobRunner
 from desktop.models.overview_model import TotalsColumn, TotalsModel
 from desktop.tabs.overview_tab import OverviewTab
 from desktop.widgets.bar_chart import BarChart
+from tests.desktop.conftest import InlineExecutor
 
 
 def _totals(key: str, active: int | None, inactive: int | None, unknown: int) -> OverviewTotals:
@@ -39,7 +41,7 @@ def test_unknown_usage_reads_a_dash_with_the_reason_on_hover(qtbot: QtBot) -> No
 def test_overview_card_and_chart_for_a_tenant_whose_usage_is_unknown(
     qtbot: QtBot, controller
 ) -> None:  # type: ignore[no-untyped-def]
-    tab = OverviewTab(controller)
+    tab = OverviewTab(controller, JobRunner(InlineExecutor()))
     qtbot.addWidget(tab)
     fabrikam = _totals("Fabrikam demo", None, None, 883)
     tab.show_overview(Overview((fabrikam,), fabrikam, (_product(None, 883),), (), "USD"))

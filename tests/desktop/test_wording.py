@@ -16,7 +16,7 @@ from core.domain import ActionWarning, LicenseStatus
 from desktop.main_window import MainWindow
 from desktop.models.changes_model import ChangeColumn
 from desktop.models.warnings_model import WarningColumn, WarningsModel
-from tests.desktop.conftest import OpenWindow
+from tests.desktop.conftest import OpenWindow, settle
 
 pytestmark = pytest.mark.gui
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
@@ -27,6 +27,7 @@ def window(imported: Controller, open_window: OpenWindow) -> MainWindow:
     built = open_window(imported)
     for tab in built._data_tabs():
         tab.reload()  # type: ignore[attr-defined]
+        settle(tab)
     return built
 
 
@@ -68,15 +69,19 @@ def test_a_status_change_names_its_author_and_the_connector(
 ) -> None:
     row = next(r for r in window.licenses.model.rows if not r.free)
     dialog = window.licenses.open_properties(row.id)
+    settle(dialog)
     dialog.status.setCurrentIndex(dialog.status.findData(LicenseStatus.IN_STOCK.value))
+    settle(dialog)
     dialog.reason.setText("spare seats")
     dialog.apply_status.click()
+    settle(dialog)
     model = dialog.changes_model
     authors = [model.index(r, ChangeColumn.BY).data() for r in range(model.rowCount())]
     assert authors == ["Import", getpass.getuser()]
     assert "user" not in authors
     imported.licensing.set_saas_enabled(True)
     dialog.reload()
+    settle(dialog)
     by = model.index(model.rowCount() - 1, ChangeColumn.BY).data()
     assert by == "SaaS Management connector"
 
@@ -84,8 +89,10 @@ def test_a_status_change_names_its_author_and_the_connector(
 def test_a_rejected_price_is_explained_without_internal_names(window: MainWindow) -> None:
     row = next(r for r in window.licenses.model.rows if not r.free)
     dialog = window.licenses.open_properties(row.id)
+    settle(dialog)
     dialog.price.setText("twelve")
     dialog.save_price.click()
+    settle(dialog)
     assert dialog.message.level == "error"
     assert "is not a number" in dialog.message.text.text()
     assert "unit_price" not in dialog.message.text.text()
@@ -96,9 +103,11 @@ def test_money_in_the_license_dialog_reads_one_way(
 ) -> None:
     row = next(r for r in window.licenses.model.rows if not r.free)
     dialog = window.licenses.open_properties(row.id)
+    settle(dialog)
     assert "no unit price is set" in dialog.facts.text()  # not "0" nor "— / month"
     dialog.price.setText("12.5")
     dialog.save_price.click()
+    settle(dialog)
     assert dialog.price.text() == "12.50"
     currency = imported.settings().currency
     assert dialog.price_unit.text() == f"{currency} per unit and month"
@@ -112,10 +121,13 @@ def test_money_in_the_license_dialog_reads_one_way(
 def test_settings_saved_goes_away_once_the_form_changes(qtbot: QtBot, window: MainWindow) -> None:
     general = window.settings_tab.general
     general.reload()
+    settle(general)
     general.currency.setText("EUR")
     general.save()
+    settle(general)
     assert general.message.level == "ok" and general.message.isVisibleTo(general)
     qtbot.keyClick(general.currency, Qt.Key.Key_Backspace)
+    settle(general)
     assert general.message.isHidden()
 
 
