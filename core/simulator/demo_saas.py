@@ -140,3 +140,51 @@ def build_demo_saas_org(contoso_spec: TenantSpec, fabrikam_spec: TenantSpec) -> 
     c, f = contoso.truth(), fabrikam.truth()
     apps = (_microsoft_365(contoso, fabrikam, c, f), _power_bi(contoso, fabrikam, c, f))
     return SaasOrgSpec(DEMO_SAAS_ORG_ID, DEMO_SAAS_REFRESH_TOKEN, "nam", (*apps, _slack(contoso)))
+
+
+@functools.cache
+def build_tenant_saas_org(spec: TenantSpec) -> SaasOrgSpec:
+    """An organization for one simulated tenant (the benchmarks at any size): Microsoft 365
+    and Power BI apps whose licenses mirror its suites and whose app users are their holders."""
+    model = TenantModel(spec)
+    truth = model.truth()
+    suites = SaasLicense(
+        "lic-m365-e3",
+        "Microsoft 365 E3",
+        (_term("m365-e3", truth.sku("SPE_E3").enabled, 36.0, 214),),
+    )
+    e5 = SaasLicense(
+        "lic-m365-e5",
+        "Microsoft 365 E5",
+        (_term("m365-e5", truth.sku("SPE_E5").enabled, 57.0, 214),),
+    )
+    o365 = SaasLicense(
+        "lic-o365-e3",
+        "Office 365 E3",
+        (_term("o365-e3", truth.sku("ENTERPRISEPACK").enabled, 23.0, 88),),
+    )
+    microsoft = SaasApp(
+        id="1001",
+        app_id="microsoft-365",
+        name="Microsoft 365",
+        vendor_name="Microsoft",
+        description="Microsoft 365 and Office 365 suites",
+        licenses=(suites, e5, o365),
+        users=tuple(_app_users(model, _holders(model, _SUITES))),
+    )
+    power_bi = SaasApp(
+        id="1002",
+        app_id="power-bi",
+        name="Power BI",
+        vendor_name="Microsoft",
+        description="Power BI Pro",
+        licenses=(
+            SaasLicense(
+                "lic-pbi-pro",
+                "Power BI Pro",
+                (_term("pbi", truth.sku("POWER_BI_PRO").enabled, 10.0, 160),),
+            ),
+        ),
+        users=tuple(_app_users(model, _holders(model, ["POWER_BI_PRO"]))),
+    )
+    return SaasOrgSpec(DEMO_SAAS_ORG_ID, DEMO_SAAS_REFRESH_TOKEN, "nam", (microsoft, power_bi))

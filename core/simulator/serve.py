@@ -48,8 +48,9 @@ from requests.structures import CaseInsensitiveDict
 from .aad import GRAPH_HOST, LOGIN_HOST
 from .adapter import DEFAULT_REPORT_HOST, Knobs, Simulator
 from .demo import demo_saas_org, get_model, profile_spec
+from .demo_saas import build_tenant_saas_org
 from .model import TenantModel
-from .saas import SAAS_ZONES
+from .saas import SAAS_ZONES, SaasOrgSpec
 from .wire import SimRequest
 
 # The Microsoft hosts served, each on a port of its own: (name in the ready file, host).
@@ -371,7 +372,12 @@ def build_simulator(args: argparse.Namespace) -> tuple[Simulator, list[TenantMod
             TenantModel(profile_spec(f"size:{args.users}:{args.seed + i}"))
             for i in range(args.tenants)
         ]
-    return Simulator(models, knobs=knobs, saas=demo_saas_org() if args.saas else None), models
+    saas: SaasOrgSpec | None = None
+    if args.saas_of_tenant:  # the organization of the (first) tenant served: benchmarks
+        saas = build_tenant_saas_org(models[0].spec)
+    else:
+        saas = demo_saas_org() if args.saas else None
+    return Simulator(models, knobs=knobs, saas=saas), models
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -384,6 +390,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of the first tenant")
     parser.add_argument("--demo", action="store_true", help="serve Contoso and Fabrikam instead")
     parser.add_argument("--saas", action="store_true", help="also serve the demo Flexera org")
+    parser.add_argument(
+        "--saas-of-tenant",
+        action="store_true",
+        help="also serve a Flexera org whose app users are the first tenant's users",
+    )
     parser.add_argument("--port", type=int, default=0, help="Graph's port (0: any free one)")
     parser.add_argument("--ready-file", type=Path, required=True, help="JSON written when ready")
     parser.add_argument("--cert-dir", type=Path, help="where the CA and certificate go")
