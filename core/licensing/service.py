@@ -28,8 +28,10 @@ from core.licensing.reconcile import Context, build_license_rows, product_rollup
 from core.licensing.stats import (
     HolderStats,
     compute_sku_stats,
+    load_saas_stats,
     load_sku_stats,
     saas_stats,
+    store_saas_stats,
     store_sku_stats,
 )
 from core.licensing.sync import sync_licenses
@@ -97,16 +99,44 @@ class LicensingService:
         statistics, so the figures flow forward with the data and reads only read."""
         sync_licenses(conn, snapshot_id, self._catalog, self._clock())
         self._store_stats(conn, [snapshot_id])
+        if conn.execute("SELECT 1 FROM saas_app_users LIMIT 1").fetchone() is not None:
+            self.store_saas_stats(conn)  # app users are matched to the new snapshot's users
 
     def refresh_stored_stats(self) -> None:
         """Compute and store the holder statistics of every current snapshot for the current
         settings and SKU table: run by whatever changes them (a write, never a read)."""
         conn = self._conn()
         with self._db.transaction(conn):
-            snapshots = [
-                r[0] for r in conn.execute("SELECT id FROM snapshots WHERE state = 'current'")
-            ]
-            self._store_stats(conn, snapshots)
+            self.store_all_stats(conn)
+
+    def store_all_stats(self, conn: sqlite3.Connection) -> None:
+        """In the write transaction that changed the settings or SKU table they depend on:
+        the holder and SaaS Management statistics for the settings as that transaction sees
+        them, so a reader sees old settings with old figures or new with new, never computes."""
+        snapshots = [r[0] for r in conn.execute("SELECT id FROM snapshots WHERE state = 'current'")]
+        self._store_stats(conn, snapshots)
+        self.store_saas_stats(conn)
+
+    def store_saas_stats(self, conn: sqlite3.Connection) -> None:
+        """In a write transaction that changed what they depend on (a SaaS Management import,
+        a tenant import, a setting): compute and store the SaaS Management statistics."""
+        window = self._window()
+        prepare_overlap(conn, self._catalog)
+        store_saas_stats(conn, self._saas_inputs(conn, window), saas_stats(conn, window))
+
+    def _saas_inputs(self, conn: sqlite3.Connection, window: tuple[str, str]) -> str:
+        """What the SaaS Management statistics are computed from, as text: the writes that
+        change it store them again in the same transaction."""
+        snapshots = ",".join(
+            str(r[0])
+            for r in conn.execute("SELECT id FROM snapshots WHERE state = 'current' ORDER BY id")
+        )
+        users = conn.execute("SELECT COUNT(*), MAX(rowid) FROM saas_app_users").fetchone()
+        licenses = conn.execute(
+            "SELECT group_concat(id || ':' || name, ',') FROM "
+            "(SELECT id, name FROM licenses WHERE source = 'SaaS Management' ORDER BY id)"
+        ).fetchone()
+        return f"{self._params(window)}|{snapshots}|{users[0]}:{users[1]}|{licenses[0] or ''}"
 
     def _store_stats(self, conn: sqlite3.Connection, snapshot_ids: Sequence[int]) -> None:
         window = self._window()
@@ -321,7 +351,8 @@ class LicensingService:
         for sid in missing:
             computed = compute_sku_stats(conn, sid, window)
             by_sku.update({(sid, sku_id): s for sku_id, s in computed.items()})
-        result = (by_sku, saas_stats(conn, window))
+        stored = load_saas_stats(conn, self._saas_inputs(conn, window))
+        result = (by_sku, stored if stored is not None else saas_stats(conn, window))
         with self._lock:
             self._cache_key, self._cache = key, result
         return result

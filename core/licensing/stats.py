@@ -149,6 +149,36 @@ def store_sku_stats(
     )
 
 
+SaasStats = tuple[dict[int, HolderStats], dict[str, int]]
+
+
+def store_saas_stats(conn: sqlite3.Connection, inputs: str, stats: SaasStats) -> None:
+    """Replace the stored SaaS Management statistics with these, computed for `inputs`."""
+    by_license, unattributed = stats
+    conn.execute("DELETE FROM saas_stats")
+    rows = [(inputs, 0, "", *astuple(HolderStats()))]
+    rows += [(inputs, lid, "", *astuple(s)) for lid, s in by_license.items()]
+    rows += [(inputs, 0, app, n, *([0] * 8)) for app, n in unattributed.items()]
+    conn.executemany(
+        f"INSERT OR REPLACE INTO saas_stats (inputs, license_id, app_id, {_STAT_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def load_saas_stats(conn: sqlite3.Connection, inputs: str) -> SaasStats | None:
+    """The stored SaaS Management statistics for `inputs`, or None if they were not stored."""
+    rows = conn.execute(
+        f"SELECT license_id, app_id, {_STAT_COLUMNS} FROM saas_stats WHERE inputs = ?",
+        (inputs,),
+    ).fetchall()
+    if not rows:
+        return None
+    by_license = {int(r[0]): _stats(r, 2) for r in rows if r[0] and not r[1]}
+    unattributed = {str(r[1]): int(r[2]) for r in rows if r[1]}
+    return by_license, unattributed
+
+
 def saas_stats(
     conn: sqlite3.Connection, window: tuple[str, str]
 ) -> tuple[dict[int, HolderStats], dict[str, int]]:

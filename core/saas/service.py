@@ -180,6 +180,8 @@ class SaasManagementService:
             now = self._clock()
             with self._db.transaction(self._db.thread_connection()) as conn:
                 licenses, users = store.store_import(conn, apps, now)
+                # The figures flow forward with the data: reads only read them.
+                self._licensing.store_saas_stats(conn)
             result = SaasResult(
                 True,
                 f"Imported {licenses} licenses of {len(apps)} Microsoft apps with {users} "

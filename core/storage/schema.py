@@ -251,10 +251,33 @@ WHERE source = 'SaaS Management' AND status != 'Retired' AND status_before_saas 
   AND COALESCE((SELECT value FROM settings WHERE key = 'saas_enabled'), '0') != '1';
 """
 
+# SaaS Management statistics (per SaaS license, and the unattributed active users per app) for
+# one set of inputs (`inputs`: the inactivity window, SKU table, current snapshots and app
+# users), stored by whatever write changes those inputs so that reads only read. The row with
+# license_id 0 and app_id '' marks "computed".
+SAAS_STATS_V5 = """
+CREATE TABLE saas_stats (
+    inputs TEXT NOT NULL,
+    license_id INTEGER NOT NULL,
+    app_id TEXT NOT NULL,
+    assigned INTEGER NOT NULL DEFAULT 0,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    inactive INTEGER NOT NULL DEFAULT 0,
+    never_active INTEGER NOT NULL DEFAULT 0,
+    usage_unknown INTEGER NOT NULL DEFAULT 0,
+    duplicate_paths INTEGER NOT NULL DEFAULT 0,
+    overlap INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 0,
+    wasted_holders INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (inputs, license_id, app_id)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[str] = [
     CORE_V1 + LICENSING_V1,
     REPORT_REQUESTS_V2,
     DELTA_SELECT_V3,
     SAAS_DISABLED_RETIRES_V4,
+    SAAS_STATS_V5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -347,3 +347,29 @@ def test_simulated_demo_organization(database, saas, licensing):
     saas_rows = [r for r in licensing.license_rows() if r.source is LicenseSource.SAAS_MANAGEMENT]
     assert saas_rows and all(r.entitlement >= 0 for r in saas_rows)
     assert not any("Slack" in r.product or r.product == "Business+" for r in saas_rows)
+
+
+def test_the_import_stores_the_saas_statistics_so_reads_only_read(
+    database, saas, licensing, monkeypatch
+):
+    tenant = Tenant(database, licensing)
+    tenant.load(
+        skus=[sku(SPE_E3, 3, consumed=2)],
+        users=[user("ann", sign_in="2026-06-29T00:00:00Z"), user("bo")],
+        holds=[hold(SPE_E3, "ann"), hold(SPE_E3, "bo")],
+    )
+    saas.configure("nam", ORG, TOKEN)
+    saas.enable()
+    with responses.RequestsMock() as rsps:
+        _token(rsps)
+        _org(rsps)
+        assert saas.import_now().ok
+    computed = {r.id: r for r in licensing.license_rows()}
+    import core.licensing.service as service_module
+
+    def no_computing(*_args):  # a read with the statistics stored computes nothing
+        raise AssertionError("the SaaS statistics were computed by a read")
+
+    monkeypatch.setattr(service_module, "saas_stats", no_computing)
+    fresh = make_service(database)  # another process: nothing in memory
+    assert {r.id: r for r in fresh.license_rows()} == computed
