@@ -709,8 +709,10 @@ class Controller:
             with self.database.transaction(self._db()) as conn:
                 for key, parsed in changed.items():
                     self._settings.set(conn, key, parsed)
-            if STATS_SETTINGS & changed.keys():
-                self.licensing.refresh_stored_stats()
+                if STATS_SETTINGS & changed.keys():
+                    # In the same transaction: readers meanwhile see the old settings with
+                    # their stored figures, and never compute them on a read.
+                    self.licensing.store_all_stats(conn)
         return errors
 
     def saas_status(self) -> SaasStatus:
