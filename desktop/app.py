@@ -8,12 +8,14 @@ the window shows.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import logging.handlers
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -36,6 +38,25 @@ GIL_SWITCH_INTERVAL_S = 0.001
 # started by an import's worker thread freezes the window for 100 ms and more on a large
 # tenant. Young generations still collect as usual; full collections run 100 times rarer.
 GC_THRESHOLDS = (700, 10, 1000)
+IMPORT_THREADS = 4
+# Imports and reads on worker threads run at this niceness, so on a busy machine (two cores,
+# other work) the GUI thread still gets the CPU when it needs it: a worker waits instead.
+WORKER_NICENESS = 10
+
+
+def lower_thread_priority() -> None:
+    """Initializer of worker threads: yield the CPU to the GUI thread. Linux sets a niceness
+    per thread (a staging process started from it inherits it); elsewhere it does nothing."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+
+
+def worker_pool(workers: int, prefix: str) -> ThreadPoolExecutor:
+    """A pool of worker threads that yield the CPU to the GUI thread."""
+    return ThreadPoolExecutor(
+        max_workers=workers, thread_name_prefix=prefix, initializer=lower_thread_priority
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -163,8 +184,9 @@ def _run(args: argparse.Namespace) -> int:
     from core.controller import Controller
     from core.errors import LicenseDeskError
 
+    imports = worker_pool(IMPORT_THREADS, "import")
     try:
-        controller = Controller.open()
+        controller = Controller.open(executor=imports)
     except LicenseDeskError as exc:  # a damaged, full or unwritable data folder: say it plainly
         from desktop.notify import Notifier
 
@@ -173,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
             Notifier().error("LicenseDesk cannot start", exc.message, exc.detail)
         return 1
     _configure_logging(controller)
-    executor = ThreadPoolExecutor(max_workers=JOB_THREADS, thread_name_prefix="job")
+    executor = worker_pool(JOB_THREADS, "job")
     notifier = None
     if args.smoke_test:
         from desktop.smoke import SmokeNotifier
@@ -196,6 +218,7 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         controller.close(timeout=5.0)
         executor.shutdown(wait=False, cancel_futures=True)
+        imports.shutdown(wait=False, cancel_futures=True)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -67,16 +66,22 @@ class Heartbeat:
 def run(users: int, seed: int, saas: bool) -> dict[str, float]:
     from core.controller import Controller
     from core.paths import AppPaths
-    from desktop.app import JOB_THREADS, build_window, create_application
+    from desktop.app import (
+        IMPORT_THREADS,
+        JOB_THREADS,
+        build_window,
+        create_application,
+        worker_pool,
+    )
 
     home = Path(tempfile.mkdtemp(prefix="licensedesk-bench-"))
     os.environ["LICENSEDESK_HOME"] = str(home)
     served = ServedSaas(users, seed, home) if saas else None
     app = create_application([sys.argv[0]])
-    pool = ThreadPoolExecutor(max_workers=2)
+    pool = worker_pool(IMPORT_THREADS, "import")  # as the app's composition root makes them
     controller = Controller.open(AppPaths(home), executor=pool)
     connection = controller.create_connection(_draft(users, seed))
-    jobs = ThreadPoolExecutor(max_workers=JOB_THREADS)
+    jobs = worker_pool(JOB_THREADS, "job")
     settings = QSettings(str(home / "window.ini"), QSettings.Format.IniFormat)
     window = build_window(controller, jobs, settings)
     window.resize(1400, 900)
