@@ -136,8 +136,8 @@ def build_window(
     from desktop.notify import Notifier
 
     notifier = notifier or Notifier()
-    runner = ImportRunner(controller)
     jobs = JobRunner(executor)
+    runner = ImportRunner(controller, jobs)
     window = MainWindow(
         controller, runner, jobs, notifier, LayoutStore(settings), appearance=appearance
     )

@@ -28,10 +28,13 @@ PUBLISH_INTERVAL_MS = 100
 
 
 class ImportRunner(QObject):
-    """Starts, tracks and cancels imports through the controller.
+    """Starts, tracks and cancels imports through the controller. Starting one reads the
+    connection and takes its lock file, so it runs on a worker thread too; meanwhile the
+    import counts as running (and Cancel works on it).
 
     Signals:
         started(int, str): connection id and name, when an import begins.
+        all_started(int): how many imports start_all() started.
         progress_changed(object): the latest ImportProgress, at most every 100 ms each.
         finished(object): the ImportRun of an import that succeeded (maybe with warnings).
         failed(int, str, str): connection id, plain message, technical detail.
@@ -40,6 +43,7 @@ class ImportRunner(QObject):
     """
 
     started = Signal(int, str)
+    all_started = Signal(int)
     progress_changed = Signal(object)
     finished = Signal(object)
     failed = Signal(int, str, str)
@@ -47,9 +51,13 @@ class ImportRunner(QObject):
     running_changed = Signal()
     _completed = Signal(object)
 
-    def __init__(self, controller: Controller, parent: QObject | None = None) -> None:
+    def __init__(
+        self, controller: Controller, jobs: JobRunner, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._controller = controller
+        self._jobs = jobs
+        self._starting: dict[int, Job] = {}  # controller.start_import on a worker thread
         self._handles: dict[int, ImportHandle] = {}
         self._cancelling: set[int] = set()
         self._latest: dict[int, ImportProgress] = {}
@@ -64,13 +72,13 @@ class ImportRunner(QObject):
     # Queries
 
     def is_running(self, connection_id: int) -> bool:
-        return connection_id in self._handles
+        return connection_id in self._handles or connection_id in self._starting
 
     def is_cancelling(self, connection_id: int) -> bool:
         return connection_id in self._cancelling
 
     def running_ids(self) -> list[int]:
-        return list(self._handles)
+        return [*self._handles, *(i for i in self._starting if i not in self._handles)]
 
     def name_of(self, connection_id: int) -> str:
         handle = self._handles.get(connection_id)
@@ -82,42 +90,58 @@ class ImportRunner(QObject):
     # Commands
 
     def start(self, connection_id: int, *, incremental: bool = False) -> bool:
-        """Start one import (`incremental`: only users changed since the last one); a refusal
-        (already running, unknown) is emitted as `failed`."""
-        if self._closed or connection_id in self._handles:
+        """Start one import (`incremental`: only users changed since the last one) from a
+        worker thread; a refusal (already running, unknown) is emitted as `failed`."""
+        if self._closed or self.is_running(connection_id):
             return False
-        try:
-            handle = self._controller.start_import(
-                connection_id, on_progress=self._store, incremental=incremental
-            )
-        except LicenseDeskError as exc:
-            self.failed.emit(connection_id, exc.message, exc.detail)
+        call = functools.partial(_start_import, self._controller, connection_id, self._store,
+                                 incremental)  # fmt: skip
+        job = self._jobs.run("start import", call)
+        if job.future is None or job.future.cancelled():  # closing
             return False
-        self._adopt(handle)
+        self._starting[connection_id] = job
+        job.succeeded.connect(self._on_start_succeeded)
+        job.failed.connect(functools.partial(self._on_start_failed, connection_id))
+        self.running_changed.emit()
         return True
 
-    def start_all(self) -> int:
-        ids = [c.id for c in self._controller.list_connections() if c.id not in self._handles]
-        return sum(1 for connection_id in ids if self.start(connection_id))
+    def start_all(self) -> None:
+        """Start an import of every connection (the list is read on a worker thread); then
+        `all_started` says how many started."""
+        job = self._jobs.run("list connections", functools.partial(_all_ids, self._controller))
+        job.succeeded.connect(self._on_all_listed)
 
-    def start_due(self) -> int:
+    def start_due(self) -> None:
         """Start the imports whose schedule says they are due (called every minute)."""
-        due = [c.id for c in self._controller.due_connections() if c.id not in self._handles]
-        return sum(1 for connection_id in due if self.start(connection_id))
+        job = self._jobs.run("due imports", functools.partial(_due_ids, self._controller))
+        job.succeeded.connect(self._on_due_listed)
 
     def cancel(self, connection_id: int) -> None:
-        if connection_id in self._handles and connection_id not in self._cancelling:
+        if connection_id in self._cancelling:
+            return
+        if connection_id in self._handles:
             self._cancelling.add(connection_id)
             self._controller.cancel_import(connection_id)
             self.running_changed.emit()
+        elif connection_id in self._starting:  # cancelled as soon as it has started
+            self._cancelling.add(connection_id)
+            self.running_changed.emit()
 
     def cancel_all(self) -> None:
-        for connection_id in list(self._handles):
+        for connection_id in self.running_ids():
             self.cancel(connection_id)
 
     def shutdown(self, timeout_s: float) -> bool:
         """Cancel everything and wait up to `timeout_s`; True when every import stopped."""
         self.cancel_all()
+        self._closed = True
+        starting = [j.future for j in self._starting.values() if j.future is not None]
+        wait(starting, timeout=timeout_s)
+        for future in starting:  # started while the GUI thread waits here: cancel them too
+            if future.done() and not future.cancelled() and future.exception() is None:
+                handle: ImportHandle = future.result()
+                handle.cancel()
+                self._handles.setdefault(handle.connection_id, handle)
         futures = [h.future for h in self._handles.values()]
         done, not_done = wait(futures, timeout=timeout_s)
         self._closed = True
@@ -127,6 +151,34 @@ class ImportRunner(QObject):
         return not not_done
 
     # Internals
+
+    @Slot(object)
+    def _on_start_succeeded(self, handle: ImportHandle) -> None:
+        self._starting.pop(handle.connection_id, None)
+        if self._closed:
+            handle.cancel()
+            return
+        self._adopt(handle)
+        if handle.connection_id in self._cancelling:
+            self._controller.cancel_import(handle.connection_id)
+
+    def _on_start_failed(self, connection_id: int, exc: BaseException) -> None:
+        self._starting.pop(connection_id, None)
+        self._cancelling.discard(connection_id)
+        if isinstance(exc, LicenseDeskError):
+            self.failed.emit(connection_id, exc.message, exc.detail)
+        else:
+            self.failed.emit(connection_id, "The import could not start.", repr(exc))
+        self.running_changed.emit()
+
+    @Slot(object)
+    def _on_all_listed(self, ids: list[int]) -> None:
+        self.all_started.emit(sum(1 for connection_id in ids if self.start(connection_id)))
+
+    @Slot(object)
+    def _on_due_listed(self, ids: list[int]) -> None:
+        for connection_id in ids:
+            self.start(connection_id)
 
     def _adopt(self, handle: ImportHandle) -> None:
         self._handles[handle.connection_id] = handle
@@ -187,6 +239,24 @@ class ImportRunner(QObject):
                 self.failed.emit(handle.connection_id, run.error or "", run.error_detail or "")
             else:
                 self.finished.emit(run)
+
+
+def _start_import(
+    controller: Controller,
+    connection_id: int,
+    on_progress: Callable[[ImportProgress], None],
+    incremental: bool,
+    _token: object,
+) -> ImportHandle:
+    return controller.start_import(connection_id, on_progress=on_progress, incremental=incremental)
+
+
+def _all_ids(controller: Controller, _token: object) -> list[int]:
+    return [c.id for c in controller.list_connections()]
+
+
+def _due_ids(controller: Controller, _token: object) -> list[int]:
+    return [c.id for c in controller.due_connections()]
 
 
 class Job(QObject):

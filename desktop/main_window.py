@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self.runner.failed.connect(self._on_import_failed)
         self.runner.cancelled.connect(self._on_import_cancelled)
         self.runner.running_changed.connect(self._on_running_changed)
+        self.runner.all_started.connect(self._on_all_started)
         self.inventory.connections_changed.connect(self._on_data_changed)
         self.inventory.connections_changed.connect(self._on_underlying_changed)
         self.licenses.licenses_changed.connect(self._on_data_changed)
@@ -308,14 +309,15 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_schedule_tick(self) -> None:
-        try:
-            self.runner.start_due()
-        except LicenseDeskError as exc:
-            log.warning("scheduled imports not started: %s", exc.message)
+        self.runner.start_due()
 
     @Slot()
     def _on_import_all(self) -> None:
-        if self.runner.start_all() == 0 and not self.runner.running_ids():
+        self.runner.start_all()
+
+    @Slot(int)
+    def _on_all_started(self, count: int) -> None:
+        if count == 0 and not self.runner.running_ids():
             self.notifier.status("There is no connection to import yet.")
 
     @Slot()

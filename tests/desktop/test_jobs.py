@@ -184,7 +184,8 @@ def test_successful_sign_in_fills_the_tenant(qtbot: QtBot, inline_executor) -> N
 def test_cancel_mid_import_on_real_threads(qtbot: QtBot, threaded_controller: Controller) -> None:
     connection = threaded_controller.create_connection(simulated_draft("Slow sim", "size:3000:4"))
     get_simulator("size:3000:4").knobs.latency_s = 0.05
-    runner = ImportRunner(threaded_controller)
+    pool = ThreadPoolExecutor(max_workers=1)
+    runner = ImportRunner(threaded_controller, JobRunner(pool))
     cancelled: list[int] = []
     runner.cancelled.connect(cancelled.append)
     with qtbot.waitSignal(runner.progress_changed, timeout=5000):
@@ -196,6 +197,7 @@ def test_cancel_mid_import_on_real_threads(qtbot: QtBot, threaded_controller: Co
     assert cancelled == [connection.id] and not runner.running_ids()
     history = threaded_controller.import_history(connection.id)
     assert history[0].status is ImportStatus.CANCELLED
+    pool.shutdown(wait=True)
 
 
 def test_closing_during_an_import_asks_then_cancels_and_waits(
@@ -226,11 +228,13 @@ def test_status_bar_shows_a_running_import_with_its_cancel_button(
 
     connection = threaded_controller.create_connection(simulated_draft("Slow sim", "size:3000:6"))
     get_simulator("size:3000:6").knobs.latency_s = 0.05
-    runner = ImportRunner(threaded_controller)
+    pool = ThreadPoolExecutor(max_workers=1)
+    runner = ImportRunner(threaded_controller, JobRunner(pool))
     panel = ImportStatusPanel(runner)
     qtbot.addWidget(panel)
     panel.show()
     runner.start(connection.id)
+    qtbot.waitUntil(lambda: connection.id in panel.rows, timeout=5000)  # started off-thread
     row = panel.rows[connection.id]
     qtbot.waitUntil(lambda: row.isVisible(), timeout=5000)  # shown after 0.5 s of work
     assert row.label.text().startswith("Slow sim:")
@@ -238,3 +242,24 @@ def test_status_bar_shows_a_running_import_with_its_cancel_button(
         qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
         assert row.cancel_button.text() == "Cancelling…" and not row.cancel_button.isEnabled()
     assert panel.rows == {}
+    pool.shutdown(wait=True)
+
+
+def test_an_import_cancelled_while_it_starts_stops_once_started(
+    qtbot: QtBot, threaded_controller, thread_executor: ThreadPoolExecutor
+) -> None:  # type: ignore[no-untyped-def]
+    from core.domain import ImportStatus
+    from core.simulator.demo import get_simulator
+    from desktop.jobs import ImportRunner
+    from tests.desktop.conftest import simulated_draft
+
+    connection = threaded_controller.create_connection(simulated_draft("Slow sim", "size:3000:8"))
+    get_simulator("size:3000:8").knobs.latency_s = 0.05
+    runner = ImportRunner(threaded_controller, JobRunner(thread_executor))
+    assert runner.start(connection.id) and runner.is_running(connection.id)
+    runner.cancel(connection.id)  # before the worker has started it
+    assert runner.is_cancelling(connection.id)
+    with qtbot.waitSignal(runner.cancelled, timeout=10000):
+        pass
+    assert not runner.running_ids()
+    assert threaded_controller.import_history(connection.id)[0].status is ImportStatus.CANCELLED
