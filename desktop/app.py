@@ -39,23 +39,28 @@ GIL_SWITCH_INTERVAL_S = 0.001
 # tenant. Young generations still collect as usual; full collections run 100 times rarer.
 GC_THRESHOLDS = (700, 10, 1000)
 IMPORT_THREADS = 4
-# Imports and reads on worker threads run at this niceness, so on a busy machine (two cores,
-# other work) the GUI thread still gets the CPU when it needs it: a worker waits instead.
-WORKER_NICENESS = 10
+# Imports (minutes of bulk work) run at this niceness, so on a busy machine (two cores, other
+# work) the GUI thread gets the CPU when it needs it and an import waits instead. Jobs (a tab's
+# read, a save) keep the normal priority: a user waits for them, and a niceness would make them
+# wait for every other process on the machine too.
+IMPORT_NICENESS = 10
 
 
-def lower_thread_priority() -> None:
+def lower_thread_priority(niceness: int) -> None:
     """Initializer of worker threads: yield the CPU to the GUI thread. Linux sets a niceness
     per thread (a staging process started from it inherits it); elsewhere it does nothing."""
-    if sys.platform.startswith("linux"):
+    if niceness and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
-def worker_pool(workers: int, prefix: str) -> ThreadPoolExecutor:
-    """A pool of worker threads that yield the CPU to the GUI thread."""
+def worker_pool(workers: int, prefix: str, niceness: int = 0) -> ThreadPoolExecutor:
+    """A pool of worker threads, at `niceness` on Linux."""
     return ThreadPoolExecutor(
-        max_workers=workers, thread_name_prefix=prefix, initializer=lower_thread_priority
+        max_workers=workers,
+        thread_name_prefix=prefix,
+        initializer=lower_thread_priority,
+        initargs=(niceness,),
     )
 
 
@@ -184,7 +189,7 @@ def _run(args: argparse.Namespace) -> int:
     from core.controller import Controller
     from core.errors import LicenseDeskError
 
-    imports = worker_pool(IMPORT_THREADS, "import")
+    imports = worker_pool(IMPORT_THREADS, "import", IMPORT_NICENESS)
     try:
         controller = Controller.open(executor=imports)
     except LicenseDeskError as exc:  # a damaged, full or unwritable data folder: say it plainly

@@ -67,6 +67,7 @@ def run(users: int, seed: int, saas: bool) -> dict[str, float]:
     from core.controller import Controller
     from core.paths import AppPaths
     from desktop.app import (
+        IMPORT_NICENESS,
         IMPORT_THREADS,
         JOB_THREADS,
         build_window,
@@ -78,7 +79,7 @@ def run(users: int, seed: int, saas: bool) -> dict[str, float]:
     os.environ["LICENSEDESK_HOME"] = str(home)
     served = ServedSaas(users, seed, home) if saas else None
     app = create_application([sys.argv[0]])
-    pool = worker_pool(IMPORT_THREADS, "import")  # as the app's composition root makes them
+    pool = worker_pool(IMPORT_THREADS, "import", IMPORT_NICENESS)  # as the app makes them
     controller = Controller.open(AppPaths(home), executor=pool)
     connection = controller.create_connection(_draft(users, seed))
     jobs = worker_pool(JOB_THREADS, "job")
