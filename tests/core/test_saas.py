@@ -373,3 +373,20 @@ def test_the_import_stores_the_saas_statistics_so_reads_only_read(
     monkeypatch.setattr(service_module, "saas_stats", no_computing)
     fresh = make_service(database)  # another process: nothing in memory
     assert {r.id: r for r in fresh.license_rows()} == computed
+
+
+def test_answers_are_decoded_object_by_object_so_the_gil_can_change_hands(monkeypatch):
+    import json
+
+    import requests
+
+    from core.saas import client
+
+    seen = []
+    monkeypatch.setattr(client, "_each_object", lambda value: seen.append(value) or value)
+    answer = {"values": [{"email": f"u{i}@x", "activatedAt": None} for i in range(3)]}
+    response = requests.Response()
+    response._content = json.dumps(answer).encode()
+    response.status_code = 200
+    assert client._json(response) == answer
+    assert len(seen) == 4  # each app user, then the answer: the interpreter ran between them
