@@ -134,6 +134,8 @@ class SmokeTest(QObject):
     def _on_poll(self) -> None:
         elapsed = time.monotonic() - self._started
         problems = self._failures + self._notifier.errors
+        if self._window.runner.running_ids():  # started, or starting on a worker thread
+            self._imports_seen = True
         if problems:
             self._finish(1, "; ".join(problems))
         elif self._window.inventory.writer.busy and elapsed < self._timeout_s:
