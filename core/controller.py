@@ -26,42 +26,10 @@ from core.auth import (
     sign_in_device_code,
     sign_in_interactive,
 )
-from core.cancel import CancelToken
-from core.catalogue import BeaconVersion, parse_beacon_version, validate
-from core.connection_test import run_connection_test
-from core.domain import (
-    AuthMethod,
-    Connection,
-    ConnectionDraft,
-    ConnectionSecrets,
-    ConnectionTestReport,
-    ImportProgress,
-    ImportRun,
-    ImportStatus,
-    LicenseStatus,
-    SaasZone,
-    ScheduleKind,
-)
-from core.errors import ConnectionInUse, LicenseDeskError, StorageError, ValidationError
-from core.exports import TABLES, csv_rows
-from core.imports.engine import ImportRequest, run_import
-from core.licensing import status as license_status
-from core.licensing.service import LicensingService
-from core.paths import AppPaths
-from core.saas.service import SaasManagementService
-from core.secrets import SecretStore
-from core.settings import AppSettings, parse_setting, settings_from_rows
-from core.storage.db import Database, from_iso, utc_now
-from core.storage.locks import ImportLock, LockHolder, is_locked
-from core.storage.report_budget import StoredReportBudget
-from core.storage.repositories import (
-    ConnectionRepository,
-    ImportRunRepository,
-    SettingsRepository,
-    connection_as_draft,
-)
-from core.tenant_claim import claim_tenant, refuse_taken_tenant
-from core.wiring import (
+from core.connections.check import run_connection_test
+from core.connections.rules import validate
+from core.connections.tenant_claim import claim_tenant, refuse_taken_tenant
+from core.connections.wiring import (
     build_graph,
     build_session,
     build_tokens,
@@ -71,6 +39,37 @@ from core.wiring import (
     reports_available,
     save_secrets,
     with_simulated_secrets,
+)
+from core.domain.beacon import BeaconVersion, parse_beacon_version
+from core.domain.cancel import CancelToken
+from core.domain.connection import (
+    AuthMethod,
+    Connection,
+    ConnectionDraft,
+    ConnectionSecrets,
+    ConnectionTestReport,
+    ScheduleKind,
+)
+from core.domain.imports import ImportProgress, ImportRun, ImportStatus
+from core.domain.licensing import LicenseStatus
+from core.domain.saas import SaasZone
+from core.domain.settings import AppSettings, parse_setting, settings_from_rows
+from core.errors import ConnectionInUse, LicenseDeskError, StorageError, ValidationError
+from core.exports import TABLES, csv_rows
+from core.imports.engine import ImportRequest, run_import
+from core.licensing import status as license_status
+from core.licensing.service import LicensingService
+from core.paths import AppPaths
+from core.saas.service import SaasManagementService
+from core.secrets import SecretStore
+from core.storage.db import Database, from_iso, utc_now
+from core.storage.locks import ImportLock, LockHolder, is_locked
+from core.storage.report_budget import StoredReportBudget
+from core.storage.repositories import (
+    ConnectionRepository,
+    ImportRunRepository,
+    SettingsRepository,
+    connection_as_draft,
 )
 
 log = logging.getLogger(__name__)
@@ -306,18 +305,16 @@ class Controller:
         except ValidationError as exc:
             tenant = exc.errors.get("tenant", exc.message)
             return ConnectionTestReport(ok=False, error=tenant, error_field="tenant")
-        version = self.beacon_version()
         session = build_session(draft)
         try:
             cache = self._pending_caches.get(draft.name.strip().lower()) or cache_store_for(
                 draft, self.secrets, editing_id
             )
-            tokens = build_tokens(draft, session=session, cache_store=cache, version=version)
+            tokens = build_tokens(draft, session=session, cache_store=cache)
             graph = build_graph(
                 draft,
                 session=session,
                 tokens=tokens,
-                version=version,
                 report_budget=self._report_budget,
                 max_retries=2,
             )
@@ -554,7 +551,6 @@ class Controller:
         draft = with_simulated_secrets(
             connection_as_draft(connection, load_secrets(self.secrets, connection.id))
         )
-        version = self.beacon_version()
         settings = self.settings()
         session = build_session(draft)
         try:
@@ -562,13 +558,11 @@ class Controller:
                 draft,
                 session=session,
                 cache_store=cache_store_for(draft, self.secrets, connection.id),
-                version=version,
             )
             graph = build_graph(
                 draft,
                 session=session,
                 tokens=tokens,
-                version=version,
                 report_budget=self._report_budget,
                 cancel=cancel,
             )

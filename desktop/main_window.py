@@ -10,7 +10,9 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequenc
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from core import APP_NAME, __version__
-from core.domain import ActionWarning, ImportRun, tenant_label
+from core.domain.connection import tenant_label
+from core.domain.imports import ImportRun
+from core.domain.licensing import ActionWarning
 from core.errors import LicenseDeskError
 from desktop.exporter import TableExporter
 from desktop.import_status import ImportStatusPanel

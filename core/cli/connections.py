@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from core.cancel import CancelToken
 from core.cli import UsageError, require_kept_secrets, secret_from_env
 from core.cli.lookup import connection_named
 from core.cli.output import add_format_option, emit, emit_csv
-from core.domain import (
+from core.domain.cancel import CancelToken
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     ConnectionDraft,
     ConnectionSecrets,
     CredentialKind,

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.cli import CliError, UsageError
 from core.cli.lookup import connection_named
-from core.domain import ImportProgress, ImportRun, ImportStatus
+from core.domain.imports import ImportProgress, ImportRun, ImportStatus
 from core.errors import ConnectionInUse, LicenseDeskError
 
 

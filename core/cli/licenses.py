@@ -9,7 +9,7 @@ from typing import Any
 
 from core.cli.lookup import matches_tenant, tenant_filter
 from core.cli.output import add_format_option, emit, emit_csv
-from core.domain import LicenseRow, ProductRow
+from core.domain.licensing import LicenseRow, ProductRow
 from core.exports import LICENSES, PRODUCTS
 
 TABLE_COLUMNS = (

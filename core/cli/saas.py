@@ -8,7 +8,7 @@ from typing import Any
 
 from core.cli import CliError, UsageError, require_kept_secrets, secret_from_env
 from core.cli.output import add_format_option, emit
-from core.domain import SaasResult, SaasZone
+from core.domain.saas import SaasResult, SaasZone
 
 
 def register(commands: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from core import exports
 from core.cli.lookup import tenant_filter
 from core.cli.output import add_format_option, emit, emit_csv
-from core.domain import UserFlag, UserQuery, UserRow, UserSort
+from core.domain.licensing import UserFlag, UserQuery, UserRow, UserSort
 from core.exports import USERS
 
 TABLE_COLUMNS = (

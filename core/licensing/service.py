@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from core.domain import (
+from core.domain.licensing import (
     LicenseDetail,
     LicenseRow,
     LicenseSource,
@@ -16,11 +16,12 @@ from core.domain import (
     Overview,
     ProductRow,
     StatusChange,
-    SwitchCounts,
     UnrecognizedSku,
     UserQuery,
     UserRow,
 )
+from core.domain.saas import SwitchCounts
+from core.domain.settings import AppSettings
 from core.errors import LicenseDeskError
 from core.licensing import catalog as sku_table
 from core.licensing import detail, overview, prices, status, users
@@ -34,7 +35,6 @@ from core.licensing.stats import (
 )
 from core.licensing.sync import sync_licenses
 from core.licensing.usage_sql import prepare_overlap, window_params
-from core.settings import AppSettings
 from core.storage.db import Database, utc_now
 
 # Part of the key of stored holder stats: bump it when the SQL rules change, so figures stored

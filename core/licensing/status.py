@@ -14,7 +14,8 @@ import getpass
 import sqlite3
 from datetime import datetime
 
-from core.domain import LicenseSource, LicenseStatus, StatusChange, SwitchCounts
+from core.domain.licensing import LicenseSource, LicenseStatus, StatusChange
+from core.domain.saas import SwitchCounts
 from core.errors import LicenseDeskError
 from core.storage.db import from_iso, iso
 

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from core.cancel import CancelToken
-from core.domain import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
+from core.domain.cancel import CancelToken
+from core.domain.saas import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
 from core.licensing.service import LicensingService
 from core.saas import store

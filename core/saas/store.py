@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from core.domain import LicenseSource, LicenseStatus, SaasResult, SaasZone
+from core.domain.licensing import LicenseSource, LicenseStatus
+from core.domain.saas import SaasResult, SaasZone
 from core.licensing.status import BY_IMPORT, record_change
 from core.licensing.sync import refresh_email_matches
 from core.storage.db import from_iso, iso

@@ -9,22 +9,20 @@ from dataclasses import asdict, fields, replace
 from datetime import date
 from typing import Any
 
-from core.domain import (
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     Connection,
     ConnectionDraft,
     ConnectionSecrets,
     CredentialKind,
-    ImportCounts,
-    ImportRun,
-    ImportStatus,
     ProxyMode,
     Schedule,
     ScheduleKind,
     SourceType,
     UsagePeriod,
 )
+from core.domain.imports import ImportCounts, ImportRun, ImportStatus
 from core.storage.db import from_iso, iso, utc_now
 
 # Import runs with whether their connection is a simulated (demo) tenant.

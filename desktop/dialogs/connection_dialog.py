@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalogue import BeaconVersion
 from core.controller import admin_consent_steps
-from core.domain import AuthMethod, ConnectionDraft, ConnectionTestReport
+from core.domain.beacon import BeaconVersion
+from core.domain.connection import AuthMethod, ConnectionDraft, ConnectionTestReport
 from core.errors import AuthError, LicenseDeskError, ValidationError
 from desktop.dialogs.connection_form import ConnectionForm
 from desktop.dialogs.report_view import PermissionReportView

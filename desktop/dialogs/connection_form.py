@@ -11,25 +11,21 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLineEdit, QVBoxLayout, QWidget
 
-from core.catalogue import (
-    BeaconVersion,
-    FieldSpec,
-    M365FieldMode,
-    effective_method,
-    fields_for,
-    m365_field_mode,
-    methods_for,
-)
-from core.domain import (
+from core.connections.fields import fields_for
+from core.connections.versions import M365FieldMode, m365_field_mode, methods_for
+from core.domain.beacon import BeaconVersion
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     ConnectionDraft,
     ConnectionSecrets,
     CredentialKind,
     ProxyMode,
     SourceType,
     UsagePeriod,
+    effective_method,
 )
+from core.domain.fields import FieldSpec
 from desktop.dialogs.field_row import FieldRow
 from desktop.widgets.inline_message import InlineMessage
 

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import LicenseDetail, LicenseRow, LicenseStatus, tenant_label
+from core.domain.connection import tenant_label
+from core.domain.licensing import LicenseDetail, LicenseRow, LicenseStatus
 from core.errors import LicenseDeskError
 from desktop import formatting
 from desktop.models.changes_model import ChangesModel

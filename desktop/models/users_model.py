@@ -15,7 +15,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from core.domain import UserQuery, UserRow, UserSkuRef, UserSort, tenant_label
+from core.domain.connection import tenant_label
+from core.domain.licensing import UserQuery, UserRow, UserSkuRef, UserSort
 from desktop import formatting
 from desktop.models.base import RowRole, SortRole
 from desktop.resources import colour

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalogue import BEACON_RELEASES
+from core.domain.beacon import BEACON_RELEASES
+from core.domain.settings import CURRENCY_RELABEL_NOTE, INACTIVE_DAY_CHOICES, AppSettings
 from core.errors import ValidationError
-from core.settings import CURRENCY_RELABEL_NOTE, INACTIVE_DAY_CHOICES, AppSettings
 from desktop.dialogs.field_editors import Caption
 from desktop.widgets.inline_message import InlineMessage, restyle
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import SaasResult, SaasStatus, SaasZone
+from core.domain.saas import SaasResult, SaasStatus, SaasZone
 from core.errors import LicenseDeskError, ValidationError
 from desktop import formatting
 from desktop.jobs import Job, JobRunner

@@ -11,8 +11,14 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from core.catalogue import band_for, effective_method
-from core.domain import Connection, ConnectionDraft, ConnectionTestReport, ImportProgress
+from core.connections.versions import band_for
+from core.domain.connection import (
+    Connection,
+    ConnectionDraft,
+    ConnectionTestReport,
+    effective_method,
+)
+from core.domain.imports import ImportProgress
 from core.errors import LicenseDeskError
 from desktop.dialogs.connection_dialog import ConnectionDialog
 from desktop.dialogs.report_view import PermissionReportView

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import ActionWarning, Overview, OverviewTotals, usage_unknown_note
+from core.domain.licensing import ActionWarning, Overview, OverviewTotals, usage_unknown_note
 from desktop import formatting
 from desktop.models.overview_model import TotalsColumn, TotalsModel, is_total
 from desktop.models.product_figures_model import ProductFiguresColumn, ProductFiguresModel

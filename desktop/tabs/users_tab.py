@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QComboBox, QVBoxLayout, QWidget
 
-from core.domain import UserFlag, UserQuery, UserRow
+from core.domain.licensing import UserFlag, UserQuery, UserRow
 from desktop.models.users_model import UserColumn, UsersModel
 from desktop.widgets.table_panel import TablePanel
 

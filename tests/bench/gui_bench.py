@@ -84,7 +84,7 @@ def run(users: int, seed: int) -> dict[str, float]:
 
 
 def _draft(users: int, seed: int):  # type: ignore[no-untyped-def]
-    from core.domain import AuthMethod, ConnectionDraft
+    from core.domain.connection import AuthMethod, ConnectionDraft
     from core.simulator.demo import profile_spec
 
     profile = f"size:{users}:{seed}"

@@ -13,13 +13,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 
 from core.auth import TENANT_NOT_FOUND, build_token_provider
-from core.domain import (
-    Cloud,
-    ConnectionDraft,
-    ConnectionSecrets,
-    CredentialKind,
-    ProxyMode,
-)
+from core.domain.cloud import Cloud
+from core.domain.connection import ConnectionDraft, ConnectionSecrets, CredentialKind, ProxyMode
 from core.errors import AuthError
 from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
     APP_ROLES,

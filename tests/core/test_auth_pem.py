@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 
 from core.auth import build_token_provider
 from core.auth.credentials import client_credential
-from core.domain import ConnectionSecrets, CredentialKind
+from core.domain.connection import ConnectionSecrets, CredentialKind
 from tests.core.test_auth_client import DRAFT, TENANT
 from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
     CLIENT_ID,

@@ -20,8 +20,8 @@ from core.auth import (
     sign_in_device_code,
     sign_in_interactive,
 )
-from core.cancel import CancelToken
-from core.domain import AuthMethod, ConnectionDraft, ConnectionSecrets, SourceType
+from core.domain.cancel import CancelToken
+from core.domain.connection import AuthMethod, ConnectionDraft, ConnectionSecrets, SourceType
 from core.errors import AuthError, ImportCancelled, InteractionRequired
 from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
     HOST,

@@ -13,7 +13,7 @@ import pytest
 
 from core.cli import main
 from core.controller import Controller
-from core.domain import ImportCounts, ImportRun, ImportStatus
+from core.domain.imports import ImportCounts, ImportRun, ImportStatus
 from core.errors import AuthError, ConnectionInUse, GraphError
 from core.simulator.demo import reset_simulators, size_draft
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from core.domain import ConnectionDraft
+from core.domain.connection import ConnectionDraft
 from core.licensing import service as service_module
 from core.storage.repositories import ConnectionRepository
 from tests.core.test_licensing_helpers import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.domain import UserFlag, UserQuery, UserSort
+from core.domain.licensing import UserFlag, UserQuery, UserSort
 from core.errors import ValidationError
 from tests.core.test_licensing_helpers import (
     EMS,

@@ -8,7 +8,8 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
-from core.domain import LicenseSource, LicenseStatus, SaasZone, SwitchCounts
+from core.domain.licensing import LicenseSource, LicenseStatus
+from core.domain.saas import SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
 from core.saas.client import REFRESH_TOKEN_HELP
 from core.saas.service import SaasManagementService

@@ -13,15 +13,15 @@ import msal
 import pytest
 import requests.adapters
 
-from core.cancel import CancelToken
+from core.connections.wiring import build_session
 from core.controller import Controller
-from core.domain import AuthMethod, ConnectionDraft
+from core.domain.cancel import CancelToken
+from core.domain.connection import AuthMethod, ConnectionDraft
 from core.paths import AppPaths
 from core.secrets import SecretStore
 from core.simulator.adapter import SimulatorAdapter
 from core.simulator.demo import profile_spec, reset_simulators
 from core.storage.db import Database
-from core.wiring import build_session
 
 
 class _Inline(Executor):

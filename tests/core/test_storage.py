@@ -3,7 +3,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from core.domain import Cloud, ConnectionDraft, ConnectionSecrets, Schedule, ScheduleKind
+from core.domain.cloud import Cloud
+from core.domain.connection import ConnectionDraft, ConnectionSecrets, Schedule, ScheduleKind
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository, connection_as_draft
 from core.storage.schema import SCHEMA_VERSION

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from core.controller import Controller
-from core.domain import AuthMethod, ConnectionDraft
+from core.domain.connection import AuthMethod, ConnectionDraft
 from core.paths import AppPaths
 from core.secrets import SecretStore
 from core.simulator.demo import profile_spec, reset_simulators

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.controller import Controller
-from core.domain import ImportCounts, ImportRun, ImportStatus
+from core.domain.imports import ImportCounts, ImportRun, ImportStatus
 from core.storage.repositories import ImportRunRepository
 from desktop import formatting
 from desktop.main_window import MainWindow

@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import LicenseSource, LicenseStatus, UsagePeriod
+from core.domain.connection import UsagePeriod
+from core.domain.licensing import LicenseSource, LicenseStatus
 from desktop.main_window import MainWindow
 from tests.desktop.conftest import OpenWindow, ScriptedNotifier
 

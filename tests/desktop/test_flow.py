@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import ImportStatus
+from core.domain.imports import ImportStatus
 from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.connections_model import ConnectionColumn

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import LicenseStatus
+from core.domain.licensing import LicenseStatus
 from desktop.main_window import MainWindow
 from desktop.models.licenses_model import LicenseColumn
 from tests.desktop.conftest import OpenWindow, ScriptedNotifier

@@ -10,16 +10,16 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.catalogue import validate
+from core.connections.rules import validate
 from core.controller import Controller, SignInResult
-from core.domain import (
+from core.domain.connection import (
     AuthMethod,
     ConnectionDraft,
     ConnectionTestReport,
-    ImportStatus,
     PermissionCheck,
     PermissionState,
 )
+from core.domain.imports import ImportStatus
 from core.errors import AuthError
 from core.simulator.demo import get_simulator
 from desktop.app import build_window
@@ -35,7 +35,7 @@ class FakeController:
     """Only what the dialog calls; answers scripted per test."""
 
     def __init__(self) -> None:
-        from core.catalogue import parse_beacon_version
+        from core.domain.beacon import parse_beacon_version
 
         self.version = parse_beacon_version("2025 R1")
         self.report: ConnectionTestReport | None = None

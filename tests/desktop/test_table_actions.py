@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import LicenseStatus, UserFlag
+from core.domain.licensing import LicenseStatus, UserFlag
 from desktop.main_window import MainWindow
 from desktop.widgets.table_panel import TablePanel
 from tests.desktop.conftest import OpenWindow, ScriptedNotifier

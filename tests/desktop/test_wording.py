@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import ActionWarning, LicenseStatus
+from core.domain.licensing import ActionWarning, LicenseStatus
 from desktop.main_window import MainWindow
 from desktop.models.changes_model import ChangeColumn
 from desktop.models.warnings_model import WarningColumn, WarningsModel

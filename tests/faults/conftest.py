@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from core.controller import Controller
-from core.domain import Connection, ConnectionDraft
+from core.domain.connection import Connection, ConnectionDraft
 from core.graph import DEFAULT_REPORT_BUDGET
 from core.paths import AppPaths
 from core.secrets import SecretStore

@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 import requests
 
-from core.cancel import CancelToken
-from core.catalogue import DEFAULT_BEACON_VERSION
-from core.domain import ImportRun, ImportStatus
+from core.connections.wiring import build_tokens, with_simulated_secrets
+from core.domain.cancel import CancelToken
+from core.domain.imports import ImportRun, ImportStatus
 from core.graph import GraphClient, ReportBudget
 from core.imports.engine import ImportRequest, run_import
 from core.simulator.adapter import Knobs, Simulator
 from core.simulator.demo import profile_spec
 from core.storage.db import Database
-from core.wiring import build_tokens, with_simulated_secrets
 from tests.integration.test_simulated_imports import make_connection
 
 PROFILE = "size:1200:11"  # three pages of users
@@ -42,7 +41,7 @@ def run(database: Database, knobs: Knobs, cancel: CancelToken | None = None) -> 
     session = RecordingSession()
     sim.mount(session)
     draft = with_simulated_secrets(connection)
-    tokens = build_tokens(draft, session=session, cache_store=None, version=DEFAULT_BEACON_VERSION)
+    tokens = build_tokens(draft, session=session, cache_store=None)
     graph = GraphClient(
         session,
         tokens,

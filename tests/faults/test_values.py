@@ -11,7 +11,8 @@ import requests
 import responses
 
 from core.auth import build_token_provider
-from core.domain import Connection, ImportStatus
+from core.domain.connection import Connection
+from core.domain.imports import ImportStatus
 from core.errors import AuthError
 from core.storage.db import Database
 from tests.core.test_auth_client import DRAFT, SECRET, TENANT

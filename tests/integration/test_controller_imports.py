@@ -9,7 +9,7 @@ from concurrent.futures import Executor, Future
 import pytest
 
 from core.controller import Controller
-from core.domain import ImportStatus
+from core.domain.imports import ImportStatus
 from core.errors import ConnectionInUse
 from core.simulator.demo import get_simulator, size_draft
 

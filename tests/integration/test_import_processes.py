@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from core.controller import Controller
-from core.domain import ImportStatus
+from core.domain.imports import ImportStatus
 from core.simulator.demo import size_draft
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository

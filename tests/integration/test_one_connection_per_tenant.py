@@ -11,7 +11,8 @@ import requests
 
 from core.auth import TENANT_NOT_FOUND
 from core.auth.discovery import TenantUnresolved, resolve_tenant_id
-from core.domain import Cloud, ImportStatus
+from core.domain.cloud import Cloud
+from core.domain.imports import ImportStatus
 from core.errors import AuthError, ValidationError
 from core.simulator.adapter import Simulator
 from core.simulator.demo import profile_spec, size_draft

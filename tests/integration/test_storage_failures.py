@@ -19,7 +19,7 @@ import pytest
 
 from core.cli import main
 from core.controller import Controller
-from core.domain import ImportStatus
+from core.domain.imports import ImportStatus
 from core.paths import AppPaths
 from core.simulator.demo import reset_simulators, size_draft
 from core.storage.repositories import ConnectionRepository

@@ -16,9 +16,10 @@ from core.auth import (
     build_token_provider,
     configure_session_proxy,
 )
-from core.cancel import CancelToken
-from core.catalogue import BeaconVersion, resolve_endpoints
-from core.domain import CLOUD_ENDPOINTS, AuthMethod, Cloud, ConnectionDraft, ConnectionSecrets
+from core.auth.endpoints import resolve_endpoints
+from core.domain.cancel import CancelToken
+from core.domain.cloud import CLOUD_ENDPOINTS, Cloud
+from core.domain.connection import AuthMethod, ConnectionDraft, ConnectionSecrets
 from core.graph import GraphClient, ReportBudget
 from core.secrets import SecretStore, connection_secret_key
 
@@ -97,12 +98,11 @@ def build_graph(
     *,
     session: requests.Session,
     tokens: TokenProvider,
-    version: BeaconVersion,
     report_budget: ReportBudget,
     cancel: CancelToken | None = None,
     max_retries: int = 5,
 ) -> GraphClient:
-    endpoints = resolve_endpoints(draft, version)
+    endpoints = resolve_endpoints(draft)
     tenant_key = (draft.tenant or draft.name).lower()
     return GraphClient(
         session,
@@ -121,6 +121,5 @@ def build_tokens(
     *,
     session: requests.Session,
     cache_store: TokenCacheStore | None,
-    version: BeaconVersion,
 ) -> TokenProvider:
-    return build_token_provider(draft, session=session, cache_store=cache_store, version=version)
+    return build_token_provider(draft, session=session, cache_store=cache_store)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from core.domain.beacon import DEFAULT_BEACON_VERSION, parse_beacon_release
 from core.errors import ValidationError
 
 INACTIVE_DAY_CHOICES = (30, 60, 90, 180)
@@ -21,14 +22,10 @@ class AppSettings:
     snapshots_kept: int = 30
 
     def effective_beacon_version(self) -> str:
-        from core.catalogue import DEFAULT_BEACON_VERSION
-
         return self.beacon_version or str(DEFAULT_BEACON_VERSION)
 
 
 def _beacon(value: str) -> str:
-    from core.catalogue import parse_beacon_release
-
     return str(parse_beacon_release(value))
 
 

@@ -9,10 +9,10 @@ import sqlite3
 from dataclasses import replace
 
 from core.auth.discovery import TenantUnresolved, resolve_tenant_id
-from core.domain import Connection, ConnectionDraft, ConnectionTestReport
+from core.connections.wiring import build_session
+from core.domain.connection import Connection, ConnectionDraft, ConnectionTestReport
 from core.errors import AuthError, ValidationError
 from core.storage.repositories import ConnectionRepository
-from core.wiring import build_session
 
 log = logging.getLogger(__name__)
 
