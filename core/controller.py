@@ -27,8 +27,10 @@ from core.auth import (
     sign_in_interactive,
 )
 from core.connections.check import run_connection_test
+from core.connections.fields import fields_for
 from core.connections.rules import validate
 from core.connections.tenant_claim import claim_tenant, refuse_taken_tenant
+from core.connections.versions import M365FieldMode, m365_field_mode, source_type_options
 from core.connections.wiring import (
     build_graph,
     build_session,
@@ -42,17 +44,33 @@ from core.connections.wiring import (
 )
 from core.domain.beacon import BeaconVersion, parse_beacon_version
 from core.domain.cancel import CancelToken
+from core.domain.cloud import Cloud
 from core.domain.connection import (
     AuthMethod,
     Connection,
     ConnectionDraft,
     ConnectionSecrets,
     ConnectionTestReport,
+    CredentialKind,
+    ProxyMode,
     ScheduleKind,
+    SourceType,
+    effective_method,
 )
+from core.domain.fields import FieldSpec
 from core.domain.imports import ImportProgress, ImportRun, ImportStatus
-from core.domain.licensing import LicenseStatus
-from core.domain.saas import SaasZone
+from core.domain.licensing import (
+    HOLDER_PAGE,
+    LicenseDetail,
+    LicenseRow,
+    LicenseStatus,
+    Overview,
+    ProductRow,
+    UnrecognizedSku,
+    UserQuery,
+    UserRow,
+)
+from core.domain.saas import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.domain.settings import AppSettings, parse_setting, settings_from_rows
 from core.errors import ConnectionInUse, LicenseDeskError, StorageError, ValidationError
 from core.exports import TABLES, csv_rows
@@ -191,6 +209,110 @@ class Controller:
                 conn, list(license_ids), parsed, reason, self._clock()
             )
 
+    def license_rows(self, include_retired: bool = True) -> list[LicenseRow]:
+        return self.licensing.license_rows(include_retired)
+
+    def license(self, license_id: int) -> LicenseRow:
+        return self.licensing.license(license_id)
+
+    def license_detail(
+        self, license_id: int, holder_offset: int = 0, holder_limit: int = HOLDER_PAGE
+    ) -> LicenseDetail:
+        return self.licensing.license_detail(license_id, holder_offset, holder_limit)
+
+    def set_license_status(
+        self, license_id: int, new_status: LicenseStatus | str, reason: str = ""
+    ) -> bool:
+        return self.licensing.set_license_status(license_id, new_status, reason)
+
+    def product_rollup(self) -> list[ProductRow]:
+        return self.licensing.product_rollup()
+
+    def overview(self) -> Overview:
+        return self.licensing.overview()
+
+    def user_page(self, query: UserQuery) -> tuple[list[UserRow], int]:
+        return self.licensing.user_page(query)
+
+    def iter_user_rows(self, query: UserQuery | None = None) -> Iterator[UserRow]:
+        return self.licensing.iter_user_rows(query)
+
+    # Prices and SKU names
+
+    def prices(self) -> dict[str, float]:
+        return self.licensing.prices()
+
+    def set_price(self, product_key: str, unit_price: float | str | None) -> None:
+        self.licensing.set_price(product_key, unit_price)
+
+    def import_prices_csv(self, path: Path | str) -> int:
+        return self.licensing.import_prices_csv(path)
+
+    def import_sku_names_csv(self, path: Path | str) -> int:
+        return self.licensing.import_sku_names_csv(path)
+
+    def unrecognized_skus(self) -> list[UnrecognizedSku]:
+        return self.licensing.unrecognized_skus()
+
+    # SaaS Management (test and import are blocking: the desktop runs them as jobs)
+
+    def saas_config(self) -> SaasConfig:
+        return self.saas.config()
+
+    def saas_status(self) -> SaasStatus:
+        return self.saas.status()
+
+    def configure_saas(
+        self,
+        zone: SaasZone | str,
+        org_id: str,
+        refresh_token: str | None,
+        token_url: str | None = None,
+        api_url: str | None = None,
+        simulated: bool = False,
+    ) -> SaasConfig:
+        return self.saas.configure(zone, org_id, refresh_token, token_url, api_url, simulated)
+
+    def saas_retire_preview_count(self) -> int:
+        return self.saas.retire_preview_count()
+
+    def saas_switch_preview(self, enabled: bool) -> SwitchCounts:
+        return self.saas.switch_preview(enabled)
+
+    def enable_saas(self) -> SwitchCounts:
+        return self.saas.enable()
+
+    def disable_saas(self) -> SwitchCounts:
+        return self.saas.disable()
+
+    def test_saas(self) -> SaasResult:
+        return self.saas.test()
+
+    def import_saas(self) -> SaasResult:
+        return self.saas.import_now()
+
+    # Where things are kept
+
+    @property
+    def data_dir(self) -> Path:
+        return self.paths.data_dir
+
+    @property
+    def log_file(self) -> Path:
+        return self.paths.log_file
+
+    @property
+    def keychain_available(self) -> bool:
+        return self.secrets.available
+
+    @property
+    def keeps_secrets(self) -> bool:
+        """False where no keychain was found and secrets last only for this run."""
+        return self.secrets.keeps_secrets
+
+    def keychain_description(self) -> str:
+        return self.secrets.describe()
+
     # Exports
 
     def csv_export(
@@ -222,6 +344,38 @@ class Controller:
     def draft_for_edit(self, connection_id: int) -> ConnectionDraft:
         """The saved connection as a draft; secrets stay empty (empty = keep the stored one)."""
         return connection_as_draft(self.get_connection(connection_id), ConnectionSecrets())
+
+    def new_connection_draft(self) -> ConnectionDraft:
+        """An empty draft of the first source type the beacon version offers."""
+        source_type = source_type_options(self.beacon_version())[0][1]
+        method = effective_method(source_type, None)
+        return ConnectionDraft(name="", source_type=source_type, method=method)
+
+    def connection_fields(
+        self,
+        source_type: SourceType,
+        version: BeaconVersion,
+        method: AuthMethod | None = None,
+        credential_kind: CredentialKind = CredentialKind.SECRET,
+        cloud: Cloud = Cloud.GLOBAL,
+        *,
+        tenant: str = "",
+        proxy_mode: ProxyMode | None = None,
+    ) -> list[FieldSpec]:
+        """The connection dialog's rows for these choices (pure)."""
+        return fields_for(
+            source_type,
+            version,
+            method,
+            credential_kind,
+            cloud,
+            tenant=tenant,
+            proxy_mode=proxy_mode,
+        )
+
+    def manual_entry(self, source_type: SourceType, version: BeaconVersion) -> bool:
+        """Whether `version` has every Microsoft 365 field typed by hand (2018 R2)."""
+        return m365_field_mode(source_type, version) is M365FieldMode.MANUAL
 
     def validate_draft(
         self, draft: ConnectionDraft, *, editing_id: int | None = None

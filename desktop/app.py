@@ -97,7 +97,7 @@ def session_scheme(flag: str | None, settings: QSettings) -> ColorScheme:
 
 def window_settings(controller: Controller) -> QSettings:
     """Window layout next to the data, so LICENSEDESK_HOME keeps portable use self-contained."""
-    path = controller.paths.data_dir / "window.ini"
+    path = controller.data_dir / "window.ini"
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
@@ -131,9 +131,9 @@ def build_window(
 def _configure_logging(controller: Controller) -> None:
     try:
         # Owner-only like the rest of the data folder (rotated copies keep the mode).
-        os.close(os.open(controller.paths.log_file, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.close(os.open(controller.log_file, os.O_WRONLY | os.O_CREAT, 0o600))
         handler = logging.handlers.RotatingFileHandler(
-            controller.paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
+            controller.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
         )
     except OSError:  # a read-only data folder: the window still shows the data
         return

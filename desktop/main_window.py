@@ -111,15 +111,14 @@ class MainWindow(QMainWindow):
         return [*panels, *self.settings_tab.prices.panels()]
 
     def _keychain_note(self) -> None:
-        secrets = self._controller.secrets
-        if secrets.available:
+        if self._controller.keychain_available:
             return
-        if secrets.keeps_secrets:  # the owner-only secrets file the user chose
+        if self._controller.keeps_secrets:  # the owner-only secrets file the user chose
             text = "No OS keychain: secrets are kept in an owner-only file"
         else:
             text = "No OS keychain: secrets are kept for this run only"
         note = QLabel(text, self)
-        note.setToolTip(secrets.describe())
+        note.setToolTip(self._controller.keychain_description())
         self.statusBar().addPermanentWidget(note)
 
     # Menus and shortcuts

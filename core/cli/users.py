@@ -80,7 +80,7 @@ def list_users(args: argparse.Namespace, controller: Any) -> int:
         descending=args.descending,
         limit=None,
     )
-    rows = controller.licensing.iter_user_rows(query)
+    rows = controller.iter_user_rows(query)
     if args.format == "csv":
         emit_csv(USERS, rows)
         return 0

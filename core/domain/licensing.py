@@ -28,6 +28,10 @@ class LicenseStatus(StrEnum):
     RETIRED = "Retired"
 
 
+# Holders of a license shown (and read) at a time.
+HOLDER_PAGE = 200
+
+
 class UserFlag(StrEnum):
     """Filters of the Users screen."""
 

@@ -6,6 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+# What turning the connector on means, said wherever it can be turned on (window and CLI).
+SAAS_RULE = (
+    "While the SaaS Management connector is enabled, it supersedes and overrides both Office "
+    "365 connectors (Microsoft 365 and Microsoft Office 365 (deprecated)). Every license "
+    "created from their imports gets the status Retired, automatically, so it has no effect "
+    "on reconciliation; licenses their later imports create are Retired from the start. "
+    "Licenses come from the SaaS Management imports instead and are reconciled as usual. "
+    "Disabling the connector gives each license it retired the status it had just before, "
+    "unless someone changed that license's status by hand in the meantime, and retires the "
+    "licenses of its own imports by the same rule, so that no product is counted twice."
+)
+
 
 class SaasZone(StrEnum):
     NAM = "nam"

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core.domain.licensing import (
+    HOLDER_PAGE,
     LicenseDetail,
     LicenseRow,
     LicenseSource,
@@ -41,7 +42,6 @@ from core.storage.db import Database, utc_now
 # by an earlier version are computed again.
 STATS_RULES = "rules-2"
 
-HOLDER_PAGE = 200
 # (snapshot, SKU) -> holder stats; (SaaS license id -> stats, app id -> unattributed users)
 Stats = tuple[dict[tuple[int, str], HolderStats], tuple[dict[int, HolderStats], dict[str, int]]]
 

@@ -26,16 +26,6 @@ from core.storage.db import Database, from_iso, iso, utc_now
 log = logging.getLogger(__name__)
 
 USER_AGENT = "LicenseDesk/0.1 (+SaaS Management connector)"
-EXPLANATION = (
-    "While the SaaS Management connector is enabled it supersedes both Office 365 connectors: "
-    "every license imported through Microsoft 365 or Microsoft Office 365 (deprecated) is "
-    "set to Retired, so it has no effect on reconciliation, and licenses those connectors "
-    "create later are Retired from the start. Licenses from SaaS Management imports are "
-    "reconciled instead. Disabling it restores each license it retired to its status before, "
-    "except licenses whose status you changed by hand meanwhile, and retires the licenses "
-    "its own imports created, so that no product is counted twice; enabling it again restores "
-    "them."
-)
 
 
 class SaasManagementService:
@@ -63,7 +53,6 @@ class SaasManagementService:
         self._session_factory = session_factory or requests.Session
         self._sleep = sleep  # retry back-off; tests pass a recorder (None: wait on `cancel`)
         self._cancel = cancel  # set when the application closes: retry waits end at once
-        self.explanation = EXPLANATION
 
     # Settings
 

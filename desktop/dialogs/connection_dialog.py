@@ -92,7 +92,9 @@ class ConnectionDialog(QDialog):
         verb = "Edit" if editing_id is not None else "Create"
         self.setWindowTitle(f"{verb} PowerShell Source Connection")
         self.setObjectName("connectionDialog")
-        self.form = ConnectionForm(version, editing=editing_id is not None, browse=browse)
+        self.form = ConnectionForm(
+            controller, version, editing=editing_id is not None, browse=browse
+        )
         self._build(draft)
         self.form.load(draft or ConnectionDraft(name=""))
         # What the dialog opened with: the stored connection (to notice changes made

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.domain.connection import tenant_label
-from core.domain.licensing import LicenseDetail, LicenseRow, LicenseStatus
+from core.domain.licensing import HOLDER_PAGE, LicenseDetail, LicenseRow, LicenseStatus
 from core.errors import LicenseDeskError
 from desktop import formatting
 from desktop.models.changes_model import ChangesModel
@@ -35,8 +35,6 @@ from desktop.widgets.table_panel import TablePanel
 
 if TYPE_CHECKING:
     from core.controller import Controller
-
-HOLDER_PAGE = 200
 
 
 def _panel(name: str, model: object, widths: dict[int, int] | None = None) -> TablePanel:
@@ -138,7 +136,7 @@ class LicenseDialog(QDialog):
         not applied yet stays as typed."""
         previous = self.detail
         try:
-            self.detail = self._controller.licensing.license_detail(self.license_id, 0, HOLDER_PAGE)
+            self.detail = self._controller.license_detail(self.license_id, 0, HOLDER_PAGE)
         except LicenseDeskError:
             self._show_gone()
             return
@@ -219,7 +217,7 @@ class LicenseDialog(QDialog):
     @Slot()
     def _on_more_holders_clicked(self) -> None:
         offset = self.holders_model.rowCount()
-        more = self._controller.licensing.license_detail(self.license_id, offset, HOLDER_PAGE)
+        more = self._controller.license_detail(self.license_id, offset, HOLDER_PAGE)
         self.holders_model.append_rows(more.holders)
         self._update_holders_label()
 
@@ -227,7 +225,7 @@ class LicenseDialog(QDialog):
     def _on_apply_status_clicked(self) -> None:
         status = LicenseStatus(self.status.currentData())
         try:
-            self._controller.licensing.set_license_status(
+            self._controller.set_license_status(
                 self.license_id, status, self.reason.text().strip() or "Changed by hand"
             )
         except LicenseDeskError as exc:
@@ -250,7 +248,7 @@ class LicenseDialog(QDialog):
         assert self.detail is not None
         text = self.price.text().strip()
         try:
-            self._controller.licensing.set_price(self.detail.row.product_key, text or None)
+            self._controller.set_price(self.detail.row.product_key, text or None)
         except (LicenseDeskError, ValueError) as exc:
             message = describe_error(exc)[0] if isinstance(exc, LicenseDeskError) else str(exc)
             self.message.show_message("error", html.escape(message))

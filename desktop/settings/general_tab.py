@@ -131,7 +131,7 @@ class GeneralSettingsTab(QWidget):
         self.min_age.setValue(settings.min_assignment_age_days)
         self.currency.setText(settings.currency)
         self.snapshots.setValue(settings.snapshots_kept)
-        self.keychain.setText(html.escape(self._controller.secrets.describe()))
+        self.keychain.setText(html.escape(self._controller.keychain_description()))
         for key in self.errors:
             self._show_error(key, "")
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain.saas import SaasResult, SaasStatus, SaasZone
+from core.domain.saas import SAAS_RULE, SaasResult, SaasStatus, SaasZone
 from core.errors import LicenseDeskError, ValidationError
 from desktop import formatting
 from desktop.jobs import Job, JobRunner
@@ -30,16 +30,6 @@ from desktop.widgets.inline_message import InlineMessage, restyle
 if TYPE_CHECKING:
     from core.controller import Controller
 
-RULE = (
-    "While the SaaS Management connector is enabled, it supersedes and overrides both Office "
-    "365 connectors (Microsoft 365 and Microsoft Office 365 (deprecated)). Every license "
-    "created from their imports gets the status Retired, automatically, so it has no effect "
-    "on reconciliation; licenses their later imports create are Retired from the start. "
-    "Licenses come from the SaaS Management imports instead and are reconciled as usual. "
-    "Disabling the connector gives each license it retired the status it had just before, "
-    "unless someone changed that license's status by hand in the meantime, and retires the "
-    "licenses of its own imports by the same rule, so that no product is counted twice."
-)
 ZONES = (
     (SaasZone.NAM, "NAM (North America)"),
     (SaasZone.EU, "EU (Europe)"),
@@ -77,7 +67,7 @@ class IntegrationsTab(QWidget):
         self._notifier = notifier
         self.status: SaasStatus | None = None
         self.job: Job | None = None
-        self.rule = QLabel(RULE, self)
+        self.rule = QLabel(SAAS_RULE, self)
         self.rule.setObjectName("explanation")
         self.rule.setWordWrap(True)
         self.state = QLabel(self)
@@ -156,7 +146,7 @@ class IntegrationsTab(QWidget):
     # Loading
 
     def reload(self) -> None:
-        self.status = self._controller.saas.status()
+        self.status = self._controller.saas_status()
         config = self.status.config
         self.zone.setCurrentIndex(max(0, self.zone.findData(config.zone.value)))
         self.token_url.setText(config.token_url if config.zone is SaasZone.CUSTOM else "")
@@ -204,18 +194,19 @@ class IntegrationsTab(QWidget):
 
     @Slot()
     def _on_enable_clicked(self) -> None:
-        enable = not self._controller.saas.status().config.enabled
-        counts = self._controller.saas.switch_preview(enable)
+        enable = not self._controller.saas_status().config.enabled
+        counts = self._controller.saas_switch_preview(enable)
         verb = "Enable" if enable else "Disable"
         question = (
-            f"{RULE}\n\n{verb[:-1]}ing the connector now changes: {counts.describe()}. {verb} it?"
+            f"{SAAS_RULE}\n\n{verb[:-1]}ing the connector now changes: {counts.describe()}. "
+            f"{verb} it?"
         )
         if self._notifier.confirm(f"{verb} SaaS Management", question, ok_text=verb):
             self.set_enabled(enable)
 
     def set_enabled(self, enabled: bool) -> None:
         try:
-            changed = self._controller.saas.enable() if enabled else self._controller.saas.disable()
+            changed = self._controller.enable_saas() if enabled else self._controller.disable_saas()
         except LicenseDeskError as exc:
             message, detail = describe_error(exc)
             self.message.show_message("error", html.escape(message), detail)
@@ -236,7 +227,7 @@ class IntegrationsTab(QWidget):
     def save(self, *, simulated: bool = False) -> bool:
         self._mark_invalid({})
         try:
-            self._controller.saas.configure(
+            self._controller.configure_saas(
                 zone=SaasZone(self.zone.currentData()),
                 org_id=self.org_id.text().strip(),
                 token_url=self.token_url.text().strip(),
@@ -276,11 +267,11 @@ class IntegrationsTab(QWidget):
     @Slot()
     def _on_test_clicked(self) -> None:
         if self.save():
-            self._run("test", functools.partial(_call, self._controller.saas.test))
+            self._run("test", functools.partial(_call, self._controller.test_saas))
 
     @Slot()
     def _on_import_clicked(self) -> None:
-        self._run("import", functools.partial(_call, self._controller.saas.import_now))
+        self._run("import", functools.partial(_call, self._controller.import_saas))
 
     def _run(self, what: str, call: Any) -> Job:
         self.message.show_message("info", "Testing…" if what == "test" else "Importing…")

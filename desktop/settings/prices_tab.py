@@ -67,8 +67,8 @@ class PricesTab(QWidget):
 
     def reload(self) -> None:
         self.model.currency = self._controller.settings().currency
-        self.model.replace_rows(self._controller.licensing.product_rollup())
-        unknown = self._controller.licensing.unrecognized_skus()
+        self.model.replace_rows(self._controller.product_rollup())
+        unknown = self._controller.unrecognized_skus()
         if unknown:
             parts = ", ".join(html.escape(u.sku_part_number) for u in unknown[:8])
             more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
@@ -81,7 +81,7 @@ class PricesTab(QWidget):
             self.message.clear()
 
     def _save_price(self, product_key: str, text: str) -> None:
-        self._controller.licensing.set_price(product_key, text or None)
+        self._controller.set_price(product_key, text or None)
         self._reload_timer.start(0)  # not inside the editor's commit
 
     @Slot(str)
@@ -97,13 +97,13 @@ class PricesTab(QWidget):
     def _on_import_prices_clicked(self) -> None:
         path = self._notifier.open_file_name("Import prices", CSV_FILTER)
         if path:
-            self._import(self._controller.licensing.import_prices_csv, path, "prices")
+            self._import(self._controller.import_prices_csv, path, "prices")
 
     @Slot()
     def _on_import_names_clicked(self) -> None:
         path = self._notifier.open_file_name("Import SKU names", CSV_FILTER)
         if path:
-            self._import(self._controller.licensing.import_sku_names_csv, path, "SKU names")
+            self._import(self._controller.import_sku_names_csv, path, "SKU names")
 
     def _import(self, call: object, path: str, what: str) -> None:
         try:

@@ -11,12 +11,10 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from core.connections.versions import band_for
 from core.domain.connection import (
     Connection,
     ConnectionDraft,
     ConnectionTestReport,
-    effective_method,
 )
 from core.domain.imports import ImportProgress
 from core.errors import LicenseDeskError
@@ -169,10 +167,7 @@ class InventoryTab(QWidget):
     def open_new_dialog(self, draft: ConnectionDraft | None = None) -> ConnectionDialog:
         """Open the Create dialog, empty or prefilled (a demo profile, a copy)."""
         if draft is None:
-            version = self._controller.beacon_version()
-            source_type = band_for(version).source_types[0][1]
-            method = effective_method(source_type, None)
-            draft = ConnectionDraft(name="", source_type=source_type, method=method)
+            draft = self._controller.new_connection_draft()
         return self._open_dialog(draft, None)
 
     def open_edit_dialog(self, connection_id: int) -> ConnectionDialog:

@@ -94,7 +94,7 @@ class LicensesTab(QWidget):
 
     def reload(self) -> None:
         self.model.currency = self._controller.settings().currency
-        self.model.replace_rows(self._controller.licensing.license_rows())
+        self.model.replace_rows(self._controller.license_rows())
 
     def open_properties(self, license_id: int) -> LicenseDialog:
         """Open the license's properties, or bring its open dialog to the front."""

@@ -176,7 +176,7 @@ class OverviewTab(QWidget):
         return [self.totals, self.warnings, self.products]
 
     def reload(self) -> None:
-        self.show_overview(self._controller.licensing.overview())
+        self.show_overview(self._controller.overview())
 
     def show_overview(self, overview: Overview) -> None:
         self.overview = overview

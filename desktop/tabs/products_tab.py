@@ -101,4 +101,4 @@ class ProductsTab(QWidget):
 
 
 def _load(controller: Controller, _token: object) -> tuple[list[ProductRow], str]:
-    return controller.licensing.product_rollup(), controller.settings().currency
+    return controller.product_rollup(), controller.settings().currency

@@ -36,7 +36,7 @@ class UsersTab(QWidget):
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
-        self.model = UsersModel(controller.licensing.user_page, self)
+        self.model = UsersModel(controller.user_page, self)
         self.panel = TablePanel("users", self.model, placeholder="Search name or UPN")
         self.panel.set_column_widths(
             {
@@ -106,7 +106,7 @@ class UsersTab(QWidget):
         The query is read here, in the GUI thread; the rows are read where they are iterated
         (the exporter's worker thread, on a database connection of its own).
         """
-        return self._controller.licensing.iter_user_rows(self.query())
+        return self._controller.iter_user_rows(self.query())
 
     @Slot()
     def _on_filter_changed(self) -> None:

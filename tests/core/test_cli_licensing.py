@@ -192,10 +192,10 @@ def test_settings_get_and_set(controller, tenant, capsys):
     # Ben never signed in and got E3 on 2025-01-10, 536 days before the as-of date: inactive,
     # until the new-hire window is longer than that. The setting reaches the rules.
     e3 = tenant.license_id(SPE_E3)
-    assert controller.licensing.license(e3).inactive_users == 1
+    assert controller.license(e3).inactive_users == 1
     assert cli(controller, "settings", "set", "min_assignment_age_days", "600") == 0
     capsys.readouterr()
-    assert controller.licensing.license(e3).inactive_users == 0
+    assert controller.license(e3).inactive_users == 0
     assert run_json(controller, capsys, "users", "--inactive") == []
 
 

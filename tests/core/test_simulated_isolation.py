@@ -105,7 +105,7 @@ def test_demo_saas_organization_is_reached_only_through_the_simulator(
     offline: None, controller: Controller
 ) -> None:
     assert controller.set_up_demo_saas()
-    config = controller.saas.config()
+    config = controller.saas_config()
     assert config.configured and config.simulated and not config.enabled
-    assert controller.saas.test().ok
+    assert controller.test_saas().ok
     assert not controller.set_up_demo_saas()  # set up once; a configured connector is kept

@@ -10,7 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from core.connections.fields import fields_for
 from core.connections.rules import validate
+from core.connections.versions import M365FieldMode, m365_field_mode
 from core.controller import Controller, SignInResult
 from core.domain.connection import (
     AuthMethod,
@@ -41,6 +43,11 @@ class FakeController:
         self.report: ConnectionTestReport | None = None
         self.error: Exception | None = None
         self.sign_in_started = threading.Event()
+
+    connection_fields = staticmethod(fields_for)
+
+    def manual_entry(self, source_type, version):  # type: ignore[no-untyped-def]
+        return m365_field_mode(source_type, version) is M365FieldMode.MANUAL
 
     def validate_draft(self, draft: ConnectionDraft, *, editing_id: int | None = None):  # type: ignore[no-untyped-def]
         return validate(draft, version=self.version, editing_id=editing_id)
