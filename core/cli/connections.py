@@ -193,7 +193,9 @@ def add_connection(args: argparse.Namespace, controller: Any) -> int:
         )
         from dataclasses import replace
 
-        draft = replace(draft, tenant=draft.tenant or result.tenant_id)
+        draft = replace(
+            draft, tenant=draft.tenant or result.tenant_id, sign_in_id=result.sign_in_id
+        )
         print(f"Signed in as {result.username} (tenant {result.tenant_id}).", file=sys.stderr)
     warnings: list[str] = []
     connection = controller.create_connection(draft, warnings=warnings)

@@ -4,7 +4,7 @@ report of a connection test."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from core.domain.cloud import Cloud
@@ -69,12 +69,45 @@ class Schedule:
     every_hours: int = 24
     daily_at: str = "02:00"  # HH:MM, local time
 
+    def is_due(self, last: datetime | None, now: datetime, tz: tzinfo | None = None) -> bool:
+        """Whether an import that last started at `last` is due at `now` (both aware).
+
+        Daily times are wall-clock times in `tz` (None: the system's time zone). On the night
+        the clocks skip the time, it runs as much later as they jump (02:30 becomes 03:30 by
+        the new clock); on the night they repeat it, it runs once, the first time.
+        """
+        if self.kind is ScheduleKind.MANUAL:
+            return False
+        if last is None:
+            return True
+        # In UTC: arithmetic and comparisons within one zone would ignore DST changes.
+        last = last.astimezone(UTC)
+        if self.kind is ScheduleKind.EVERY_N_HOURS:
+            return now.astimezone(UTC) - last >= timedelta(hours=self.every_hours)
+        return last < self.last_daily_slot(now, tz)
+
+    def last_daily_slot(self, now: datetime, tz: tzinfo | None = None) -> datetime:
+        """The latest daily time at or before `now`, in UTC."""
+        hour, minute = (int(part) for part in self.daily_at.split(":"))
+        today = now.astimezone(tz).date()
+        slot = _wall_clock(datetime.combine(today, time(hour, minute)), tz)
+        if slot > now.astimezone(UTC):
+            yesterday = today - timedelta(days=1)
+            slot = _wall_clock(datetime.combine(yesterday, time(hour, minute)), tz)
+        return slot
+
     def describe(self) -> str:
         if self.kind is ScheduleKind.EVERY_N_HOURS:
             return f"Every {self.every_hours} h"
         if self.kind is ScheduleKind.DAILY:
             return f"Daily at {self.daily_at}"
         return "Manual"
+
+
+def _wall_clock(naive: datetime, tz: tzinfo | None) -> datetime:
+    """A wall-clock time in `tz` (None: the system's zone, with its DST rules), in UTC."""
+    local = naive.replace(tzinfo=tz) if tz is not None else naive.astimezone()
+    return local.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -125,9 +158,13 @@ class ConnectionDraft:
     secret_expires_on: date | None = None
     use_beta_reports: bool = False
     # Name of a simulator tenant profile ("contoso", "fabrikam", or "size:N:seed"); set only
-    # for demo connections, which are served by core.simulator and labelled simulated.
+    # for demo connections, which the simulator plugged in by core.bootstrap serves and which
+    # are labelled simulated.
     simulated_tenant: str | None = None
     secrets: ConnectionSecrets = field(default_factory=ConnectionSecrets, repr=False)
+    # A multi-tenant sign-in done before the connection exists (see `SignInResult`): its
+    # token cache goes to the connection when it is saved. Never stored.
+    sign_in_id: str = field(default="", compare=False)
 
     @property
     def is_simulated(self) -> bool:
@@ -148,6 +185,10 @@ class Connection(ConnectionDraft):
     def display_name(self) -> str:
         return tenant_label(self.name, self.is_simulated)
 
+    def is_due(self, now: datetime, tz: tzinfo | None = None) -> bool:
+        """Whether its schedule says an import is due at `now`."""
+        return self.schedule.is_due(self.last_import_at, now, tz)
+
 
 SIMULATED_SUFFIX = " (simulated)"
 
@@ -159,6 +200,16 @@ def tenant_label(name: str, simulated: bool) -> str:
     if not simulated or not name or name.endswith(SIMULATED_SUFFIX):
         return name
     return name + SIMULATED_SUFFIX
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """A multi-tenant sign-in. For a connection not saved yet, `sign_in_id` names the sign-in
+    kept for it: put it in the draft that is saved (`ConnectionDraft.sign_in_id`)."""
+
+    tenant_id: str
+    username: str
+    sign_in_id: str = ""
 
 
 class PermissionState(StrEnum):

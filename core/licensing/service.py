@@ -180,6 +180,19 @@ class LicensingService:
         with self._db.transaction(self._conn()) as conn:
             return status.set_status_by_user(conn, license_id, parsed, reason, self._clock())
 
+    def set_license_statuses(
+        self, license_ids: list[int], new_status: LicenseStatus | str, reason: str = ""
+    ) -> int:
+        """Set the status of several licenses in one transaction with one reason (all or
+        none); returns how many changed."""
+        parsed = (
+            new_status if isinstance(new_status, LicenseStatus) else status.parse_status(new_status)
+        )
+        with self._db.transaction(self._conn()) as conn:
+            return status.set_statuses_by_user(
+                conn, list(license_ids), parsed, reason, self._clock()
+            )
+
     def status_history(self, license_id: int) -> list[StatusChange]:
         return status.status_history(self._conn(), license_id)
 

@@ -21,6 +21,7 @@ from core.licensing.service import LicensingService
 from core.saas import store
 from core.saas.client import SaasClient, SaasError, zone_urls
 from core.secrets import SecretStore
+from core.simulation import Simulation
 from core.storage.db import Database, from_iso, iso, utc_now
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class SaasManagementService:
         licensing: LicensingService,
         clock: Callable[[], datetime] = utc_now,
         session_factory: Callable[[], requests.Session] | None = None,
+        simulation: Simulation | None = None,
         sleep: Callable[[float], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> None:
@@ -51,6 +53,7 @@ class SaasManagementService:
         self._licensing = licensing
         self._clock = clock
         self._session_factory = session_factory or requests.Session
+        self._simulation = simulation  # serves the demo organization (core.bootstrap)
         self._sleep = sleep  # retry back-off; tests pass a recorder (None: wait on `cancel`)
         self._cancel = cancel  # set when the application closes: retry waits end at once
 
@@ -81,11 +84,9 @@ class SaasManagementService:
         simulated: bool = False,
     ) -> SaasConfig:
         """Validate and save; a None or empty refresh token keeps the stored one. Simulated
-        uses the demo organization of core.simulator (labelled simulated)."""
+        uses the demo organization of the simulator plugged in (labelled simulated)."""
         if simulated:
-            from core.simulator.demo import demo_saas_org
-
-            org = demo_saas_org()
+            org = self._simulated().saas_organization()
             zone, org_id, token_url, api_url = org.zone, org.org_id, org.token_url, org.api_url
         parsed_zone, org_id, token_url, api_url = _validated(zone, org_id, token_url, api_url)
         if not simulated and not refresh_token and not self._secrets.get(store.SECRET_KEY):
@@ -220,10 +221,13 @@ class SaasManagementService:
         session = self._session_factory()
         session.headers["User-Agent"] = USER_AGENT
         if config.simulated:
-            from core.simulator.demo import demo_saas_org, get_simulator
-
-            get_simulator("demo").mount(session)
-            token = demo_saas_org().refresh_token
+            try:
+                simulation = self._simulated()
+            except SaasError:
+                session.close()
+                raise
+            simulation.mount_saas(session)
+            token = simulation.saas_organization().refresh_token
         else:
             token = self._secrets.get(store.SECRET_KEY) or ""
             if not token:
@@ -239,6 +243,11 @@ class SaasManagementService:
             cancel=self._cancel,
         )
         return _ClientContext(client, session, self._save_rotated(config.simulated))
+
+    def _simulated(self) -> Simulation:
+        if self._simulation is None:
+            raise SaasError("The demo SaaS Management organization needs the simulator.")
+        return self._simulation
 
     def _save_rotated(self, simulated: bool) -> Callable[[SaasClient], None]:
         def save(client: SaasClient) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import asdict, fields, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from core.domain.cloud import Cloud
@@ -30,7 +30,7 @@ _RUNS = (
     "SELECT r.*, json_extract(c.config, '$.simulated_tenant') IS NOT NULL AS simulated "
     "FROM import_runs r LEFT JOIN connections c ON c.id = r.connection_id"
 )
-_DRAFT_FIELDS = [f.name for f in fields(ConnectionDraft) if f.name != "secrets"]
+_DRAFT_FIELDS = [f.name for f in fields(ConnectionDraft) if f.name not in ("secrets", "sign_in_id")]
 
 
 def draft_to_json(draft: ConnectionDraft) -> str:
@@ -290,6 +290,20 @@ class ImportRunRepository:
     def get(self, conn: sqlite3.Connection, run_id: int) -> ImportRun | None:
         row = conn.execute(_RUNS + " WHERE r.id = ?", (run_id,)).fetchone()
         return self._from_row(row) if row else None
+
+    def last_successful_starts(self, conn: sqlite3.Connection) -> dict[int, datetime]:
+        """Per connection, when its last successful import started."""
+        rows = conn.execute(
+            "SELECT connection_id, MAX(started_at) FROM import_runs "
+            "WHERE connection_id IS NOT NULL AND status IN (?, ?) GROUP BY connection_id",
+            (ImportStatus.SUCCEEDED.value, ImportStatus.SUCCEEDED_WITH_WARNINGS.value),
+        ).fetchall()
+        out = {}
+        for connection_id, started in rows:
+            when = from_iso(started)
+            if when is not None:
+                out[int(connection_id)] = when
+        return out
 
     @staticmethod
     def _from_row(row: sqlite3.Row) -> ImportRun:

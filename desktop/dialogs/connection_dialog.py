@@ -406,6 +406,7 @@ class ConnectionDialog(QDialog):
         self.sign_in_message.show_message(
             "ok", f"Signed in as {who} to tenant {html.escape(result.tenant_id)}."
         )
+        self.form.keep_sign_in(result.sign_in_id)
         self._fill_tenant(result.tenant_id)
         self.start_test()
 

@@ -260,6 +260,10 @@ class ConnectionForm(QWidget):
                 row.set_value(getattr(source, name))
         self.refresh()
 
+    def keep_sign_in(self, sign_in_id: str) -> None:
+        """Carry a sign-in done before saving in the drafts, so its token cache is kept."""
+        self._base = dataclasses.replace(self._base, sign_in_id=sign_in_id)
+
     def draft(self) -> ConnectionDraft:
         """The draft the visible fields describe; hidden fields take their defaults."""
         defaults = ConnectionDraft(name="")

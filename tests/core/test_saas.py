@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
+from core.bootstrap import SIMULATOR
 from core.domain.licensing import LicenseSource, LicenseStatus
 from core.domain.saas import SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
@@ -44,7 +45,12 @@ def saas(database, secret_store, licensing, waits):
     from tests.core.test_licensing_helpers import NOW
 
     return SaasManagementService(
-        database, secret_store, licensing=licensing, clock=lambda: NOW, sleep=waits.append
+        database,
+        secret_store,
+        licensing=licensing,
+        clock=lambda: NOW,
+        sleep=waits.append,
+        simulation=SIMULATOR,
     )
 
 

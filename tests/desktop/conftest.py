@@ -95,7 +95,9 @@ def thread_executor() -> Iterator[ThreadPoolExecutor]:
 def _controller(
     paths: AppPaths, database: Database, secrets: SecretStore, executor: Executor
 ) -> Controller:
-    return Controller(paths=paths, database=database, secret_store=secrets, executor=executor)
+    return Controller.assemble(
+        paths=paths, database=database, secret_store=secrets, executor=executor
+    )
 
 
 @pytest.fixture

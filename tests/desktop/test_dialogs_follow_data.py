@@ -41,7 +41,7 @@ def test_the_properties_dialog_shows_a_license_retired_by_the_saas_switch(
     window.settings_tab.tabs.setCurrentWidget(integrations)
     qtbot.mouseClick(integrations.demo_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(integrations.enable_button, Qt.MouseButton.LeftButton)
-    assert imported.saas.config().enabled
+    assert imported.saas_config().enabled
     assert dialog.detail is not None and dialog.detail.row.status is LicenseStatus.RETIRED
     assert dialog.status.currentText() == "Retired"
     assert "changed from Active to Retired" in dialog.message.text.text()

@@ -243,7 +243,7 @@ def test_the_status_bar_says_where_secrets_go_without_a_keychain(
     store = SecretStore(
         backend=NullKeyring(), fallback_file=tmp_path / "secrets.json" if with_file else None
     )
-    controller = Controller(
+    controller = Controller.assemble(
         paths=app_paths, database=database, secret_store=store, executor=inline_executor
     )
     built = build_window(controller, inline_executor, window_settings, notifier)

@@ -35,18 +35,18 @@ def test_enabling_explains_the_rule_and_the_count_before_retiring(
     assert "supersedes and overrides both Office 365 connectors" in tab.rule.text()
     qtbot.mouseClick(tab.demo_button, Qt.MouseButton.LeftButton)
     assert tab.message.level == "ok"
-    count = imported.saas.retire_preview_count()
+    count = imported.saas_retire_preview_count()
     assert count > 0
     assert f"retires {count:,} licenses" in tab.state.text()
     notifier.confirm_answer = False
     qtbot.mouseClick(tab.enable_button, Qt.MouseButton.LeftButton)
     kind, _title, question = notifier.calls[-1]
     assert kind == "confirm" and f"{count:,} Office 365 connector licenses retired" in question
-    assert not imported.saas.config().enabled  # the user said no
+    assert not imported.saas_config().enabled  # the user said no
 
     notifier.confirm_answer = True
     qtbot.mouseClick(tab.enable_button, Qt.MouseButton.LeftButton)
-    assert imported.saas.config().enabled
+    assert imported.saas_config().enabled
     assert tab.enable_button.text() == "Disable the connector…"
     window.tabs.setCurrentWidget(window.licenses)
     assert statuses(window) == {LicenseStatus.RETIRED}
@@ -62,7 +62,7 @@ def test_enabling_explains_the_rule_and_the_count_before_retiring(
     kind, title, question = notifier.calls[-1]
     assert (kind, title) == ("confirm", "Disable SaaS Management")
     assert f"{count:,} Office 365 connector licenses restored" in question
-    assert not imported.saas.config().enabled
+    assert not imported.saas_config().enabled
     window.tabs.setCurrentWidget(window.licenses)
     assert statuses(window) == {LicenseStatus.ACTIVE}
 

@@ -85,8 +85,8 @@ def test_several_licenses_change_status_at_once_with_one_reason(
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     assert tab.message.level == "ok" and "3 licenses" in tab.message.text.text()
     for row in chosen:
-        assert imported.licensing.license(row.id).status is LicenseStatus.IN_STOCK
-        last = imported.licensing.status_history(row.id)[-1]
+        assert imported.license(row.id).status is LicenseStatus.IN_STOCK
+        last = imported.license_detail(row.id).changes[-1]
         assert last.reason == "year-end count"
     shown = {r.id: r.status for r in tab.model.rows}
     assert all(shown[r.id] is LicenseStatus.IN_STOCK for r in chosen)

@@ -75,7 +75,8 @@ def test_a_status_change_names_its_author_and_the_connector(
     authors = [model.index(r, ChangeColumn.BY).data() for r in range(model.rowCount())]
     assert authors == ["Import", getpass.getuser()]
     assert "user" not in authors
-    imported.licensing.set_saas_enabled(True)
+    imported.set_up_demo_saas()
+    imported.enable_saas()
     dialog.reload()
     by = model.index(model.rowCount() - 1, ChangeColumn.BY).data()
     assert by == "SaaS Management connector"

@@ -40,7 +40,7 @@ def controller(
 ) -> Iterator[Controller]:
     DEFAULT_REPORT_BUDGET.reset()
     reset_simulators()
-    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
+    ctl = Controller.assemble(paths=app_paths, database=database, secret_store=secret_store)
     yield ctl
     ctl.close()
     reset_simulators()

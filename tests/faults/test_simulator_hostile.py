@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from core.connections.wiring import build_tokens, with_simulated_secrets
+from core.bootstrap import transport
+from core.connections.wiring import build_tokens
 from core.domain.cancel import CancelToken
 from core.domain.imports import ImportRun, ImportStatus
 from core.graph import GraphClient, ReportBudget
@@ -40,7 +41,7 @@ def run(database: Database, knobs: Knobs, cancel: CancelToken | None = None) -> 
     connection = make_connection(database, PROFILE)
     session = RecordingSession()
     sim.mount(session)
-    draft = with_simulated_secrets(connection)
+    draft = transport().with_secrets(connection)
     tokens = build_tokens(draft, session=session, cache_store=None)
     graph = GraphClient(
         session,

@@ -75,7 +75,7 @@ class _InlineExecutor(Executor):
 def test_license_figures_are_prepared_right_after_an_import(
     app_paths, database, secret_store
 ) -> None:
-    controller = Controller(
+    controller = Controller.assemble(
         paths=app_paths, database=database, secret_store=secret_store, executor=_InlineExecutor()
     )
     try:

@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 import requests
 
-from core.connections.wiring import build_tokens, with_simulated_secrets
+from core.bootstrap import transport
+from core.connections.wiring import build_tokens
 from core.domain.cancel import CancelToken
 from core.domain.imports import ImportStatus
 from core.graph import GraphClient, ReportBudget
@@ -24,7 +25,7 @@ from tests.integration.test_simulated_imports import PROFILE, assert_matches_tru
 
 def run(sim: Simulator, database, *, report_version: str | None, reports_available: bool = True):
     connection = make_connection(database)
-    draft = with_simulated_secrets(connection)
+    draft = transport().with_secrets(connection)
     session = sim.mount(requests.Session())
     tokens = build_tokens(draft, session=session, cache_store=None)
     graph = GraphClient(
@@ -96,7 +97,7 @@ def test_connection_test_checks_the_report_settings_under_beta(database) -> None
     from core.domain.connection import PermissionState
 
     sim = Simulator([national_cloud_tenant()])
-    draft = with_simulated_secrets(make_connection(database))
+    draft = transport().with_secrets(make_connection(database))
     session = sim.mount(requests.Session())
     tokens = build_tokens(draft, session=session, cache_store=None)
     graph = GraphClient(

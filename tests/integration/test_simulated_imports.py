@@ -9,7 +9,8 @@ import sqlite3
 import pytest
 import requests
 
-from core.connections.wiring import build_tokens, with_simulated_secrets
+from core.bootstrap import transport
+from core.connections.wiring import build_tokens
 from core.domain.cancel import CancelToken
 from core.domain.connection import Connection
 from core.domain.imports import ImportRun, ImportStatus
@@ -35,7 +36,7 @@ def make_connection(database: Database, profile: str = PROFILE) -> Connection:
 
 
 def import_with(sim: Simulator, database: Database, connection: Connection, **extra) -> ImportRun:
-    draft = with_simulated_secrets(connection)
+    draft = transport().with_secrets(connection)
     session = sim.mount(requests.Session())
     tokens = build_tokens(draft, session=session, cache_store=None)
     graph = GraphClient(
