@@ -14,7 +14,7 @@ import responses
 from core.bootstrap import Services, assemble
 from core.cli import main
 from core.controller import Controller
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     EMS,
     SPE_E3,
     SPE_E5,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.domain.licensing import LicenseSource, LicenseStatus
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     EMS,
     FLOW_FREE,
     SPE_E3,

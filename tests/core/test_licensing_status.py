@@ -11,7 +11,7 @@ from core.domain.connection import SourceType
 from core.domain.licensing import LicenseSource, LicenseStatus
 from core.domain.saas import SwitchCounts
 from core.errors import LicenseDeskError
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     EMS,
     ENTERPRISEPACK,
     SPE_E3,

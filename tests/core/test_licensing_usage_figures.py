@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     EMS,
     SPE_E3,
     Settings,
@@ -119,7 +119,7 @@ def test_one_product_one_price_across_tenants_and_sources(database, service) -> 
     """Microsoft 365 E3 from a tenant and from SaaS Management is one product: one roll-up
     row, one price (the price table's, not the contract's own 20.00)."""
     from core.domain.licensing import LicenseSource
-    from tests.core.test_licensing_helpers import add_saas_license
+    from tests.core.licensing_helpers import add_saas_license
 
     contoso = Tenant(database, service, "Contoso")
     contoso.load(

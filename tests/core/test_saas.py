@@ -14,7 +14,7 @@ from core.domain.saas import SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
 from core.saas.client import REFRESH_TOKEN_HELP
 from core.saas.service import SaasManagementService
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     SPE_E3,
     Tenant,
     hold,
@@ -42,7 +42,7 @@ def waits():
 
 @pytest.fixture
 def saas(database, secret_store, licensing, waits):
-    from tests.core.test_licensing_helpers import NOW
+    from tests.core.licensing_helpers import NOW
 
     return SaasManagementService(
         database,

@@ -11,7 +11,7 @@ import responses
 
 from core.cli import main
 from core.controller import Controller
-from tests.core.test_auth_fakes import FakeSts, app_token_body, error_body, openid_configuration
+from tests.auth_fakes import FakeSts, app_token_body, error_body, openid_configuration
 from tests.fixtures import graph as fx
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
