@@ -23,6 +23,7 @@ from core.saas.client import SaasClient, SaasError, zone_urls
 from core.secrets import SecretStore
 from core.simulation import Simulation
 from core.storage.db import Database, from_iso, iso, utc_now
+from core.storage.repositories import SettingsRepository
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +55,14 @@ class SaasManagementService:
         self._clock = clock
         self._session_factory = session_factory or requests.Session
         self._simulation = simulation  # serves the demo organization (core.bootstrap)
+        self._settings = SettingsRepository()
         self._sleep = sleep  # retry back-off; tests pass a recorder (None: wait on `cancel`)
         self._cancel = cancel  # set when the application closes: retry waits end at once
 
     # Settings
 
     def config(self) -> SaasConfig:
-        values = store.read_settings(self._db.thread_connection())
+        values = self._settings.with_prefix(self._db.thread_connection(), store.PREFIX)
         simulated = values.get(store.KEY_SIMULATED) == "1"
         return SaasConfig(
             enabled=self._licensing.saas_enabled(),
@@ -92,7 +94,7 @@ class SaasManagementService:
         if not simulated and not refresh_token and not self._secrets.get(store.SECRET_KEY):
             raise ValidationError({"refresh_token": "Enter the API refresh token."})
         with self._db.transaction(self._db.thread_connection()) as conn:
-            store.write_settings(
+            self._settings.set_many(
                 conn,
                 {
                     store.KEY_ZONE: parsed_zone.value,
@@ -212,7 +214,7 @@ class SaasManagementService:
         if result.ok:
             values[store.KEY_LAST_IMPORT] = iso(result.when)
         with self._db.transaction(self._db.thread_connection()) as conn:
-            store.write_settings(conn, values)
+            self._settings.set_many(conn, values)
 
     def _client(self) -> _ClientContext:
         config = self.config()

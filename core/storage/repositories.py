@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import asdict, fields, replace
 from datetime import date, datetime
 from typing import Any
@@ -226,12 +227,28 @@ class SettingsRepository:
         row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return row["value"] if row else None
 
+    def with_prefix(self, conn: sqlite3.Connection, prefix: str) -> dict[str, str]:
+        """The settings whose key starts with `prefix` (e.g. the SaaS connector's `saas_`)."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = conn.execute(
+            "SELECT key, value FROM settings WHERE key LIKE ? ESCAPE '\\'", (pattern,)
+        )
+        return {r["key"]: r["value"] for r in rows}
+
     def set(self, conn: sqlite3.Connection, key: str, value: str) -> None:
         conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    def set_many(self, conn: sqlite3.Connection, values: Mapping[str, str | None]) -> None:
+        """Store each value; None removes the setting."""
+        for key, value in values.items():
+            if value is None:
+                conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                self.set(conn, key, value)
 
 
 class ImportRunRepository:

@@ -115,3 +115,19 @@ def test_report_budget_is_shared_by_every_process_on_the_database(database: Data
     assert cli.remaining("contoso") == 0
     rows = database.thread_connection().execute("SELECT COUNT(*) FROM report_requests")
     assert rows.fetchone()[0] == 15  # 14 of contoso in the window, 1 of fabrikam
+
+
+def test_settings_are_read_by_prefix_and_written_and_removed_in_one_place(
+    database: Database,
+) -> None:
+    from core.storage.repositories import SettingsRepository
+
+    settings = SettingsRepository()
+    conn = database.thread_connection()
+    with database.transaction(conn):
+        settings.set_many(conn, {"saas_zone": "eu", "saasXorg": "x", "currency": "EUR"})
+    assert settings.with_prefix(conn, "saas_") == {"saas_zone": "eu"}  # "_" is no wildcard
+    with database.transaction(conn):
+        settings.set_many(conn, {"saas_zone": None, "currency": "USD"})
+    assert settings.with_prefix(conn, "saas_") == {}
+    assert settings.get(conn, "currency") == "USD"
