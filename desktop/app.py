@@ -108,7 +108,7 @@ def build_window(
     notifier: Notifier | None = None,
     appearance: Appearance | None = None,
 ) -> MainWindow:
-    """Build the main window and its collaborators (tests and the screenshot tool too)."""
+    """Build the main window and its collaborators (tests and tools/screenshot.py too)."""
     from desktop.jobs import ImportRunner, JobRunner
     from desktop.layout_store import LayoutStore
     from desktop.main_window import MainWindow
