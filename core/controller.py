@@ -246,9 +246,6 @@ class Controller:
     def get_connection(self, connection_id: int) -> Connection:
         return self._connections.get(connection_id)
 
-    def find_connection(self, name: str) -> Connection:
-        return self._connections.find(name)
-
     def draft_for_edit(self, connection_id: int) -> ConnectionDraft:
         """The saved connection as a draft; secrets stay empty (empty = keep the stored one)."""
         return self._connections.draft_for_edit(connection_id)
@@ -343,13 +340,6 @@ class Controller:
         job = self._connections.import_job(connection, incremental=incremental)
         return self._imports.start(connection, job, on_progress=on_progress)
 
-    def start_all_imports(
-        self, *, on_progress: ProgressListener | None = None
-    ) -> list[ImportHandle]:
-        # A connection another process imports (the CLI beside the window) is left to it.
-        idle = [c for c in self.list_connections() if not self._imports.busy(c.id)]
-        return [self.start_import(c.id, on_progress=on_progress) for c in idle]
-
     def import_now(self, connection_id: int, *, incremental: bool = False) -> ImportRun:
         """Run one import to the end (CLI, benchmark). Blocking."""
         return self.start_import(connection_id, incremental=incremental).future.result()
@@ -381,9 +371,6 @@ class Controller:
         now = now or self._clock()
         connections = self.list_connections()
         return [c for c in connections if not self._imports.busy(c.id) and c.is_due(now)]
-
-    def run_due_imports(self, *, on_progress: ProgressListener | None = None) -> list[ImportHandle]:
-        return [self.start_import(c.id, on_progress=on_progress) for c in self.due_connections()]
 
     # Demo
 

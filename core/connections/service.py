@@ -86,10 +86,6 @@ class ConnectionService:
         # Multi-tenant sign-ins done before their connection exists, by sign-in id.
         self._pending: dict[str, MemoryTokenCacheStore] = {}
 
-    def set_busy_check(self, is_busy: Callable[[int], bool]) -> None:
-        """Whether a connection is importing (the import pool knows; it is built later)."""
-        self._is_busy = is_busy
-
     # Reading
 
     def list_all(self) -> list[Connection]:
@@ -99,12 +95,6 @@ class ConnectionService:
         found = self._connections.get(self._db(), connection_id)
         if found is None:
             raise LicenseDeskError(f"There is no connection with id {connection_id}.")
-        return found
-
-    def find(self, name: str) -> Connection:
-        found = self._connections.find_by_name(self._db(), name)
-        if found is None:
-            raise LicenseDeskError(f"There is no connection named “{name}”.")
         return found
 
     def find_existing(self, name: str) -> Connection | None:
