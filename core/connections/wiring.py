@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import requests
 
+from core import APP_NAME, __version__
 from core.auth import (
     MemoryTokenCacheStore,
     SecretStoreTokenCacheStore,
@@ -25,7 +26,7 @@ from core.graph import GraphClient, ReportBudget
 from core.secrets import SecretStore, connection_secret_key
 from core.simulation import Simulation
 
-USER_AGENT = "LicenseDesk/0.1 (+Microsoft Graph license importer)"
+USER_AGENT = f"{APP_NAME}/{__version__} (+Microsoft Graph license importer)"
 
 
 def token_cache_key(connection_id: int) -> str:

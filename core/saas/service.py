@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from core import APP_NAME, __version__
 from core.domain.cancel import CancelToken
 from core.domain.saas import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
@@ -27,7 +28,7 @@ from core.storage.repositories import SettingsRepository
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "LicenseDesk/0.1 (+SaaS Management connector)"
+USER_AGENT = f"{APP_NAME}/{__version__} (+SaaS Management connector)"
 
 
 class SaasManagementService:
