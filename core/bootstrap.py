@@ -114,7 +114,7 @@ def assemble(
         licensing.license_rows()
 
     imports = ImportPool(
-        database.locks_dir,
+        database.claims,
         executor=executor,
         max_parallel=max_parallel_imports,
         after_success=warm_license_rows,

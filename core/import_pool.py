@@ -13,14 +13,14 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 
 from core.domain.cancel import CancelToken
 from core.domain.connection import Connection
 from core.domain.imports import ImportProgress, ImportRun, ImportStatus
 from core.errors import ConnectionInUse
+from core.storage.claims import ConnectionClaim, ConnectionClaims
 from core.storage.db import utc_now
-from core.storage.locks import ImportLock, LockHolder, is_locked
+from core.storage.locks import LockHolder
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ class ImportHandle:
     cancel_token: CancelToken
     future: Future[ImportRun]
     latest: ImportProgress | None = field(default=None)
-    # The connection's lock in the data folder: held while the import runs.
-    lock: ImportLock | None = field(default=None, repr=False)
+    # The connection's claim (a lock in the data folder): held while the import runs.
+    lock: ConnectionClaim | None = field(default=None, repr=False)
     started_at: datetime = field(default_factory=utc_now)
 
     def cancel(self) -> None:
@@ -57,14 +57,15 @@ class ImportPool:
 
     def __init__(
         self,
-        locks_dir: Path,
+        claims: ConnectionClaims,
         *,
         executor: Executor | None = None,
         max_parallel: int = 4,
         after_success: Callable[[], None] | None = None,
         on_thread_exit: Callable[[], None] | None = None,
     ) -> None:
-        self._locks_dir = locks_dir
+        self._claims = claims
+        self.max_parallel = max_parallel
         self._executor = executor or ThreadPoolExecutor(
             max_workers=max_parallel, thread_name_prefix="import"
         )
@@ -80,18 +81,24 @@ class ImportPool:
         job: ImportJob,
         *,
         on_progress: ProgressListener | None = None,
+        claim: ConnectionClaim | None = None,
     ) -> ImportHandle:
-        """Start one import; ConnectionInUse when the connection is importing already."""
+        """Start one import; ConnectionInUse when the connection is importing already.
+
+        `claim`: the connection's claim, taken by the caller (a worker that decides what to
+        run only once it holds it); the pool releases it when the import is over."""
         connection_id = connection.id
         with self._lock:
             running = self._running.get(connection_id)
             if running is not None and not running.done:
+                if claim is not None:
+                    claim.release()
                 holder = LockHolder(os.getpid(), socket.gethostname(), running.started_at, "")
                 raise ConnectionInUse(replace(holder, name=connection.name).describe())
             # Across processes: the CLI beside the window, a second scheduled run.
             started = utc_now()
-            lock = ImportLock.acquire(
-                self._locks_dir, connection_id, name=connection.name, started_at=started
+            lock = claim or self._claims.acquire(
+                connection_id, name=connection.name, started_at=started
             )
             cancel = CancelToken()
             future: Future[ImportRun] = Future()
@@ -130,7 +137,7 @@ class ImportPool:
 
     def busy(self, connection_id: int) -> bool:
         """Importing here, or in another process on the same data folder."""
-        return connection_id in self.running_ids() or is_locked(self._locks_dir, connection_id)
+        return connection_id in self.running_ids() or self._claims.is_claimed(connection_id)
 
     def cancel(self, connection_id: int) -> None:
         with self._lock:
