@@ -251,10 +251,33 @@ WHERE source = 'SaaS Management' AND status != 'Retired' AND status_before_saas 
   AND COALESCE((SELECT value FROM settings WHERE key = 'saas_enabled'), '0') != '1';
 """
 
+# "Execute now" queued for the headless workers (`licensedesk-cli import NAME --queue`). A
+# worker takes a request only while it holds the connection's claim: one that is taken and not
+# finished while the claim is free was left by a worker that died, and is taken over. One run
+# settles every request of its connection that was waiting when it was taken.
+IMPORT_REQUESTS_V5 = """
+CREATE TABLE import_requests (
+    id INTEGER PRIMARY KEY,
+    connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    incremental INTEGER NOT NULL DEFAULT 0,
+    requested_at TEXT NOT NULL,
+    requested_by TEXT NOT NULL,           -- the OS user who queued it
+    taken_by TEXT,                        -- the worker running it: host:pid
+    taken_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,  -- how many workers took it (more: taken over)
+    run_id INTEGER REFERENCES import_runs(id) ON DELETE SET NULL,
+    finished_at TEXT,
+    outcome TEXT                          -- the run's status, or why no run was recorded
+);
+CREATE INDEX import_requests_open ON import_requests(connection_id, requested_at)
+    WHERE finished_at IS NULL;
+"""
+
 MIGRATIONS: list[str] = [
     CORE_V1 + LICENSING_V1,
     REPORT_REQUESTS_V2,
     DELTA_SELECT_V3,
     SAAS_DISABLED_RETIRES_V4,
+    IMPORT_REQUESTS_V5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
