@@ -21,6 +21,7 @@ from core.demo import DemoSetup
 from core.domain.cancel import CancelToken
 from core.domain.connection import ConnectionDraft, ConnectionSecrets
 from core.import_pool import ImportPool
+from core.import_queue import ImportQueue
 from core.licensing.service import LicensingService
 from core.paths import AppPaths
 from core.saas.service import SaasManagementService
@@ -29,6 +30,7 @@ from core.settings import SettingsService
 from core.simulation import SimulatedOrganization, Simulation
 from core.storage.db import Database, utc_now
 from core.storage.report_budget import StoredReportBudget
+from core.worker import EventListener, ImportWorker
 
 
 class SimulatorPlug:
@@ -78,6 +80,7 @@ class Services:
     settings: SettingsService
     connections: ConnectionService
     imports: ImportPool
+    queue: ImportQueue  # "Execute now" requests for the headless workers
     licensing: LicensingService
     saas: SaasManagementService
     demo: DemoSetup
@@ -145,11 +148,25 @@ def assemble(
         settings=settings,
         connections=connections,
         imports=imports,
+        queue=ImportQueue(database),
         licensing=licensing,
         saas=saas,
         demo=demo,
         closing=closing,
         clock=clock,
+    )
+
+
+def build_worker(services: Services, on_event: EventListener) -> ImportWorker:
+    """A headless worker on the services' store, import pool and connections."""
+    return ImportWorker(
+        database=services.database,
+        connections=services.connections,
+        pool=services.imports,
+        queue=services.queue,
+        claims=services.database.claims,
+        clock=services.clock,
+        on_event=on_event,
     )
 
 

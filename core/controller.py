@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core.auth import admin_consent_steps
-from core.bootstrap import Services, assemble, open_services
+from core.bootstrap import Services, assemble, build_worker, open_services
 from core.domain.beacon import BeaconVersion
 from core.domain.cancel import CancelToken
 from core.domain.cloud import Cloud
@@ -21,6 +21,7 @@ from core.domain.connection import (
     AuthMethod,
     Connection,
     ConnectionDraft,
+    ConnectionSecrets,
     ConnectionTestReport,
     CredentialKind,
     ProxyMode,
@@ -40,6 +41,7 @@ from core.domain.licensing import (
     UserQuery,
     UserRow,
 )
+from core.domain.queue import QueuedImport, WorkerEvent
 from core.domain.saas import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.domain.settings import AppSettings
 from core.exports import TABLES, csv_rows
@@ -390,6 +392,38 @@ class Controller:
         """Point the SaaS Management connector at the simulated demo organization, left
         disabled. A connector already set up is kept. Returns whether it was set up now."""
         return self._demo.set_up_saas()
+
+    # --- workers and the import queue
+
+    def queue_import(self, connection_id: int, *, incremental: bool = False) -> QueuedImport:
+        """Queue an import of the connection for the headless workers ("Execute now" run by
+        `licensedesk-cli worker`); the OS user name is recorded as who asked."""
+        connection = self._connections.get(connection_id)
+        return self._services.queue.add(connection.id, incremental=incremental)
+
+    def queued_imports(self, *, open_only: bool = False, limit: int = 100) -> list[QueuedImport]:
+        """The workers' requests, newest first (`open_only`: not finished yet)."""
+        return self._services.queue.recent(open_only=open_only, limit=limit)
+
+    def run_worker(
+        self,
+        stop: CancelToken,
+        *,
+        on_event: Callable[[WorkerEvent], None],
+        poll_seconds: float = 5.0,
+        once: bool = False,
+    ) -> int:
+        """Run queued and due imports of every connection until `stop` is cancelled (`once`:
+        what is queued and due now), sharing the work with other workers on this store; then
+        cancel what still runs. Returns how many imports failed or were cancelled. Blocking."""
+        worker = build_worker(self._services, on_event)
+        worker.run(stop, poll_seconds=poll_seconds, once=once)
+        return worker.failures
+
+    def set_connection_secrets(self, connection_id: int, secrets: ConnectionSecrets) -> list[str]:
+        """Store secrets of a saved connection in this computer's keychain or secrets file
+        (a worker's, say); returns the names stored. Secrets it does not use are refused."""
+        return self._connections.set_secrets(connection_id, secrets)
 
 
 __all__ = ["Controller", "ImportHandle", "SignInResult", "admin_consent_steps"]

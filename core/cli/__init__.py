@@ -24,6 +24,7 @@ Handler = Callable[[argparse.Namespace, Any], int]
 COMMAND_MODULES = (
     "core.cli.connections",
     "core.cli.imports",
+    "core.cli.worker",
     "core.cli.history",
     "core.cli.demo",
     "core.cli.licenses",

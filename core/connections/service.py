@@ -205,6 +205,42 @@ class ConnectionService:
         save_secrets(self._secrets, connection_id, draft.secrets)
         return self.get(connection_id)
 
+    def set_secrets(self, connection_id: int, secrets: ConnectionSecrets) -> list[str]:
+        """Store the given secrets of a saved connection in this computer's keychain (or
+        secrets file), for a worker that imports it; returns the names stored. A secret the
+        connection does not sign in with is refused, naming the ones it does."""
+        connection = self.get(connection_id)
+        given = [name for name, value in secrets.items() if value]
+        if connection.is_simulated:
+            raise ValidationError(
+                {
+                    name: "a simulated connection signs in with the simulator's own credentials"
+                    for name in given
+                }
+            )
+        used = {
+            spec.name
+            for spec in self.fields(
+                connection.source_type,
+                self._settings.beacon_version(),
+                connection.method,
+                connection.credential_kind,
+                connection.cloud,
+                proxy_mode=connection.proxy_mode,
+            )
+            if spec.secret
+        }
+        wanted = ", ".join(sorted(used)) or "none"
+        errors = {
+            name: f"“{connection.name}” does not use it (it uses: {wanted})"
+            for name in given
+            if name not in used
+        }
+        if errors:
+            raise ValidationError(errors)
+        save_secrets(self._secrets, connection_id, secrets)
+        return given
+
     def delete(self, connection_id: int) -> None:
         if self._is_busy(connection_id):
             raise ConnectionInUse("This connection is importing; cancel the import first.")
