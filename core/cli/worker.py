@@ -85,7 +85,8 @@ def run_worker(args: argparse.Namespace, controller: Any) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     printer.say("worker stopped")
-    return 1 if args.once and failures else 0
+    # Stopped by a signal is a clean stop, --once or not; otherwise --once tells cron.
+    return 1 if args.once and failures and not stop.cancelled else 0
 
 
 def show_queue(args: argparse.Namespace, controller: Any) -> int:

@@ -197,3 +197,29 @@ def test_set_secret_refuses_a_secret_the_connection_does_not_use(
 
     assert code == 2
     assert "does not use it (it uses: client_secret)" in capsys.readouterr().err
+
+
+def test_worker_once_on_the_command_line_logs_a_line_per_start_and_finish(
+    controller: Controller, database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    connection_id = add(database, "size:40:6", "Tenant F")
+    assert main(["import", "Tenant F", "--queue"], controller_factory=lambda: controller) == 0
+    assert "Queued an import of “Tenant F” for the workers (request 1)." in capsys.readouterr().out
+
+    code = main(["worker", "--once"], controller_factory=lambda: controller)
+
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert [line.split(" ", 2)[1] for line in out] == ["worker", "started", "finished", "worker"]
+    assert "started Tenant F: queued by" in out[1]
+    assert "finished Tenant F: succeeded in" in out[2]
+    assert [r.connection_id for r in controller.import_history()] == [connection_id]
+
+
+def test_worker_refuses_a_poll_interval_of_zero(
+    controller: Controller, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["worker", "--poll-seconds", "0"], controller_factory=lambda: controller)
+
+    assert code == 2
+    assert "--poll-seconds must be more than 0" in capsys.readouterr().err
