@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -87,7 +88,14 @@ class ImportWorker:
         tried: set[int] = set()
         try:
             while not stop.cancelled:
-                started = self.run_round(skip=tried if once else frozenset())
+                try:
+                    started = self.run_round(skip=tried if once else frozenset())
+                except (LicenseDeskError, sqlite3.Error) as exc:
+                    if once:
+                        raise
+                    # A busy or full disk, say: a service keeps going and tries again.
+                    log.warning("this round of the worker failed: %s", _message(exc))
+                    started = []
                 if not once:
                     _wait(stop, poll_seconds)
                 elif started or self._pool.running():

@@ -4,6 +4,7 @@ request back, and secrets set for a worker go to the keychain only."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -223,3 +224,33 @@ def test_worker_refuses_a_poll_interval_of_zero(
 
     assert code == 2
     assert "--poll-seconds must be more than 0" in capsys.readouterr().err
+
+
+def test_a_failed_round_is_logged_and_the_worker_goes_on(
+    second: Services, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    connection_id = add(database, "size:40:8", "Tenant G")
+    second.queue.add(connection_id, requested_by="alice")
+    stop = CancelToken()
+    events: list[WorkerEvent] = []
+
+    def on_event(event: WorkerEvent) -> None:
+        events.append(event)
+        if event.kind is WorkerEventKind.FINISHED:
+            stop.cancel()
+
+    worker = build_worker(second, on_event)
+    real = second.queue.open_connection_ids
+    calls = []
+
+    def flaky() -> set[int]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return real()
+
+    second.queue.open_connection_ids = flaky  # type: ignore[method-assign]
+    worker.run(stop, poll_seconds=0.05)
+
+    assert "this round of the worker failed" in caplog.text
+    assert [e.kind for e in events] == [WorkerEventKind.STARTED, WorkerEventKind.FINISHED]
