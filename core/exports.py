@@ -15,17 +15,10 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, TextIO
 
-from core.domain import (
-    ActionWarning,
-    Connection,
-    ImportRun,
-    ImportStatus,
-    LicenseRow,
-    OverviewTotals,
-    ProductRow,
-    UserRow,
-    spreadsheet_safe,
-)
+from core.domain.connection import Connection
+from core.domain.imports import ImportRun, ImportStatus
+from core.domain.licensing import ActionWarning, LicenseRow, OverviewTotals, ProductRow, UserRow
+from core.domain.spreadsheet import spreadsheet_safe
 
 Record = Mapping[str, Any]
 KEPT_RUNS = frozenset({ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS})

@@ -63,10 +63,6 @@ class SecretStore:
         return self._available
 
     @property
-    def uses_file_fallback(self) -> bool:
-        return not self._available and self._fallback_file is not None
-
-    @property
     def keeps_secrets(self) -> bool:
         """True when secrets outlive this process: a keychain, or the owner-only file."""
         return self._available or self._fallback_file is not None

@@ -1,102 +1,71 @@
-"""Typed application settings, declared once with their defaults; stored in SQLite."""
+"""The application settings as stored: read, validated and written through one repository."""
 
 from __future__ import annotations
 
-import re
+import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
-from typing import Any
 
+from core.domain.beacon import BeaconVersion, parse_beacon_version
+from core.domain.settings import AppSettings, parse_setting, settings_from_rows
 from core.errors import ValidationError
+from core.storage.db import Database
+from core.storage.repositories import SettingsRepository
 
-INACTIVE_DAY_CHOICES = (30, 60, 90, 180)
-
-
-@dataclass(frozen=True)
-class AppSettings:
-    beacon_version: str = ""  # empty = the newest version the app knows
-    inactive_days: int = 90
-    min_assignment_age_days: int = 14
-    currency: str = "USD"
-    snapshots_kept: int = 30
-
-    def effective_beacon_version(self) -> str:
-        from core.catalogue import DEFAULT_BEACON_VERSION
-
-        return self.beacon_version or str(DEFAULT_BEACON_VERSION)
+# Settings the stored holder statistics depend on (spec §7: inactivity and new-hire window).
+STATS_SETTINGS = frozenset({"inactive_days", "min_assignment_age_days"})
 
 
-def _beacon(value: str) -> str:
-    from core.catalogue import parse_beacon_release
+class SettingsService:
+    """`stats_changed(conn)` runs in the transaction that wrote a setting the stored
+    statistics depend on, so a reader sees old settings with old figures or new with new and
+    never computes them itself."""
 
-    return str(parse_beacon_release(value))
+    def __init__(
+        self,
+        database: Database,
+        *,
+        stats_changed: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        self._database = database
+        self._repository = SettingsRepository()
+        self._stats_changed = stats_changed
 
+    def current(self) -> AppSettings:
+        return settings_from_rows(self._repository.get_all(self._database.thread_connection()))
 
-def _inactive_days(value: str) -> int:
-    days = int(value)
-    if days not in INACTIVE_DAY_CHOICES:
-        raise ValueError("Inactivity must be 30, 60, 90 or 180 days.")
-    return days
+    def beacon_version(self) -> BeaconVersion:
+        return parse_beacon_version(self.current().effective_beacon_version())
 
+    def update(self, key: str, value: str) -> AppSettings:
+        """Validate and store one setting; raises ValidationError naming the key."""
+        self._store({key: str(parse_setting(key, value))})
+        return self.current()
 
-def _non_negative(value: str) -> int:
-    number = int(value)
-    if not 0 <= number <= 3650:
-        raise ValueError("Enter a number of days between 0 and 3650.")
-    return number
-
-
-def _snapshots(value: str) -> int:
-    number = int(value)
-    if not 1 <= number <= 1000:
-        raise ValueError("Keep between 1 and 1000 snapshots.")
-    return number
-
-
-# Said wherever the currency is changed: prices are numbers typed in one currency.
-CURRENCY_RELABEL_NOTE = (
-    "Changing the currency relabels every amount; it does not convert them: update the unit "
-    "prices to the new currency."
-)
-
-
-def _currency(value: str) -> str:
-    code = value.strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", code):
-        raise ValueError("Currency is a three-letter ISO code such as USD or EUR.")
-    return code
-
-
-PARSERS: Mapping[str, Callable[[str], Any]] = {
-    "beacon_version": _beacon,
-    "inactive_days": _inactive_days,
-    "min_assignment_age_days": _non_negative,
-    "currency": _currency,
-    "snapshots_kept": _snapshots,
-}
-SETTING_KEYS = tuple(f.name for f in fields(AppSettings))
-
-
-def parse_setting(key: str, value: str) -> Any:
-    """Parse one setting typed as text; raises ValidationError naming the key."""
-    parser = PARSERS.get(key)
-    if parser is None:
-        raise ValidationError({key: f"Unknown setting; known: {', '.join(SETTING_KEYS)}."})
-    try:
-        return parser(str(value))
-    except ValueError as exc:
-        message = str(exc)
-        if "invalid literal" in message:
-            message = "Enter a whole number."
-        raise ValidationError({key: message}) from None
-
-
-def settings_from_rows(rows: Mapping[str, str]) -> AppSettings:
-    values: dict[str, Any] = {}
-    for key in SETTING_KEYS:
-        if key in rows:
+    def update_many(self, values: Mapping[str, str]) -> dict[str, str]:
+        """Store the values that differ from the stored ones and are valid, in one
+        transaction; returns {key: message} of those refused as invalid."""
+        current = self.current()
+        errors: dict[str, str] = {}
+        changed: dict[str, str] = {}
+        for key, value in values.items():
+            if value == _stored_text(current, key):
+                continue
             try:
-                values[key] = PARSERS[key](rows[key])
-            except ValueError:
-                continue  # a bad stored value falls back to the default
-    return replace(AppSettings(), **values)
+                changed[key] = str(parse_setting(key, value))
+            except ValidationError as exc:
+                errors[key] = exc.errors.get(key, exc.message)
+        if changed:
+            self._store(changed)
+        return errors
+
+    def _store(self, values: Mapping[str, str]) -> None:
+        with self._database.transaction(self._database.thread_connection()) as conn:
+            self._repository.set_many(conn, values)
+            if STATS_SETTINGS & values.keys() and self._stats_changed is not None:
+                self._stats_changed(conn)
+
+
+def _stored_text(settings: AppSettings, key: str) -> str:
+    if key == "beacon_version":
+        return settings.effective_beacon_version()
+    return str(getattr(settings, key))

@@ -123,7 +123,7 @@ def session_scheme(flag: str | None, settings: QSettings) -> ColorScheme:
 
 def window_settings(controller: Controller) -> QSettings:
     """Window layout next to the data, so LICENSEDESK_HOME keeps portable use self-contained."""
-    path = controller.paths.data_dir / "window.ini"
+    path = controller.data_dir / "window.ini"
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
@@ -134,7 +134,7 @@ def build_window(
     notifier: Notifier | None = None,
     appearance: Appearance | None = None,
 ) -> MainWindow:
-    """Build the main window and its collaborators (tests and the screenshot tool too)."""
+    """Build the main window and its collaborators (tests and tools/screenshot.py too)."""
     from desktop.jobs import ImportRunner, JobRunner
     from desktop.layout_store import LayoutStore
     from desktop.main_window import MainWindow
@@ -157,9 +157,9 @@ def build_window(
 def _configure_logging(controller: Controller) -> None:
     try:
         # Owner-only like the rest of the data folder (rotated copies keep the mode).
-        os.close(os.open(controller.paths.log_file, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.close(os.open(controller.log_file, os.O_WRONLY | os.O_CREAT, 0o600))
         handler = logging.handlers.RotatingFileHandler(
-            controller.paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
+            controller.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
         )
     except OSError:  # a read-only data folder: the window still shows the data
         return

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 
-from core.domain import spreadsheet_safe
+from core.domain.spreadsheet import spreadsheet_safe
 
 
 def header_of(model: QAbstractItemModel) -> list[str]:

@@ -7,7 +7,7 @@ import time
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from core.domain import ImportProgress
+from core.domain.imports import ImportProgress
 from desktop.jobs import ImportRunner
 
 SHOW_AFTER_S = 0.5  # short imports never flash a progress bar

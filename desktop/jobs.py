@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from core.cancel import CancelToken
-from core.domain import ImportProgress, ImportRun, ImportStatus
+from core.domain.cancel import CancelToken
+from core.domain.imports import ImportProgress, ImportRun, ImportStatus
 from core.errors import ImportCancelled, LicenseDeskError
 
 if TYPE_CHECKING:

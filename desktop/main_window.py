@@ -12,7 +12,9 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequenc
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from core import APP_NAME, __version__
-from core.domain import ActionWarning, Connection, ImportRun, tenant_label
+from core.domain.connection import Connection, tenant_label
+from core.domain.imports import ImportRun
+from core.domain.licensing import ActionWarning
 from core.errors import LicenseDeskError
 from desktop.exporter import TableExporter
 from desktop.import_status import ImportStatusPanel
@@ -114,15 +116,14 @@ class MainWindow(QMainWindow):
         return [*panels, *self.settings_tab.prices.panels()]
 
     def _keychain_note(self) -> None:
-        secrets = self._controller.secrets
-        if secrets.available:
+        if self._controller.keychain_available:
             return
-        if secrets.keeps_secrets:  # the owner-only secrets file the user chose
+        if self._controller.keeps_secrets:  # the owner-only secrets file the user chose
             text = "No OS keychain: secrets are kept in an owner-only file"
         else:
             text = "No OS keychain: secrets are kept for this run only"
         note = QLabel(text, self)
-        note.setToolTip(secrets.describe())
+        note.setToolTip(self._controller.keychain_description())
         self.statusBar().addPermanentWidget(note)
 
     # Menus and shortcuts

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from core.domain import ImportRun
+from core.domain.imports import ImportRun
 from desktop.main_window import MainWindow
 from desktop.notify import Notifier
 

@@ -57,10 +57,11 @@ if [[ $OS == linux ]]; then
     bundle=dist/licensedesk
     share=$bundle/share
     rm -rf "$share"
-    mkdir -p "$share/applications" "$share/metainfo" "$share/icons"
+    mkdir -p "$share/applications" "$share/metainfo" "$share/icons" "$share/systemd"
     cp packaging/linux/io.licensedesk.LicenseDesk.desktop "$share/applications/"
     cp packaging/linux/io.licensedesk.LicenseDesk.metainfo.xml "$share/metainfo/"
     cp -r build/icons/hicolor "$share/icons/"
+    cp packaging/linux/licensedesk-worker.service "$share/systemd/"
     cp packaging/linux/install.sh "$bundle/install.sh"
     chmod 755 "$bundle/install.sh"
     cp build/THIRD-PARTY-NOTICES "$bundle/"

@@ -14,10 +14,13 @@ import keyring  # noqa: E402
 import keyring.backend  # noqa: E402
 import keyring.errors  # noqa: E402
 import pytest  # noqa: E402
+import requests  # noqa: E402
+import responses  # noqa: E402
 
 from core.paths import AppPaths  # noqa: E402
 from core.secrets import SecretStore  # noqa: E402
 from core.storage.db import Database  # noqa: E402
+from tests.auth_fakes import FakeSts  # noqa: E402
 
 
 class InMemoryKeyring(keyring.backend.KeyringBackend):
@@ -76,3 +79,15 @@ def database(app_paths: AppPaths) -> Iterator[Database]:
 @pytest.fixture
 def secret_store(memory_keyring: InMemoryKeyring, app_paths: AppPaths) -> SecretStore:
     return SecretStore(backend=memory_keyring, blob_dir=app_paths.data_dir)
+
+
+@pytest.fixture
+def sts() -> Iterator[FakeSts]:
+    """A fake Microsoft login service (see tests/auth_fakes.py)."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeSts(mock)
+
+
+@pytest.fixture
+def session() -> requests.Session:
+    return requests.Session()

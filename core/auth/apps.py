@@ -14,8 +14,8 @@ import requests
 
 from core.auth.cache import TokenCacheStore
 from core.auth.credentials import client_credential
-from core.beacon import ResolvedEndpoints
-from core.domain import ConnectionDraft
+from core.auth.endpoints import ResolvedEndpoints
+from core.domain.connection import ConnectionDraft
 from core.errors import AuthError
 
 log = logging.getLogger(__name__)

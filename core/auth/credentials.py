@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from core.domain import ConnectionDraft, CredentialKind
+from core.domain.connection import ConnectionDraft, CredentialKind
 from core.errors import AuthError
 
 _KEY_RE = re.compile(

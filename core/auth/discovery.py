@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from core.auth.endpoints import resolve_endpoints
 from core.auth.failures import TENANT_NOT_FOUND, clean_description
-from core.beacon import resolve_endpoints
-from core.domain import ConnectionDraft
+from core.domain.connection import ConnectionDraft
 from core.errors import AuthError, LicenseDeskError
 
 _GUID = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}")

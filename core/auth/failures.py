@@ -15,8 +15,9 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 from msal.exceptions import MsalServiceError
 
-from core.beacon import ResolvedEndpoints, resolve_endpoints, shipped_settings
-from core.domain import AuthMethod, Cloud, ConnectionDraft, ProxyMode
+from core.auth.endpoints import ResolvedEndpoints, resolve_endpoints, shipped_settings
+from core.domain.cloud import Cloud
+from core.domain.connection import AuthMethod, ConnectionDraft, ProxyMode
 from core.errors import AuthError, ValidationError
 
 MFA_MESSAGE = (

@@ -25,13 +25,13 @@ from core.auth.apps import (
 )
 from core.auth.cache import TokenCacheStore
 from core.auth.claims import decode_jwt_claims, granted_permissions
+from core.auth.endpoints import ResolvedEndpoints, resolve_endpoints
 from core.auth.failures import (
     WRAPPED_EXCEPTIONS,
     auth_error_from_exception,
     auth_error_from_result,
 )
-from core.beacon import BeaconVersion, ResolvedEndpoints, effective_method, resolve_endpoints
-from core.domain import AuthMethod, ConnectionDraft
+from core.domain.connection import AuthMethod, ConnectionDraft, effective_method
 from core.errors import AuthError, InteractionRequired
 
 NO_SIGN_IN = "Sign in again: this connection has no saved sign-in."
@@ -231,7 +231,6 @@ def build_token_provider(
     *,
     session: requests.Session,
     cache_store: TokenCacheStore | None = None,
-    version: BeaconVersion | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> TokenProvider:
     """The provider for the draft's method; no network I/O until the first `get_token`.
@@ -239,7 +238,7 @@ def build_token_provider(
     `draft.secrets` must hold the secrets (the caller reads them from the keychain).
     `cache_store` keeps a multi-tenant sign-in; other methods default to an in-memory cache.
     """
-    endpoints = resolve_endpoints(draft, version)
+    endpoints = resolve_endpoints(draft)
     provider_class = _PROVIDERS[effective_method(draft.source_type, draft.method)]
     return provider_class(
         draft, endpoints, session=session, cache_store=cache_store, timeout=timeout

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
-from core.domain import ConnectionDraft, ProxyMode
+from core.domain.connection import ConnectionDraft, ProxyMode
 
 
 def proxy_url_with_credentials(draft: ConnectionDraft) -> str:

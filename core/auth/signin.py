@@ -23,11 +23,11 @@ from core.auth.apps import (
     save_token_cache,
 )
 from core.auth.cache import TokenCacheStore
+from core.auth.endpoints import ResolvedEndpoints, resolve_endpoints
 from core.auth.failures import WRAPPED_EXCEPTIONS, auth_error_from_exception, auth_error_from_result
 from core.auth.providers import tenant_of
-from core.beacon import ResolvedEndpoints, resolve_endpoints
-from core.cancel import CancelToken
-from core.domain import ConnectionDraft
+from core.domain.cancel import CancelToken
+from core.domain.connection import ConnectionDraft
 from core.errors import AuthError, ImportCancelled
 
 _PENDING = ("authorization_pending", "slow_down")

@@ -24,6 +24,7 @@ Handler = Callable[[argparse.Namespace, Any], int]
 COMMAND_MODULES = (
     "core.cli.connections",
     "core.cli.imports",
+    "core.cli.worker",
     "core.cli.history",
     "core.cli.demo",
     "core.cli.licenses",
@@ -192,7 +193,7 @@ def cli_logging(*, verbose: bool) -> Iterator[None]:
 
 def require_kept_secrets(controller: Any) -> None:
     """Refuse to store secrets that would be forgotten when this process exits."""
-    if not controller.secrets.keeps_secrets:
+    if not controller.keeps_secrets:
         raise CliError(
             "No keychain was found, so the secrets would be forgotten when licensedesk-cli "
             "exits; set LICENSEDESK_SECRETS_FILE to a file path (or 1) to keep them in an "

@@ -1,4 +1,4 @@
-"""`licensedesk-cli connections list|add|test|remove` (spec §9)."""
+"""`licensedesk-cli connections list|add|test|set-secret|remove` (spec §9)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from core.cancel import CancelToken
 from core.cli import UsageError, require_kept_secrets, secret_from_env
 from core.cli.lookup import connection_named
 from core.cli.output import add_format_option, emit, emit_csv
-from core.domain import (
+from core.domain.cancel import CancelToken
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     ConnectionDraft,
     ConnectionSecrets,
     CredentialKind,
@@ -82,6 +82,18 @@ def register(commands: Any) -> None:
     test = sub.add_parser("test", help="get a token and check each permission; saves nothing")
     test.add_argument("name")
     test.set_defaults(handler=test_connection)
+
+    set_secret = sub.add_parser(
+        "set-secret",
+        help="store a connection's secrets in this computer's keychain or secrets file "
+        "(a worker's), from environment variables",
+    )
+    set_secret.add_argument("name")
+    set_secret.add_argument("--client-secret-env", metavar="VAR")
+    set_secret.add_argument("--certificate-password-env", metavar="VAR")
+    set_secret.add_argument("--password-env", metavar="VAR")
+    set_secret.add_argument("--proxy-password-env", metavar="VAR")
+    set_secret.set_defaults(handler=set_secret_of_connection)
 
     remove = sub.add_parser("remove", help="remove a connection and its keychain entries")
     remove.add_argument("name")
@@ -193,7 +205,9 @@ def add_connection(args: argparse.Namespace, controller: Any) -> int:
         )
         from dataclasses import replace
 
-        draft = replace(draft, tenant=draft.tenant or result.tenant_id)
+        draft = replace(
+            draft, tenant=draft.tenant or result.tenant_id, sign_in_id=result.sign_in_id
+        )
         print(f"Signed in as {result.username} (tenant {result.tenant_id}).", file=sys.stderr)
     warnings: list[str] = []
     connection = controller.create_connection(draft, warnings=warnings)
@@ -228,6 +242,39 @@ def test_connection(args: argparse.Namespace, controller: Any) -> int:
         names = ", ".join(sorted({c.permission for c in missing_required}))
         print(f"error: required permissions missing: {names}", file=sys.stderr)
         return 1
+    return 0
+
+
+SECRET_OPTIONS = {
+    "client_secret": ("client_secret_env", "--client-secret-env", "client secret"),
+    "certificate_password": (
+        "certificate_password_env",
+        "--certificate-password-env",
+        "certificate password",
+    ),
+    "password": ("password_env", "--password-env", "password"),
+    "proxy_password": ("proxy_password_env", "--proxy-password-env", "proxy password"),
+}
+
+
+def set_secret_of_connection(args: argparse.Namespace, controller: Any) -> int:
+    """Store secrets read from the named variables; never prints a value."""
+    chosen = {
+        name: (getattr(args, attr), option)
+        for name, (attr, option, _) in SECRET_OPTIONS.items()
+        if getattr(args, attr)
+    }
+    if not chosen:
+        options = ", ".join(option for _, option, _ in SECRET_OPTIONS.values())
+        raise UsageError(f"Name at least one variable to read a secret from: {options}.")
+    connection = connection_named(controller, args.name)
+    secrets = ConnectionSecrets(
+        **{name: secret_from_env(var, option) for name, (var, option) in chosen.items()}
+    )
+    require_kept_secrets(controller)
+    stored = controller.set_connection_secrets(connection.id, secrets)
+    what = " and ".join(SECRET_OPTIONS[name][2] for name in stored)
+    print(f"Stored the {what} of “{connection.name}” in {controller.keychain_description()}.")
     return 0
 
 

@@ -17,7 +17,7 @@ def register(commands: Any) -> None:
 
 def run_demo(args: argparse.Namespace, controller: Any) -> int:
     # Also sets up the simulated SaaS Management organization, as the window's --demo does.
-    saas_was_set_up = controller.saas.config().configured
+    saas_was_set_up = controller.saas_config().configured
     connections = controller.add_demo_connections(start_imports=False)
     handles = [controller.start_import(c.id) for c in connections]
     failed = sum(report_run(result_of(handle.future), "  [simulated]") for handle in handles)

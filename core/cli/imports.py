@@ -1,5 +1,6 @@
 """`licensedesk-cli import NAME|--all`: runs imports to the end, progress on stderr. Serves the
-operating system's scheduler for unattended runs."""
+operating system's scheduler for unattended runs. With `--queue`, the imports are queued for
+the headless workers (`licensedesk-cli worker`) instead."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from core.cli import CliError, UsageError
 from core.cli.lookup import connection_named
-from core.domain import ImportProgress, ImportRun, ImportStatus
+from core.domain.imports import ImportProgress, ImportRun, ImportStatus
 from core.errors import ConnectionInUse, LicenseDeskError
 
 
@@ -27,6 +28,12 @@ def register(commands: Any) -> None:
         action="store_true",
         help="read only users changed since the last import (/users/delta); sign-in activity "
         "of unchanged users stays as last read",
+    )
+    parser.add_argument(
+        "--queue",
+        action="store_true",
+        help="queue the import for the headless workers (licensedesk-cli worker) instead of "
+        "running it here",
     )
     parser.set_defaults(handler=run_imports)
 
@@ -59,6 +66,8 @@ def run_imports(args: argparse.Namespace, controller: Any) -> int:
     )
     if not connections:
         raise CliError("There are no connections to import.")
+    if args.queue:
+        return queue_imports(controller, connections, incremental=args.incremental)
     printer = _ProgressPrinter({c.id: c.name for c in connections}, args.quiet)
     failed, handles = 0, []
     for connection in connections:  # one that cannot start does not keep the others back
@@ -83,6 +92,13 @@ def run_imports(args: argparse.Namespace, controller: Any) -> int:
     return 1 if failed else 0
 
 
+def queue_imports(controller: Any, connections: list[Any], *, incremental: bool) -> int:
+    for connection in connections:
+        request = controller.queue_import(connection.id, incremental=incremental)
+        print(f"Queued an import of “{connection.name}” for the workers (request {request.id}).")
+    return 0
+
+
 def result_of(future: Future[ImportRun]) -> ImportRun:
     """The run, waited for in short slices: a signal (Ctrl-C, SIGTERM) may be delivered to any
     thread, and the main thread only runs its handler once it wakes, so an endless wait here
@@ -102,7 +118,7 @@ def _report_error(name: str, exc: LicenseDeskError) -> int:
 def report_run(run: ImportRun, label: str = "") -> bool:
     """Print the summary (stdout), then each warning and the error (stderr), every line naming
     the connection; True when the run failed or was cancelled."""
-    print(_summary(run) + label)
+    print(run_summary(run) + label)
     for warning in run.warnings:
         print(f"warning: {run.connection_name}: {' '.join(warning.split())}", file=sys.stderr)
     if run.status in (ImportStatus.FAILED, ImportStatus.CANCELLED, ImportStatus.INTERRUPTED):
@@ -112,7 +128,7 @@ def report_run(run: ImportRun, label: str = "") -> bool:
     return False
 
 
-def _summary(run: ImportRun) -> str:
+def run_summary(run: ImportRun) -> str:
     c = run.counts
     duration = f"{run.duration_s:.1f} s" if run.duration_s is not None else "-"
     return (

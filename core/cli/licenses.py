@@ -9,7 +9,7 @@ from typing import Any
 
 from core.cli.lookup import matches_tenant, tenant_filter
 from core.cli.output import add_format_option, emit, emit_csv
-from core.domain import LicenseRow, ProductRow
+from core.domain.licensing import LicenseRow, ProductRow
 from core.exports import LICENSES, PRODUCTS
 
 TABLE_COLUMNS = (
@@ -85,7 +85,7 @@ def list_licenses(args: argparse.Namespace, controller: Any) -> int:
     tenant = tenant_filter(controller, args.tenant)
     rows = [
         row
-        for row in controller.licensing.license_rows(include_retired=args.include_retired)
+        for row in controller.license_rows(include_retired=args.include_retired)
         if matches_tenant(row, tenant)
     ]
     if args.format == "csv":
@@ -97,7 +97,7 @@ def list_licenses(args: argparse.Namespace, controller: Any) -> int:
 
 
 def list_products(args: argparse.Namespace, controller: Any) -> int:
-    rows = controller.licensing.product_rollup()
+    rows = controller.product_rollup()
     if args.format == "csv":
         emit_csv(PRODUCTS, rows, controller.settings().currency)
         return 0
@@ -107,8 +107,8 @@ def list_products(args: argparse.Namespace, controller: Any) -> int:
 
 
 def set_status(args: argparse.Namespace, controller: Any) -> int:
-    changed = controller.licensing.set_license_status(args.id, args.status, args.reason)
-    row = controller.licensing.license(args.id)
+    changed = controller.set_license_status(args.id, args.status, args.reason)
+    row = controller.license(args.id)
     where = f" in {row.tenant_name}" if row.tenant_name else ""
     if changed:
         print(f"License {row.id} ({row.product}{where}) is now {row.status.value}.")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, TextIO
 
-from core.domain import spreadsheet_safe
+from core.domain.spreadsheet import spreadsheet_safe
 from core.exports import ExportTable, write_csv
 
 FORMATS = ("table", "csv", "json")

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.cli import CliError, UsageError, require_kept_secrets, secret_from_env
 from core.cli.output import add_format_option, emit
-from core.domain import SaasResult, SaasZone
+from core.domain.saas import SAAS_RULE, SaasResult, SaasZone
 
 
 def register(commands: Any) -> None:
@@ -53,7 +53,7 @@ def configure_saas(args: argparse.Namespace, controller: Any) -> int:
     token = secret_from_env(args.refresh_token_env, "--refresh-token-env")
     if token:
         require_kept_secrets(controller)
-    config = controller.saas.configure(
+    config = controller.configure_saas(
         args.zone,
         args.org_id,
         token or None,
@@ -67,7 +67,7 @@ def configure_saas(args: argparse.Namespace, controller: Any) -> int:
         f"{config.zone.value}, API {config.api_url}."
     )
     if not config.enabled:
-        count = controller.saas.retire_preview_count()
+        count = controller.saas_retire_preview_count()
         print(f"Not enabled. Enabling it would retire {count} Office 365 connector licenses.")
     return 0
 
@@ -80,28 +80,28 @@ def _report(result: SaasResult) -> int:
 
 
 def test_saas(args: argparse.Namespace, controller: Any) -> int:
-    return _report(controller.saas.test())
+    return _report(controller.test_saas())
 
 
 def enable_saas(args: argparse.Namespace, controller: Any) -> int:
-    counts = controller.saas.enable()
+    counts = controller.enable_saas()
     print(f"SaaS Management connector enabled: {counts.describe()}.")
-    print(controller.saas.explanation)
+    print(SAAS_RULE)
     return 0
 
 
 def disable_saas(args: argparse.Namespace, controller: Any) -> int:
-    counts = controller.saas.disable()
+    counts = controller.disable_saas()
     print(f"SaaS Management connector disabled: {counts.describe()}.")
     return 0
 
 
 def import_saas(args: argparse.Namespace, controller: Any) -> int:
-    return _report(controller.saas.import_now())
+    return _report(controller.import_saas())
 
 
 def show_status(args: argparse.Namespace, controller: Any) -> int:
-    status = controller.saas.status()
+    status = controller.saas_status()
     config = status.config
     last = config.last_result
     record = {

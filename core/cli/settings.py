@@ -9,7 +9,7 @@ from typing import Any
 
 from core.cli import UsageError
 from core.cli.output import add_format_option, emit
-from core.settings import CURRENCY_RELABEL_NOTE, SETTING_KEYS, AppSettings
+from core.domain.settings import CURRENCY_RELABEL_NOTE, SETTING_KEYS, AppSettings
 
 
 def register(commands: Any) -> None:

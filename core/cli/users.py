@@ -9,7 +9,7 @@ from typing import Any
 from core import exports
 from core.cli.lookup import tenant_filter
 from core.cli.output import add_format_option, emit, emit_csv
-from core.domain import UserFlag, UserQuery, UserRow, UserSort
+from core.domain.licensing import UserFlag, UserQuery, UserRow, UserSort
 from core.exports import USERS
 
 TABLE_COLUMNS = (
@@ -80,7 +80,7 @@ def list_users(args: argparse.Namespace, controller: Any) -> int:
         descending=args.descending,
         limit=None,
     )
-    rows = controller.licensing.iter_user_rows(query)
+    rows = controller.iter_user_rows(query)
     if args.format == "csv":
         emit_csv(USERS, rows)
         return 0

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from core.cancel import CancelToken
+from core.domain.cancel import CancelToken
 from core.errors import AuthError, GraphError, MalformedResponseError
 from core.graph.exchange import DeadlinePassed, Stopped, read_body, run_bounded, shut_down
 from core.graph.faults import (

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import requests
 
-from core.cancel import CancelToken
+from core.domain.cancel import CancelToken
 from core.errors import ImportCancelled
 
 T = TypeVar("T")

@@ -5,7 +5,7 @@ missing role, not missing consent. App-only tokens (own app) keep the permission
 
 from __future__ import annotations
 
-from core.domain import AuthMethod
+from core.domain.connection import AuthMethod
 from core.errors import PermissionMissingError
 
 DELEGATED_METHODS = frozenset({AuthMethod.MULTI_TENANT, AuthMethod.PASSWORD})

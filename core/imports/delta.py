@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from core.cancel import CancelToken
+from core.domain.cancel import CancelToken
 from core.graph import GraphClient
 from core.imports.parse import USER_FIELDS, fold_users
 from core.storage.snapshots import SnapshotWriter

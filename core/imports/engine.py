@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from core.cancel import CancelToken
-from core.domain import Connection, ImportCounts, ImportProgress, ImportRun, ImportStatus
+from core.domain.cancel import CancelToken
+from core.domain.connection import Connection
+from core.domain.imports import ImportCounts, ImportProgress, ImportRun, ImportStatus
 from core.errors import (
     AuthError,
     DeltaExpiredError,

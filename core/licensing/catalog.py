@@ -72,10 +72,6 @@ class SkuCatalog:
         info = self.lookup(sku_id, part_number)
         return info.product if info else (part_number or sku_id or "")
 
-    def is_free(self, sku_id: str | None, part_number: str | None) -> bool:
-        info = self.lookup(sku_id, part_number)
-        return bool(info and info.free)
-
     def contained_in(self, suite_part: str) -> frozenset[str]:
         """Every product part number (upper case) the suite contains, directly or through
         another suite (SPE_E5 ⊃ SPE_E3 ⊃ ENTERPRISEPACK)."""

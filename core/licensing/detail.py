@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from core.domain import LicenseHolder, LicenseRow, LicenseSubscription, SaasTerm
+from core.domain.licensing import LicenseHolder, LicenseRow, LicenseSubscription, SaasTerm
 from core.licensing.usage_sql import (
     APP_USER_JOINS,
     APP_USER_USAGE,

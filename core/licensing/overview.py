@@ -12,7 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from core.domain import ActionWarning, LicenseRow, LicenseSource, OverviewTotals, UnrecognizedSku
+from core.domain.licensing import (
+    ActionWarning,
+    LicenseRow,
+    LicenseSource,
+    OverviewTotals,
+    UnrecognizedSku,
+)
 from core.imports.engine import CONCEALED_HELP
 from core.licensing.reconcile import usage_sums
 from core.storage.repositories import ConnectionRepository

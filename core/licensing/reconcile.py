@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.domain import LicenseRow, LicenseSource, LicenseStatus, ProductRow, TenantRef
+from core.domain.licensing import LicenseRow, LicenseSource, LicenseStatus, ProductRow, TenantRef
 from core.licensing.catalog import SkuCatalog, SkuInfo
 from core.licensing.stats import HolderStats
 from core.storage.db import from_iso

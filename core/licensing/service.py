@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from core.domain import (
+from core.domain.licensing import (
+    HOLDER_PAGE,
     LicenseDetail,
     LicenseRow,
     LicenseSource,
@@ -16,11 +17,12 @@ from core.domain import (
     Overview,
     ProductRow,
     StatusChange,
-    SwitchCounts,
     UnrecognizedSku,
     UserQuery,
     UserRow,
 )
+from core.domain.saas import SwitchCounts
+from core.domain.settings import AppSettings
 from core.errors import LicenseDeskError
 from core.licensing import catalog as sku_table
 from core.licensing import detail, overview, prices, status, users
@@ -36,14 +38,12 @@ from core.licensing.stats import (
 )
 from core.licensing.sync import sync_licenses
 from core.licensing.usage_sql import prepare_overlap, window_params
-from core.settings import AppSettings
 from core.storage.db import Database, utc_now
 
 # Part of the key of stored holder stats: bump it when the SQL rules change, so figures stored
 # by an earlier version are computed again.
 STATS_RULES = "rules-2"
 
-HOLDER_PAGE = 200
 # (snapshot, SKU) -> holder stats; (SaaS license id -> stats, app id -> unattributed users)
 Stats = tuple[dict[tuple[int, str], HolderStats], tuple[dict[int, HolderStats], dict[str, int]]]
 
@@ -209,6 +209,19 @@ class LicensingService:
         )
         with self._db.transaction(self._conn()) as conn:
             return status.set_status_by_user(conn, license_id, parsed, reason, self._clock())
+
+    def set_license_statuses(
+        self, license_ids: list[int], new_status: LicenseStatus | str, reason: str = ""
+    ) -> int:
+        """Set the status of several licenses in one transaction with one reason (all or
+        none); returns how many changed."""
+        parsed = (
+            new_status if isinstance(new_status, LicenseStatus) else status.parse_status(new_status)
+        )
+        with self._db.transaction(self._conn()) as conn:
+            return status.set_statuses_by_user(
+                conn, list(license_ids), parsed, reason, self._clock()
+            )
 
     def status_history(self, license_id: int) -> list[StatusChange]:
         return status.status_history(self._conn(), license_id)

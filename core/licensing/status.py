@@ -14,9 +14,11 @@ import getpass
 import sqlite3
 from datetime import datetime
 
-from core.domain import LicenseSource, LicenseStatus, StatusChange, SwitchCounts
+from core.domain.licensing import LicenseSource, LicenseStatus, StatusChange
+from core.domain.saas import SwitchCounts
 from core.errors import LicenseDeskError
 from core.storage.db import from_iso, iso
+from core.storage.repositories import SettingsRepository
 
 SAAS_ENABLED_KEY = "saas_enabled"
 BY_USER = "user"  # only when the OS user's name cannot be read
@@ -42,8 +44,7 @@ REASON_CREATED_RETIRED = (
 
 
 def saas_enabled(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT value FROM settings WHERE key = ?", (SAAS_ENABLED_KEY,)).fetchone()
-    return bool(row) and row[0] == "1"
+    return SettingsRepository().get(conn, SAAS_ENABLED_KEY) == "1"
 
 
 def record_change(
@@ -219,11 +220,7 @@ def set_saas_enabled(conn: sqlite3.Connection, enabled: bool, when: datetime) ->
     after disabling."""
     if enabled == saas_enabled(conn):
         return SwitchCounts(enabled, 0, 0)
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (SAAS_ENABLED_KEY, "1" if enabled else "0"),
-    )
+    SettingsRepository().set(conn, SAAS_ENABLED_KEY, "1" if enabled else "0")
     restore_reason = REASON_ENABLED_SAAS if enabled else REASON_DISABLED
     retire_reason = REASON_ENABLED if enabled else REASON_DISABLED_SAAS
     restored = restore_held_licenses(conn, held_sources(not enabled), when, restore_reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from core.domain import LicenseSource, LicenseStatus
+from core.domain.licensing import LicenseSource, LicenseStatus
 from core.licensing.catalog import SkuCatalog
 from core.licensing.status import (
     BY_IMPORT,

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from core.domain import UserFlag, UserQuery, UserRow, UserSkuRef, UserSort
+from core.domain.licensing import UserFlag, UserQuery, UserRow, UserSkuRef, UserSort
 from core.licensing.catalog import SkuCatalog
 from core.licensing.usage_sql import (
     ASSIGNED,

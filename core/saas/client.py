@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from core.cancel import CancelToken
-from core.domain import SaasZone
+from core.domain.cancel import CancelToken
+from core.domain.saas import SaasZone
 from core.errors import LicenseDeskError
 from core.graph.retry import RETRY_STATUSES, RetryPolicy, describe_wait, local_time_after
 

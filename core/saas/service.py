@@ -14,28 +14,21 @@ from urllib.parse import urlsplit
 
 import requests
 
-from core.cancel import CancelToken
-from core.domain import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
+from core import APP_NAME, __version__
+from core.domain.cancel import CancelToken
+from core.domain.saas import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
 from core.licensing.service import LicensingService
 from core.saas import store
 from core.saas.client import SaasClient, SaasError, zone_urls
 from core.secrets import SecretStore
+from core.simulation import Simulation
 from core.storage.db import Database, from_iso, iso, utc_now
+from core.storage.repositories import SettingsRepository
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "LicenseDesk/0.1 (+SaaS Management connector)"
-EXPLANATION = (
-    "While the SaaS Management connector is enabled it supersedes both Office 365 connectors: "
-    "every license imported through Microsoft 365 or Microsoft Office 365 (deprecated) is "
-    "set to Retired, so it has no effect on reconciliation, and licenses those connectors "
-    "create later are Retired from the start. Licenses from SaaS Management imports are "
-    "reconciled instead. Disabling it restores each license it retired to its status before, "
-    "except licenses whose status you changed by hand meanwhile, and retires the licenses "
-    "its own imports created, so that no product is counted twice; enabling it again restores "
-    "them."
-)
+USER_AGENT = f"{APP_NAME}/{__version__} (+SaaS Management connector)"
 
 
 class SaasManagementService:
@@ -53,6 +46,7 @@ class SaasManagementService:
         licensing: LicensingService,
         clock: Callable[[], datetime] = utc_now,
         session_factory: Callable[[], requests.Session] | None = None,
+        simulation: Simulation | None = None,
         sleep: Callable[[float], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> None:
@@ -61,14 +55,15 @@ class SaasManagementService:
         self._licensing = licensing
         self._clock = clock
         self._session_factory = session_factory or requests.Session
+        self._simulation = simulation  # serves the demo organization (core.bootstrap)
+        self._settings = SettingsRepository()
         self._sleep = sleep  # retry back-off; tests pass a recorder (None: wait on `cancel`)
         self._cancel = cancel  # set when the application closes: retry waits end at once
-        self.explanation = EXPLANATION
 
     # Settings
 
     def config(self) -> SaasConfig:
-        values = store.read_settings(self._db.thread_connection())
+        values = self._settings.with_prefix(self._db.thread_connection(), store.PREFIX)
         simulated = values.get(store.KEY_SIMULATED) == "1"
         return SaasConfig(
             enabled=self._licensing.saas_enabled(),
@@ -92,17 +87,15 @@ class SaasManagementService:
         simulated: bool = False,
     ) -> SaasConfig:
         """Validate and save; a None or empty refresh token keeps the stored one. Simulated
-        uses the demo organization of core.simulator (labelled simulated)."""
+        uses the demo organization of the simulator plugged in (labelled simulated)."""
         if simulated:
-            from core.simulator.demo import demo_saas_org
-
-            org = demo_saas_org()
+            org = self._simulated().saas_organization()
             zone, org_id, token_url, api_url = org.zone, org.org_id, org.token_url, org.api_url
         parsed_zone, org_id, token_url, api_url = _validated(zone, org_id, token_url, api_url)
         if not simulated and not refresh_token and not self._secrets.get(store.SECRET_KEY):
             raise ValidationError({"refresh_token": "Enter the API refresh token."})
         with self._db.transaction(self._db.thread_connection()) as conn:
-            store.write_settings(
+            self._settings.set_many(
                 conn,
                 {
                     store.KEY_ZONE: parsed_zone.value,
@@ -224,7 +217,7 @@ class SaasManagementService:
         if result.ok:
             values[store.KEY_LAST_IMPORT] = iso(result.when)
         with self._db.transaction(self._db.thread_connection()) as conn:
-            store.write_settings(conn, values)
+            self._settings.set_many(conn, values)
 
     def _client(self) -> _ClientContext:
         config = self.config()
@@ -233,10 +226,13 @@ class SaasManagementService:
         session = self._session_factory()
         session.headers["User-Agent"] = USER_AGENT
         if config.simulated:
-            from core.simulator.demo import demo_saas_org, get_simulator
-
-            get_simulator("demo").mount(session)
-            token = demo_saas_org().refresh_token
+            try:
+                simulation = self._simulated()
+            except SaasError:
+                session.close()
+                raise
+            simulation.mount_saas(session)
+            token = simulation.saas_organization().refresh_token
         else:
             token = self._secrets.get(store.SECRET_KEY) or ""
             if not token:
@@ -252,6 +248,11 @@ class SaasManagementService:
             cancel=self._cancel,
         )
         return _ClientContext(client, session, self._save_rotated(config.simulated))
+
+    def _simulated(self) -> Simulation:
+        if self._simulation is None:
+            raise SaasError("The demo SaaS Management organization needs the simulator.")
+        return self._simulation
 
     def _save_rotated(self, simulated: bool) -> Callable[[SaasClient], None]:
         def save(client: SaasClient) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from core.domain import LicenseSource, LicenseStatus, SaasResult, SaasZone
+from core.domain.licensing import LicenseSource, LicenseStatus
+from core.domain.saas import SaasResult, SaasZone
 from core.licensing.status import BY_IMPORT, record_change
 from core.licensing.sync import refresh_email_matches
 from core.storage.db import from_iso, iso
@@ -24,23 +25,6 @@ KEY_LAST_IMPORT = "saas_last_import_at"
 KEY_LAST_RESULT = "saas_last_result"
 SECRET_KEY = "saas/refresh_token"
 SOURCE = LicenseSource.SAAS_MANAGEMENT.value
-
-
-def read_settings(conn: sqlite3.Connection) -> dict[str, str]:
-    rows = conn.execute("SELECT key, value FROM settings WHERE key LIKE 'saas\\_%' ESCAPE '\\'")
-    return {r[0]: r[1] for r in rows}
-
-
-def write_settings(conn: sqlite3.Connection, values: Mapping[str, str | None]) -> None:
-    for key, value in values.items():
-        if value is None:
-            conn.execute("DELETE FROM settings WHERE key = ?", (key,))
-        else:
-            conn.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
 
 
 def result_to_json(result: SaasResult) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import threading
 
-from core.domain import (
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     ConnectionDraft,
     ConnectionSecrets,
     CredentialKind,

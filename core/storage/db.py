@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.errors import StorageError
+from core.storage.claims import ConnectionClaims
 from core.storage.files import (
     PRIVATE_DIR,
     create_private_file,
@@ -21,7 +22,7 @@ from core.storage.files import (
     storage_error,
     tighten,
 )
-from core.storage.locks import any_locked, is_locked
+from core.storage.locks import FileClaims
 from core.storage.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,11 @@ class Database:
     @property
     def locks_dir(self) -> Path:
         return self.path.parent / "locks"
+
+    @property
+    def claims(self) -> ConnectionClaims:
+        """Who imports which connection: a file lock per connection beside the database."""
+        return FileClaims(self.locks_dir)
 
     @property
     def tmp_dir(self) -> Path:
@@ -214,20 +220,20 @@ class Database:
         go, and the file shrinks back. An import whose lock is held is running (this process,
         or the CLI beside the window) and is left alone. Returns the runs marked."""
         conn = conn or self.thread_connection()
-        locks = self.locks_dir
+        claims = self.claims
         runs = [
             int(r[0])
             for r in conn.execute(
                 "SELECT id, connection_id FROM import_runs WHERE status = 'running'"
             )
-            if r[1] is None or not is_locked(locks, int(r[1]))
+            if r[1] is None or not claims.is_claimed(int(r[1]))
         ]
         snapshots = [
             int(r[0])
             for r in conn.execute(
                 "SELECT id, connection_id FROM snapshots WHERE state = 'building'"
             )
-            if not is_locked(locks, int(r[1]))
+            if not claims.is_claimed(int(r[1]))
         ]
         if runs or snapshots:
             with self.transaction(conn):
@@ -264,7 +270,7 @@ class Database:
     def _shrink(self, conn: sqlite3.Connection) -> None:
         """Give the pages of removed partial snapshots back to the file system. VACUUM
         rewrites the file, so only while no import of any process is writing."""
-        if any_locked(self.locks_dir):
+        if self.claims.any_claimed():
             log.info("not compacting the database: an import is running")
             return
         free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])

@@ -93,6 +93,24 @@ class ImportLock:
         return self._fd is not None
 
 
+class FileClaims:
+    """The SQLite store's connection claims (`core.storage.claims.ConnectionClaims`): one OS
+    file lock per connection in `locks_dir`. Reaches every process on this computer that
+    opens the same data folder (a network file system's locks are not to be trusted)."""
+
+    def __init__(self, locks_dir: Path) -> None:
+        self.locks_dir = locks_dir
+
+    def acquire(self, connection_id: int, *, name: str, started_at: datetime) -> ImportLock:
+        return ImportLock.acquire(self.locks_dir, connection_id, name=name, started_at=started_at)
+
+    def is_claimed(self, connection_id: int) -> bool:
+        return is_locked(self.locks_dir, connection_id)
+
+    def any_claimed(self) -> bool:
+        return any_locked(self.locks_dir)
+
+
 def is_locked(locks_dir: Path, connection_id: int) -> bool:
     """Whether some live import (this process or another) holds this connection's lock."""
     path = lock_path(locks_dir, connection_id)
@@ -161,4 +179,12 @@ else:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-__all__ = ["ImportLock", "LockHolder", "any_locked", "is_locked", "lock_path", "read_holder"]
+__all__ = [
+    "FileClaims",
+    "ImportLock",
+    "LockHolder",
+    "any_locked",
+    "is_locked",
+    "lock_path",
+    "read_holder",
+]

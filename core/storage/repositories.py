@@ -5,26 +5,25 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import asdict, fields, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from core.domain import (
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     Connection,
     ConnectionDraft,
     ConnectionSecrets,
     CredentialKind,
-    ImportCounts,
-    ImportRun,
-    ImportStatus,
     ProxyMode,
     Schedule,
     ScheduleKind,
     SourceType,
     UsagePeriod,
 )
+from core.domain.imports import ImportCounts, ImportRun, ImportStatus
 from core.storage.db import from_iso, iso, utc_now
 
 # Import runs with whether their connection is a simulated (demo) tenant.
@@ -32,7 +31,7 @@ _RUNS = (
     "SELECT r.*, json_extract(c.config, '$.simulated_tenant') IS NOT NULL AS simulated "
     "FROM import_runs r LEFT JOIN connections c ON c.id = r.connection_id"
 )
-_DRAFT_FIELDS = [f.name for f in fields(ConnectionDraft) if f.name != "secrets"]
+_DRAFT_FIELDS = [f.name for f in fields(ConnectionDraft) if f.name not in ("secrets", "sign_in_id")]
 
 
 def draft_to_json(draft: ConnectionDraft) -> str:
@@ -228,12 +227,28 @@ class SettingsRepository:
         row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return row["value"] if row else None
 
+    def with_prefix(self, conn: sqlite3.Connection, prefix: str) -> dict[str, str]:
+        """The settings whose key starts with `prefix` (e.g. the SaaS connector's `saas_`)."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = conn.execute(
+            "SELECT key, value FROM settings WHERE key LIKE ? ESCAPE '\\'", (pattern,)
+        )
+        return {r["key"]: r["value"] for r in rows}
+
     def set(self, conn: sqlite3.Connection, key: str, value: str) -> None:
         conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    def set_many(self, conn: sqlite3.Connection, values: Mapping[str, str | None]) -> None:
+        """Store each value; None removes the setting."""
+        for key, value in values.items():
+            if value is None:
+                conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                self.set(conn, key, value)
 
 
 class ImportRunRepository:
@@ -292,6 +307,20 @@ class ImportRunRepository:
     def get(self, conn: sqlite3.Connection, run_id: int) -> ImportRun | None:
         row = conn.execute(_RUNS + " WHERE r.id = ?", (run_id,)).fetchone()
         return self._from_row(row) if row else None
+
+    def last_successful_starts(self, conn: sqlite3.Connection) -> dict[int, datetime]:
+        """Per connection, when its last successful import started."""
+        rows = conn.execute(
+            "SELECT connection_id, MAX(started_at) FROM import_runs "
+            "WHERE connection_id IS NOT NULL AND status IN (?, ?) GROUP BY connection_id",
+            (ImportStatus.SUCCEEDED.value, ImportStatus.SUCCEEDED_WITH_WARNINGS.value),
+        ).fetchall()
+        out = {}
+        for connection_id, started in rows:
+            when = from_iso(started)
+            if when is not None:
+                out[int(connection_id)] = when
+        return out
 
     @staticmethod
     def _from_row(row: sqlite3.Row) -> ImportRun:

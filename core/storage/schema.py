@@ -251,11 +251,33 @@ WHERE source = 'SaaS Management' AND status != 'Retired' AND status_before_saas 
   AND COALESCE((SELECT value FROM settings WHERE key = 'saas_enabled'), '0') != '1';
 """
 
+# "Execute now" queued for the headless workers (`licensedesk-cli import NAME --queue`). A
+# worker takes a request only while it holds the connection's claim: one that is taken and not
+# finished while the claim is free was left by a worker that died, and is taken over. One run
+# settles every request of its connection that was waiting when it was taken.
+IMPORT_REQUESTS_V5 = """
+CREATE TABLE import_requests (
+    id INTEGER PRIMARY KEY,
+    connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    incremental INTEGER NOT NULL DEFAULT 0,
+    requested_at TEXT NOT NULL,
+    requested_by TEXT NOT NULL,           -- the OS user who queued it
+    taken_by TEXT,                        -- the worker running it: host:pid
+    taken_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,  -- how many workers took it (more: taken over)
+    run_id INTEGER REFERENCES import_runs(id) ON DELETE SET NULL,
+    finished_at TEXT,
+    outcome TEXT                          -- the run's status, or why no run was recorded
+);
+CREATE INDEX import_requests_open ON import_requests(connection_id, requested_at)
+    WHERE finished_at IS NULL;
+"""
+
 # SaaS Management statistics (per SaaS license, and the unattributed active users per app) for
 # one set of inputs (`inputs`: the inactivity window, SKU table, current snapshots and app
 # users), stored by whatever write changes those inputs so that reads only read. The row with
 # license_id 0 and app_id '' marks "computed".
-SAAS_STATS_V5 = """
+SAAS_STATS_V6 = """
 CREATE TABLE saas_stats (
     inputs TEXT NOT NULL,
     license_id INTEGER NOT NULL,
@@ -278,6 +300,7 @@ MIGRATIONS: list[str] = [
     REPORT_REQUESTS_V2,
     DELTA_SELECT_V3,
     SAAS_DISABLED_RETIRES_V4,
-    SAAS_STATS_V5,
+    IMPORT_REQUESTS_V5,
+    SAAS_STATS_V6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from core.domain import Connection, LicenseSource
+from core.domain.connection import Connection
+from core.domain.licensing import LicenseSource
 from core.storage.db import Database, iso
 
 UserRow = tuple[Any, ...]  # (id, upn, upn_lower, display, mail, enabled, type, created, sign-in)

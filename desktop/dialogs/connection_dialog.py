@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalogue import BeaconVersion
 from core.controller import admin_consent_steps
-from core.domain import AuthMethod, Connection, ConnectionDraft, ConnectionTestReport
+from core.domain.beacon import BeaconVersion
+from core.domain.connection import AuthMethod, Connection, ConnectionDraft, ConnectionTestReport
 from core.errors import AuthError, LicenseDeskError, ValidationError
 from desktop.dialogs.connection_form import ConnectionForm
 from desktop.dialogs.report_view import PermissionReportView
@@ -100,7 +100,9 @@ class ConnectionDialog(QDialog):
         verb = "Edit" if editing_id is not None else "Create"
         self.setWindowTitle(f"{verb} PowerShell Source Connection")
         self.setObjectName("connectionDialog")
-        self.form = ConnectionForm(version, editing=editing_id is not None, browse=browse)
+        self.form = ConnectionForm(
+            controller, version, editing=editing_id is not None, browse=browse
+        )
         self._build(draft)
         self.form.load(draft or ConnectionDraft(name=""))
         # What the dialog opened with: the stored connection (to notice changes made
@@ -193,7 +195,7 @@ class ConnectionDialog(QDialog):
 
     def _validate(self) -> None:
         draft = self.form.draft()
-        self.errors = self._controller.validate_draft_with(
+        self.errors = self._controller.validate_draft(
             draft, version=self._version, existing=self._existing, editing_id=self.editing_id
         )
         hidden = self.form.show_errors(self.errors, reveal_all=self._revealed)
@@ -423,6 +425,7 @@ class ConnectionDialog(QDialog):
         self.sign_in_message.show_message(
             "ok", f"Signed in as {who} to tenant {html.escape(result.tenant_id)}."
         )
+        self.form.keep_sign_in(result.sign_in_id)
         self._fill_tenant(result.tenant_id)
         self.start_test()
 

@@ -6,30 +6,25 @@ from __future__ import annotations
 import dataclasses
 import html
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLineEdit, QVBoxLayout, QWidget
 
-from core.catalogue import (
-    BeaconVersion,
-    FieldSpec,
-    M365FieldMode,
-    effective_method,
-    fields_for,
-    m365_field_mode,
-    methods_for,
-)
-from core.domain import (
+from core.domain.beacon import BeaconVersion
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     ConnectionDraft,
     ConnectionSecrets,
     CredentialKind,
     ProxyMode,
     SourceType,
     UsagePeriod,
+    connection_methods,
+    effective_method,
 )
+from core.domain.fields import FieldSpec
 from desktop.dialogs.field_row import FieldRow
 from desktop.widgets.inline_message import InlineMessage
 
@@ -64,15 +59,33 @@ MANUAL_NOTE = (
 )
 
 
-def all_specs(version: BeaconVersion) -> list[FieldSpec]:
+class FieldCatalogue(Protocol):
+    """What the form asks core about its rows; the controller answers."""
+
+    def connection_fields(
+        self,
+        source_type: SourceType,
+        version: BeaconVersion,
+        method: AuthMethod | None = None,
+        credential_kind: CredentialKind = CredentialKind.SECRET,
+        cloud: Cloud = Cloud.GLOBAL,
+        *,
+        tenant: str = "",
+        proxy_mode: ProxyMode | None = None,
+    ) -> list[FieldSpec]: ...
+
+    def manual_entry(self, source_type: SourceType, version: BeaconVersion) -> bool: ...
+
+
+def all_specs(catalogue: FieldCatalogue, version: BeaconVersion) -> list[FieldSpec]:
     """Every row any choice can show, in dialog order (the union over the choices)."""
     order: list[str] = []
     first: dict[str, FieldSpec] = {}
     for source_type in SourceType:
-        for _, method in methods_for(source_type):
+        for method in connection_methods(source_type):
             for kind in CredentialKind:
                 for cloud in Cloud:
-                    specs = fields_for(source_type, version, method, kind, cloud)
+                    specs = catalogue.connection_fields(source_type, version, method, kind, cloud)
                     _merge(order, first, specs)
     return [first[name] for name in order]
 
@@ -93,6 +106,7 @@ class ConnectionForm(QWidget):
 
     def __init__(
         self,
+        catalogue: FieldCatalogue,
         version: BeaconVersion,
         *,
         editing: bool = False,
@@ -100,6 +114,7 @@ class ConnectionForm(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._catalogue = catalogue
         self.version = version
         self.editing = editing
         self._base = ConnectionDraft(name="")
@@ -122,7 +137,7 @@ class ConnectionForm(QWidget):
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             self._forms[title] = (box, form)
             layout.addWidget(box)
-        for spec in all_specs(self.version):
+        for spec in all_specs(self._catalogue, self.version):
             row = FieldRow(spec, self, browse)
             row.edited.connect(self._on_row_edited)
             self.rows[spec.name] = row
@@ -172,7 +187,7 @@ class ConnectionForm(QWidget):
         source_type = self._choice("source_type", SourceType.MICROSOFT_365)
         method = effective_method(source_type, self._choice("method", None))
         tenant_row = self.rows.get("tenant")
-        return fields_for(
+        return self._catalogue.connection_fields(
             source_type,
             self.version,
             method,
@@ -210,7 +225,7 @@ class ConnectionForm(QWidget):
             self.rows["source_type"].help.show_text("")
             level = "warning" if source_type is SourceType.OFFICE_365 else "info"
             self.notice.show_message(level, html.escape(spec.help))
-        elif m365_field_mode(source_type, self.version) is M365FieldMode.MANUAL:
+        elif self._catalogue.manual_entry(source_type, self.version):
             self.notice.show_message("info", html.escape(MANUAL_NOTE))
         else:
             self.notice.clear()
@@ -244,6 +259,10 @@ class ConnectionForm(QWidget):
             if hasattr(source, name):
                 row.set_value(getattr(source, name))
         self.refresh()
+
+    def keep_sign_in(self, sign_in_id: str) -> None:
+        """Carry a sign-in done before saving in the drafts, so its token cache is kept."""
+        self._base = dataclasses.replace(self._base, sign_in_id=sign_in_id)
 
     def draft(self) -> ConnectionDraft:
         """The draft the visible fields describe; hidden fields take their defaults."""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import Schedule, ScheduleKind
+from core.domain.connection import Schedule, ScheduleKind
 
 
 def _row(parent: QWidget) -> QHBoxLayout:

@@ -8,8 +8,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from core.catalogue import FieldKind, FieldSpec
-from core.domain import Schedule
+from core.domain.connection import Schedule
+from core.domain.fields import FieldKind, FieldSpec
 from desktop.dialogs.field_editors import Caption, OptionalDateEdit, PathEdit, ScheduleEditor
 from desktop.widgets.inline_message import restyle
 

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import LicenseDetail, LicenseRow, LicenseStatus, tenant_label
+from core.domain.connection import tenant_label
+from core.domain.licensing import HOLDER_PAGE, LicenseDetail, LicenseRow, LicenseStatus
 from core.errors import LicenseDeskError
 from desktop import formatting
 from desktop.jobs import JobRunner, LatestJob
@@ -36,8 +37,6 @@ from desktop.widgets.table_panel import TablePanel
 
 if TYPE_CHECKING:
     from core.controller import Controller
-
-HOLDER_PAGE = 200
 
 
 def _panel(name: str, model: object, widths: dict[int, int] | None = None) -> TablePanel:

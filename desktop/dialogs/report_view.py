@@ -6,7 +6,7 @@ import html
 
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from core.domain import ConnectionTestReport, PermissionCheck, PermissionState
+from core.domain.connection import ConnectionTestReport, PermissionCheck, PermissionState
 from desktop.resources import icon
 from desktop.widgets.inline_message import InlineMessage
 

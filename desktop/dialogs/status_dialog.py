@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import LicenseStatus
+from core.domain.licensing import LicenseStatus
 
 
 class StatusChangeDialog(QDialog):

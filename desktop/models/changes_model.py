@@ -6,7 +6,7 @@ from collections.abc import Hashable
 from enum import IntEnum
 from typing import Any
 
-from core.domain import StatusChange
+from core.domain.licensing import StatusChange
 from desktop import formatting
 from desktop.models.base import RowTableModel
 

@@ -10,7 +10,9 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QIcon
 
-from core.domain import CLOUD_LABELS, AuthMethod, Cloud, Connection, ImportStatus
+from core.domain.cloud import CLOUD_LABELS, Cloud
+from core.domain.connection import AuthMethod, Connection
+from core.domain.imports import ImportStatus
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import icon

@@ -8,7 +8,8 @@ from typing import Any
 
 from PySide6.QtGui import QColor, QIcon
 
-from core.domain import ImportRun, ImportStatus, tenant_label
+from core.domain.connection import tenant_label
+from core.domain.imports import ImportRun, ImportStatus
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.models.connections_model import STATUS_ICON, STATUS_TEXT

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtGui import QColor
 
-from core.domain import LicenseHolder
+from core.domain.licensing import LicenseHolder
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import colour

@@ -9,13 +9,8 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QFont, QIcon
 
-from core.domain import (
-    LicenseRow,
-    LicenseSource,
-    LicenseStatus,
-    tenant_label,
-    usage_unknown_note,
-)
+from core.domain.connection import tenant_label
+from core.domain.licensing import LicenseRow, LicenseSource, LicenseStatus, usage_unknown_note
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import colour, icon, struck_out_font

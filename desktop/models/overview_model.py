@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QFont
 
-from core.domain import OverviewTotals, usage_unknown_note
-from core.domain import tenant_label as core_tenant_label
+from core.domain.connection import tenant_label as core_tenant_label
+from core.domain.licensing import OverviewTotals, usage_unknown_note
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import bold_font, colour

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
-from core.domain import ProductRow
+from core.domain.licensing import ProductRow
 from core.errors import LicenseDeskError
 from desktop import formatting
 from desktop.models.base import RowTableModel

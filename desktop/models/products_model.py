@@ -10,7 +10,8 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QIcon
 
-from core.domain import ProductRow, tenant_label, usage_unknown_note
+from core.domain.connection import tenant_label
+from core.domain.licensing import ProductRow, usage_unknown_note
 from desktop import formatting
 from desktop.models.base import RowTableModel
 from desktop.resources import colour, icon

@@ -6,7 +6,7 @@ from collections.abc import Hashable
 from enum import IntEnum
 from typing import Any
 
-from core.domain import LicenseSubscription
+from core.domain.licensing import LicenseSubscription
 from desktop import formatting
 from desktop.models.base import RowTableModel
 

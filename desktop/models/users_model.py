@@ -23,7 +23,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from core.domain import UserQuery, UserRow, UserSkuRef, UserSort, tenant_label
+from core.domain.connection import tenant_label
+from core.domain.licensing import UserQuery, UserRow, UserSkuRef, UserSort
 from desktop import formatting
 from desktop.models.base import RowRole, SortRole
 from desktop.resources import colour

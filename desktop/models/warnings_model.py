@@ -8,7 +8,8 @@ from typing import Any
 
 from PySide6.QtGui import QIcon
 
-from core.domain import ActionWarning, tenant_label
+from core.domain.connection import tenant_label
+from core.domain.licensing import ActionWarning
 from desktop.models.base import RowTableModel
 from desktop.resources import icon
 

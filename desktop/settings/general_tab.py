@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalogue import BEACON_RELEASES
-from core.settings import CURRENCY_RELABEL_NOTE, INACTIVE_DAY_CHOICES, AppSettings
+from core.domain.beacon import BEACON_RELEASES
+from core.domain.settings import CURRENCY_RELABEL_NOTE, INACTIVE_DAY_CHOICES, AppSettings
 from desktop.dialogs.field_editors import Caption
 from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.notify import describe_error
@@ -215,7 +215,7 @@ class GeneralSettingsTab(QWidget):
 
 
 def _load(controller: Controller, _token: object) -> tuple[AppSettings, str]:
-    return controller.settings(), controller.secrets.describe()
+    return controller.settings(), controller.keychain_description()
 
 
 def _save(controller: Controller, values: dict[str, str], _token: object) -> dict[str, str]:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import SaasResult, SaasStatus, SaasZone, SwitchCounts
+from core.domain.saas import SAAS_RULE, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.errors import ValidationError
 from desktop import formatting
 from desktop.jobs import Job, JobRunner, LatestJob
@@ -30,16 +30,6 @@ from desktop.widgets.inline_message import InlineMessage, restyle
 if TYPE_CHECKING:
     from core.controller import Controller
 
-RULE = (
-    "While the SaaS Management connector is enabled, it supersedes and overrides both Office "
-    "365 connectors (Microsoft 365 and Microsoft Office 365 (deprecated)). Every license "
-    "created from their imports gets the status Retired, automatically, so it has no effect "
-    "on reconciliation; licenses their later imports create are Retired from the start. "
-    "Licenses come from the SaaS Management imports instead and are reconciled as usual. "
-    "Disabling the connector gives each license it retired the status it had just before, "
-    "unless someone changed that license's status by hand in the meantime, and retires the "
-    "licenses of its own imports by the same rule, so that no product is counted twice."
-)
 ZONES = (
     (SaasZone.NAM, "NAM (North America)"),
     (SaasZone.EU, "EU (Europe)"),
@@ -84,7 +74,7 @@ class IntegrationsTab(QWidget):
         self.writer = LatestJob(jobs, "saas change", self)
         self.writer.failed.connect(self._on_failed)
         self.writer.busy_changed.connect(self._on_writing_changed)
-        self.rule = QLabel(RULE, self)
+        self.rule = QLabel(SAAS_RULE, self)
         self.rule.setObjectName("explanation")
         self.rule.setWordWrap(True)
         self.state = QLabel(self)
@@ -229,7 +219,8 @@ class IntegrationsTab(QWidget):
         self.message.clear()
         verb = "Enable" if enable else "Disable"
         question = (
-            f"{RULE}\n\n{verb[:-1]}ing the connector now changes: {counts.describe()}. {verb} it?"
+            f"{SAAS_RULE}\n\n{verb[:-1]}ing the connector now changes: {counts.describe()}. "
+            f"{verb} it?"
         )
         if self._notifier.confirm(f"{verb} SaaS Management", question, ok_text=verb):
             self.set_enabled(enable)

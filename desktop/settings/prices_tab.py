@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QAbstractItemView, QPushButton, QVBoxLayout, QWidget
 
-from core.domain import ProductRow, UnrecognizedSku
+from core.domain.licensing import ProductRow, UnrecognizedSku
 from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.prices_model import PriceColumn, PricesModel
 from desktop.models.proxy import SearchProxyModel

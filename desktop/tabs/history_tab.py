@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from core.domain import ImportRun, ImportStatus, tenant_label
+from core.domain.connection import tenant_label
+from core.domain.imports import ImportRun, ImportStatus
 from desktop import formatting
 from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.history_model import HistoryColumn, HistoryModel, counts_kept

@@ -11,8 +11,12 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from core.catalogue import band_for, effective_method
-from core.domain import Connection, ConnectionDraft, ConnectionTestReport, ImportProgress
+from core.domain.connection import (
+    Connection,
+    ConnectionDraft,
+    ConnectionTestReport,
+)
+from core.domain.imports import ImportProgress
 from core.errors import LicenseDeskError
 from desktop.dialogs.connection_dialog import ConnectionDialog
 from desktop.dialogs.report_view import PermissionReportView
@@ -27,8 +31,8 @@ from desktop.widgets.table_panel import TablePanel
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from core.catalogue import BeaconVersion
     from core.controller import Controller
+    from core.domain.beacon import BeaconVersion
 
 CERTIFICATE_FILTER = "Certificates (*.pem *.pfx *.p12);;All files (*)"
 
@@ -202,9 +206,7 @@ class InventoryTab(QWidget):
             self.reload()
             return None
         if draft is None:
-            source_type = band_for(self.version).source_types[0][1]
-            method = effective_method(source_type, None)
-            draft = ConnectionDraft(name="", source_type=source_type, method=method)
+            draft = self._controller.new_connection_draft(self.version)
         return self._open_dialog(draft, None)
 
     def open_edit_dialog(self, connection_id: int, *, read: bool = True) -> ConnectionDialog | None:

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QPushButton, QVBoxLayout, QWidget
 
-from core.domain import LicenseRow, LicenseStatus
+from core.domain.licensing import LicenseRow, LicenseStatus
 from desktop.dialogs.license_dialog import LicenseDialog
 from desktop.dialogs.status_dialog import StatusChangeDialog
 from desktop.jobs import Job, JobRunner, LatestJob

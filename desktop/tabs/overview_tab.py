@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import ActionWarning, Overview, OverviewTotals, usage_unknown_note
+from core.domain.licensing import ActionWarning, Overview, OverviewTotals, usage_unknown_note
 from desktop import formatting
 from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.overview_model import TotalsColumn, TotalsModel, is_total

@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from core.domain import ProductRow
+from core.domain.licensing import ProductRow
 from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.products_model import ProductColumn, ProductsModel
 from desktop.models.proxy import SearchProxyModel

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QComboBox, QVBoxLayout, QWidget
 
-from core.domain import Connection, UserFlag, UserQuery, UserRow
+from core.domain.connection import Connection
+from core.domain.licensing import UserFlag, UserQuery, UserRow
 from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.models.users_model import UserColumn, UsersModel
 from desktop.notify import describe_error
@@ -152,7 +153,7 @@ class UsersTab(QWidget):
         The query is read here, in the GUI thread; the rows are read where they are iterated
         (the exporter's worker thread, on a database connection of its own).
         """
-        return self._controller.licensing.iter_user_rows(self.query())
+        return self._controller.iter_user_rows(self.query())
 
     @Slot()
     def _on_filter_changed(self) -> None:

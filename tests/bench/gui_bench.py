@@ -116,7 +116,7 @@ def run(users: int, seed: int, saas: bool) -> dict[str, float]:
 
 
 def _draft(users: int, seed: int):  # type: ignore[no-untyped-def]
-    from core.domain import AuthMethod, ConnectionDraft
+    from core.domain.connection import AuthMethod, ConnectionDraft
     from core.simulator.demo import profile_spec
 
     profile = f"size:{users}:{seed}"
@@ -131,7 +131,13 @@ def _draft(users: int, seed: int):  # type: ignore[no-untyped-def]
 
 
 def _served_draft(ready):  # type: ignore[no-untyped-def]
-    from core.domain import AuthMethod, Cloud, ConnectionDraft, ConnectionSecrets, CredentialKind
+    from core.domain.cloud import Cloud
+    from core.domain.connection import (
+        AuthMethod,
+        ConnectionDraft,
+        ConnectionSecrets,
+        CredentialKind,
+    )
 
     tenant = ready["tenants"][0]
     return ConnectionDraft(
@@ -263,7 +269,7 @@ def _stall_while_locked(window, app, controller) -> float:  # type: ignore[no-un
     import subprocess
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(controller.database.path)],
+        [sys.executable, "-c", HOLD_LOCK, str(controller.database_file)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"

@@ -180,9 +180,9 @@ def prepare_importer_home(ready: dict[str, Any], folder: Path, env: dict[str, st
 
 def prepare_connections(ready: dict[str, Any]) -> list[str]:
     from core.controller import Controller
-    from core.domain import (
+    from core.domain.cloud import Cloud
+    from core.domain.connection import (
         AuthMethod,
-        Cloud,
         ConnectionDraft,
         ConnectionSecrets,
         CredentialKind,

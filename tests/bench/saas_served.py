@@ -46,7 +46,7 @@ class ServedSaas:
 
 def configure(controller: Any, ready: dict[str, Any]) -> None:
     """Point the connector at the served organization (Custom zone) and enable it."""
-    from core.domain import SaasZone
+    from core.domain.saas import SaasZone
     from core.simulator.demo_saas import DEMO_SAAS_ORG_ID, DEMO_SAAS_REFRESH_TOKEN
 
     controller.configure_saas(

@@ -9,7 +9,8 @@ import pytest
 
 from core.auth import admin_consent_steps, admin_consent_url
 from core.auth.failures import OWN_APP_CONSENT_STEPS
-from core.domain import AuthMethod, Cloud, ConnectionDraft
+from core.domain.cloud import Cloud
+from core.domain.connection import AuthMethod, ConnectionDraft
 from core.simulator import Simulator, simulator_session
 from tests.core.test_simulator import spec
 

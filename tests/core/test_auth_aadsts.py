@@ -12,7 +12,7 @@ from core.auth.failures import (
     SECURITY_DEFAULTS_PASSWORD_MESSAGE,
     auth_error_from_result,
 )
-from core.domain import AuthMethod, ConnectionDraft, ConnectionSecrets, SourceType
+from core.domain.connection import AuthMethod, ConnectionDraft, ConnectionSecrets, SourceType
 from core.errors import AuthError
 from core.simulator import Knobs, Simulator, simulator_session
 from core.simulator.demo import profile_spec, size_draft

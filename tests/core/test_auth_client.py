@@ -13,15 +13,10 @@ import requests
 from cryptography.hazmat.primitives import serialization
 
 from core.auth import TENANT_NOT_FOUND, build_token_provider
-from core.domain import (
-    Cloud,
-    ConnectionDraft,
-    ConnectionSecrets,
-    CredentialKind,
-    ProxyMode,
-)
+from core.domain.cloud import Cloud
+from core.domain.connection import ConnectionDraft, ConnectionSecrets, CredentialKind, ProxyMode
 from core.errors import AuthError
-from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
+from tests.auth_fakes import (
     APP_ROLES,
     CLIENT_ID,
     HOST,
@@ -32,9 +27,7 @@ from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
     error_body,
     make_key_and_cert,
     openid_configuration,
-    session_fixture,
     sha256_thumbprint,
-    sts_fixture,
     write_pem,
     write_pfx,
 )

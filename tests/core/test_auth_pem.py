@@ -16,19 +16,17 @@ from packaging.requirements import Requirement
 
 from core.auth import build_token_provider
 from core.auth.credentials import client_credential
-from core.domain import ConnectionSecrets, CredentialKind
-from tests.core.test_auth_client import DRAFT, TENANT
-from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
+from core.domain.connection import ConnectionSecrets, CredentialKind
+from tests.auth_fakes import (
     CLIENT_ID,
     FakeSts,
     app_token_body,
     decode_segment,
     make_key_and_cert,
-    session_fixture,
     sha256_thumbprint,
-    sts_fixture,
     write_pem,
 )
+from tests.core.test_auth_client import DRAFT, TENANT
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 

@@ -20,16 +20,14 @@ from core.auth import (
     sign_in_device_code,
     sign_in_interactive,
 )
-from core.cancel import CancelToken
-from core.domain import AuthMethod, ConnectionDraft, ConnectionSecrets, SourceType
+from core.domain.cancel import CancelToken
+from core.domain.connection import AuthMethod, ConnectionDraft, ConnectionSecrets, SourceType
 from core.errors import AuthError, ImportCancelled, InteractionRequired
-from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
+from tests.auth_fakes import (
     HOST,
     TENANT_ID,
     FakeSts,
     error_body,
-    session_fixture,
-    sts_fixture,
     user_token_body,
 )
 

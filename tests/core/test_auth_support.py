@@ -20,17 +20,16 @@ from core.auth import (
     decode_jwt_claims,
     granted_permissions,
 )
+from core.auth.endpoints import resolve_endpoints
 from core.auth.providers import ClientCredentialProvider
-from core.catalogue import resolve_endpoints
-from core.domain import AuthMethod, Cloud, ConnectionDraft, ConnectionSecrets, ProxyMode
+from core.domain.cloud import Cloud
+from core.domain.connection import AuthMethod, ConnectionDraft, ConnectionSecrets, ProxyMode
 from core.secrets import SecretStore
-from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
+from tests.auth_fakes import (
     CLIENT_ID,
     FakeSts,
     app_token_body,
     jwt,
-    session_fixture,
-    sts_fixture,
 )
 
 DRAFT = ConnectionDraft(

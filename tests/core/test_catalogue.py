@@ -6,34 +6,35 @@ from dataclasses import fields
 
 import pytest
 
-from core.catalogue import (
-    DEFAULT_BEACON_VERSION,
-    KNOWN_BEACON_VERSIONS,
+from core.auth.endpoints import resolve_endpoints, shipped_settings
+from core.connections.fields import fields_for
+from core.connections.versions import (
     M365_NEEDS_2018R2,
-    VERSION_FORMAT_MESSAGE,
-    BeaconVersion,
-    FieldKind,
     M365FieldMode,
     band_for,
-    fields_for,
-    parse_beacon_version,
-    resolve_endpoints,
-    shipped_settings,
     source_type_from_label,
     source_type_label,
     source_type_options,
 )
-from core.domain import (
+from core.domain.beacon import (
+    DEFAULT_BEACON_VERSION,
+    KNOWN_BEACON_VERSIONS,
+    VERSION_FORMAT_MESSAGE,
+    BeaconVersion,
+    parse_beacon_version,
+)
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     ConnectionDraft,
     ConnectionSecrets,
     CredentialKind,
     ProxyMode,
     SourceType,
 )
+from core.domain.fields import FieldKind
+from core.domain.settings import parse_setting
 from core.errors import ValidationError
-from core.settings import parse_setting
 
 M365 = SourceType.MICROSOFT_365
 O365 = SourceType.OFFICE_365
@@ -351,7 +352,7 @@ def test_shipped_settings_come_from_resources() -> None:
 )
 def test_resolve_endpoints_defaults_to_the_cloud(cloud: Cloud, host: str, graph: str) -> None:
     draft = ConnectionDraft(name="x", cloud=cloud, tenant="contoso.com", client_id="c")
-    resolved = resolve_endpoints(draft, DEFAULT_BEACON_VERSION)
+    resolved = resolve_endpoints(draft)
     assert resolved.authority_host == host
     assert resolved.graph_endpoint == graph
     assert resolved.token_endpoint == f"{host}/contoso.com/oauth2/v2.0/token"
@@ -372,7 +373,7 @@ def test_typed_endpoints_win() -> None:
         scope=" https://graph.example.test/.default ",
         client_id=" 11111111-2222-3333-4444-555555555555 ",
     )
-    resolved = resolve_endpoints(draft, V("2018 R2"))
+    resolved = resolve_endpoints(draft)
     assert resolved.authority_host == "https://login.microsoft.com"
     assert resolved.graph_endpoint == "https://graph.example.test"
     assert resolved.token_endpoint == draft.token_endpoint
@@ -382,7 +383,7 @@ def test_typed_endpoints_win() -> None:
 
 def test_multi_tenant_defaults_to_the_shipped_app_and_delegated_scopes() -> None:
     draft = ConnectionDraft(name="x", method=AuthMethod.MULTI_TENANT)
-    resolved = resolve_endpoints(draft, V("2019 R1"))
+    resolved = resolve_endpoints(draft)
     assert resolved.client_id == shipped_settings().multi_tenant_client_id
     assert resolved.redirect_uri == "http://localhost"
     assert resolved.authority == "https://login.microsoftonline.com/organizations"
@@ -404,7 +405,7 @@ def test_deprecated_connector_uses_the_shipped_public_client() -> None:
 
 def test_custom_cloud_needs_typed_hosts_and_skips_instance_discovery() -> None:
     with pytest.raises(ValidationError) as caught:
-        resolve_endpoints(ConnectionDraft(name="x", cloud=Cloud.CUSTOM), DEFAULT_BEACON_VERSION)
+        resolve_endpoints(ConnectionDraft(name="x", cloud=Cloud.CUSTOM))
     assert caught.value.errors == {
         "authority_host": "Type the authority host of the custom cloud.",
         "graph_endpoint": "Type the Graph endpoint of the custom cloud.",
@@ -416,7 +417,7 @@ def test_custom_cloud_needs_typed_hosts_and_skips_instance_discovery() -> None:
         authority_host="https://sts.example.test",
         graph_endpoint="https://graph.example.test",
     )
-    resolved = resolve_endpoints(draft, DEFAULT_BEACON_VERSION)
+    resolved = resolve_endpoints(draft)
     assert resolved.instance_discovery is False
     assert resolved.token_endpoint == "https://sts.example.test/t.example/oauth2/v2.0/token"
     assert resolved.scope == "https://graph.example.test/.default"

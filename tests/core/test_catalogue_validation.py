@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from core.catalogue import DEFAULT_BEACON_VERSION, parse_beacon_version, validate
-from core.domain import (
+from core.connections.rules import validate
+from core.domain.beacon import DEFAULT_BEACON_VERSION, parse_beacon_version
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     Connection,
     ConnectionDraft,
     ConnectionSecrets,

@@ -13,7 +13,7 @@ import pytest
 
 from core.cli import main
 from core.controller import Controller
-from core.domain import ImportCounts, ImportRun, ImportStatus
+from core.domain.imports import ImportCounts, ImportRun, ImportStatus
 from core.errors import AuthError, ConnectionInUse, GraphError
 from core.simulator.demo import reset_simulators, size_draft
 
@@ -21,7 +21,7 @@ from core.simulator.demo import reset_simulators, size_draft
 @pytest.fixture
 def controller(app_paths, database, secret_store) -> Iterator[Controller]:
     reset_simulators()
-    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
+    ctl = Controller.assemble(paths=app_paths, database=database, secret_store=secret_store)
     yield ctl
     ctl.close()
     reset_simulators()

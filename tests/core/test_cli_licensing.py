@@ -11,9 +11,10 @@ from collections.abc import Iterator
 import pytest
 import responses
 
+from core.bootstrap import Services, assemble
 from core.cli import main
 from core.controller import Controller
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     EMS,
     SPE_E3,
     SPE_E5,
@@ -67,15 +68,20 @@ FABRIKAM = "22222222-2222-2222-2222-222222222222"
 
 
 @pytest.fixture
-def controller(app_paths, database, secret_store) -> Iterator[Controller]:
-    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
+def services(app_paths, database, secret_store) -> Services:
+    return assemble(paths=app_paths, database=database, secret_store=secret_store)
+
+
+@pytest.fixture
+def controller(services) -> Iterator[Controller]:
+    ctl = Controller(services)
     yield ctl
     ctl.close()
 
 
 @pytest.fixture
-def tenant(database, controller) -> Tenant:
-    contoso = Tenant(database, controller.licensing, "Contoso")
+def tenant(database, services) -> Tenant:
+    contoso = Tenant(database, services.licensing, "Contoso")
     contoso.load(
         skus=[sku(SPE_E3, 2, consumed=3), sku(SPE_E5, 4, consumed=1), sku(EMS, 1)],
         users=[
@@ -192,10 +198,10 @@ def test_settings_get_and_set(controller, tenant, capsys):
     # Ben never signed in and got E3 on 2025-01-10, 536 days before the as-of date: inactive,
     # until the new-hire window is longer than that. The setting reaches the rules.
     e3 = tenant.license_id(SPE_E3)
-    assert controller.licensing.license(e3).inactive_users == 1
+    assert controller.license(e3).inactive_users == 1
     assert cli(controller, "settings", "set", "min_assignment_age_days", "600") == 0
     capsys.readouterr()
-    assert controller.licensing.license(e3).inactive_users == 0
+    assert controller.license(e3).inactive_users == 0
     assert run_json(controller, capsys, "users", "--inactive") == []
 
 
@@ -372,8 +378,8 @@ def test_an_unknown_tenant_is_named_with_the_known_ones(controller, tenant, caps
     assert captured.err == "error: There is no tenant “nosuch”; known connections: Contoso.\n"
 
 
-def test_licenses_of_one_tenant(controller, tenant, capsys):
-    Tenant(tenant.database, controller.licensing, "Fabrikam", tenant_id=FABRIKAM).load(
+def test_licenses_of_one_tenant(controller, services, tenant, capsys):
+    Tenant(tenant.database, services.licensing, "Fabrikam", tenant_id=FABRIKAM).load(
         skus=[sku(EMS, 5)], as_of="2026-06-30"
     )
     assert len(run_json(controller, capsys, "licenses")) == 4

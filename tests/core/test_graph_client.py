@@ -9,7 +9,7 @@ import pytest
 import requests
 import responses
 
-from core.cancel import CancelToken
+from core.domain.cancel import CancelToken
 from core.errors import (
     AuthError,
     DeltaExpiredError,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.domain import LicenseSource, LicenseStatus
-from tests.core.test_licensing_helpers import (
+from core.domain.licensing import LicenseSource, LicenseStatus
+from tests.core.licensing_helpers import (
     EMS,
     FLOW_FREE,
     SPE_E3,
@@ -286,7 +286,7 @@ def test_free_skus_are_flagged_and_cost_nothing(database, service):
 
 
 def test_office365_connector_licenses_have_their_own_source(database, service):
-    from core.domain import SourceType
+    from core.domain.connection import SourceType
 
     tenant = Tenant(database, service, "Legacy", source_type=SourceType.OFFICE_365)
     tenant.load(skus=[sku(SPE_E3, 1)])

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from core.domain import ConnectionDraft
+from core.domain.connection import ConnectionDraft
 from core.licensing import service as service_module
 from core.storage.repositories import ConnectionRepository
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     EMS,
     NOW,
     SPE_E3,

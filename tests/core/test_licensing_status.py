@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.domain import LicenseSource, LicenseStatus, SourceType, SwitchCounts
+from core.domain.connection import SourceType
+from core.domain.licensing import LicenseSource, LicenseStatus
+from core.domain.saas import SwitchCounts
 from core.errors import LicenseDeskError
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     EMS,
     ENTERPRISEPACK,
     SPE_E3,

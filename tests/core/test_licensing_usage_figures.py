@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     EMS,
     SPE_E3,
     Settings,
@@ -118,8 +118,8 @@ def test_available_is_the_positive_part_of_the_compliance_position(database, ser
 def test_one_product_one_price_across_tenants_and_sources(database, service) -> None:
     """Microsoft 365 E3 from a tenant and from SaaS Management is one product: one roll-up
     row, one price (the price table's, not the contract's own 20.00)."""
-    from core.domain import LicenseSource
-    from tests.core.test_licensing_helpers import add_saas_license
+    from core.domain.licensing import LicenseSource
+    from tests.core.licensing_helpers import add_saas_license
 
     contoso = Tenant(database, service, "Contoso")
     contoso.load(

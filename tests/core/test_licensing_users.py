@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.domain import UserFlag, UserQuery, UserSort
+from core.domain.licensing import UserFlag, UserQuery, UserSort
 from core.errors import ValidationError
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     EMS,
     SPE_E3,
     SPE_E5,

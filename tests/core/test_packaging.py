@@ -34,3 +34,17 @@ def test_the_desktop_entry_uses_the_id_for_its_icon_and_runs_the_command_on_path
     assert group["Icon"] == DESKTOP_ID
     assert group["Exec"] == "licensedesk"
     assert group["StartupWMClass"] == "licensedesk"
+
+
+def test_the_worker_unit_runs_the_worker_as_a_service_user_and_stops_it_with_sigterm() -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(LINUX / "licensedesk-worker.service", encoding="utf-8")
+    service = unit["Service"]
+
+    assert service["User"] == "licensedesk"
+    assert service["ExecStart"].split()[:2] == ["/opt/licensedesk/bin/licensedesk-cli", "worker"]
+    assert service["KillSignal"] == "SIGTERM" and service["KillMode"] == "mixed"
+    assert service["Restart"] == "on-failure"
+    assert service["EnvironmentFile"] == "/etc/licensedesk/worker.env"
+    assert unit["Install"]["WantedBy"] == "multi-user.target"

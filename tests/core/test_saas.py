@@ -8,11 +8,13 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
-from core.domain import LicenseSource, LicenseStatus, SaasZone, SwitchCounts
+from core.bootstrap import SIMULATOR
+from core.domain.licensing import LicenseSource, LicenseStatus
+from core.domain.saas import SaasZone, SwitchCounts
 from core.errors import LicenseDeskError, ValidationError
 from core.saas.client import REFRESH_TOKEN_HELP
 from core.saas.service import SaasManagementService
-from tests.core.test_licensing_helpers import (
+from tests.core.licensing_helpers import (
     SPE_E3,
     Tenant,
     hold,
@@ -40,10 +42,15 @@ def waits():
 
 @pytest.fixture
 def saas(database, secret_store, licensing, waits):
-    from tests.core.test_licensing_helpers import NOW
+    from tests.core.licensing_helpers import NOW
 
     return SaasManagementService(
-        database, secret_store, licensing=licensing, clock=lambda: NOW, sleep=waits.append
+        database,
+        secret_store,
+        licensing=licensing,
+        clock=lambda: NOW,
+        sleep=waits.append,
+        simulation=SIMULATOR,
     )
 
 

@@ -7,21 +7,23 @@ from __future__ import annotations
 import webbrowser
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future
+from dataclasses import replace
 from typing import Any
 
 import msal
 import pytest
 import requests.adapters
 
-from core.cancel import CancelToken
+from core.bootstrap import transport
+from core.connections.wiring import cache_store_for
 from core.controller import Controller
-from core.domain import AuthMethod, ConnectionDraft
+from core.domain.cancel import CancelToken
+from core.domain.connection import AuthMethod, ConnectionDraft
 from core.paths import AppPaths
 from core.secrets import SecretStore
 from core.simulator.adapter import SimulatorAdapter
 from core.simulator.demo import profile_spec, reset_simulators
 from core.storage.db import Database
-from core.wiring import build_session
 
 
 class _Inline(Executor):
@@ -52,7 +54,7 @@ def controller(
     app_paths: AppPaths, database: Database, secret_store: SecretStore
 ) -> Iterator[Controller]:
     reset_simulators()
-    built = Controller(
+    built = Controller.assemble(
         paths=app_paths, database=database, secret_store=secret_store, executor=_Inline()
     )
     yield built
@@ -74,7 +76,7 @@ def draft(name: str, method: AuthMethod, **changes: Any) -> ConnectionDraft:
 
 
 def test_a_simulated_session_sends_every_host_to_the_simulator() -> None:
-    session = build_session(draft("Sim", AuthMethod.OWN_APP))
+    session = transport().session(draft("Sim", AuthMethod.OWN_APP))
     for url in ("https://login.microsoftonline.com/x", "https://example.com/", "http://a.b/"):
         assert isinstance(session.get_adapter(url), SimulatorAdapter), url
 
@@ -105,7 +107,21 @@ def test_demo_saas_organization_is_reached_only_through_the_simulator(
     offline: None, controller: Controller
 ) -> None:
     assert controller.set_up_demo_saas()
-    config = controller.saas.config()
+    config = controller.saas_config()
     assert config.configured and config.simulated and not config.enabled
-    assert controller.saas.test().ok
+    assert controller.test_saas().ok
     assert not controller.set_up_demo_saas()  # set up once; a configured connector is kept
+
+
+def test_a_sign_in_before_saving_follows_the_connection_by_its_id_not_its_name(
+    offline: None, controller: Controller, secret_store: SecretStore
+) -> None:
+    signed_in = draft("First name", AuthMethod.MULTI_TENANT)
+    result = controller.sign_in(signed_in, show_code=[].append, cancel=CancelToken())
+    assert result.sign_in_id
+    renamed = replace(signed_in, name="Renamed before saving", sign_in_id=result.sign_in_id)
+    assert controller.test_connection(renamed).ok
+    connection = controller.create_connection(renamed)
+    store = cache_store_for(connection, secret_store, connection.id)
+    assert store is not None and store.load()
+    assert controller.draft_for_edit(connection.id).sign_in_id == ""  # never stored

@@ -6,8 +6,8 @@ import pytest
 import requests
 import urllib3
 
-from core.beacon import parse_beacon_version
-from core.connection_rules import validate
+from core.connections.rules import validate
+from core.domain.beacon import parse_beacon_version
 from core.simulator import Knobs, Simulator, simulator_session
 from core.simulator import adapter as adapter_module
 from core.simulator.demo import (

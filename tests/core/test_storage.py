@@ -3,7 +3,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from core.domain import Cloud, ConnectionDraft, ConnectionSecrets, Schedule, ScheduleKind
+from core.domain.cloud import Cloud
+from core.domain.connection import ConnectionDraft, ConnectionSecrets, Schedule, ScheduleKind
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository, connection_as_draft
 from core.storage.schema import SCHEMA_VERSION
@@ -65,32 +66,32 @@ def test_without_keychain_secrets_stay_in_memory_unless_a_file_is_chosen(
 
     import keyring.backends.fail
 
-    from core.controller import Controller
+    from core.bootstrap import open_services
 
     monkeypatch.setattr("keyring.get_keyring", lambda: keyring.backends.fail.Keyring())
-    memory_only = Controller.open(app_paths)
+    memory_only = open_services(app_paths)
     try:
         assert not memory_only.secrets.available
         assert "memory only" in memory_only.secrets.describe()
         memory_only.secrets.set("connection/1/client_secret", "s3cret")
         assert not (app_paths.data_dir / "secrets.json").exists()
     finally:
-        memory_only.close()
+        memory_only.imports.close()
 
     monkeypatch.setenv("LICENSEDESK_SECRETS_FILE", "1")
-    with_file = Controller.open(app_paths)
+    with_file = open_services(app_paths)
     try:
         with_file.secrets.set("connection/1/client_secret", "s3cret")
         path = app_paths.data_dir / "secrets.json"
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert "owner-only file" in with_file.secrets.describe()
     finally:
-        with_file.close()
-    reopened = Controller.open(app_paths)
+        with_file.imports.close()
+    reopened = open_services(app_paths)
     try:
         assert reopened.secrets.get("connection/1/client_secret") == "s3cret"
     finally:
-        reopened.close()
+        reopened.imports.close()
 
 
 def test_report_budget_is_shared_by_every_process_on_the_database(database: Database) -> None:
@@ -114,3 +115,19 @@ def test_report_budget_is_shared_by_every_process_on_the_database(database: Data
     assert cli.remaining("contoso") == 0
     rows = database.thread_connection().execute("SELECT COUNT(*) FROM report_requests")
     assert rows.fetchone()[0] == 15  # 14 of contoso in the window, 1 of fabrikam
+
+
+def test_settings_are_read_by_prefix_and_written_and_removed_in_one_place(
+    database: Database,
+) -> None:
+    from core.storage.repositories import SettingsRepository
+
+    settings = SettingsRepository()
+    conn = database.thread_connection()
+    with database.transaction(conn):
+        settings.set_many(conn, {"saas_zone": "eu", "saasXorg": "x", "currency": "EUR"})
+    assert settings.with_prefix(conn, "saas_") == {"saas_zone": "eu"}  # "_" is no wildcard
+    with database.transaction(conn):
+        settings.set_many(conn, {"saas_zone": None, "currency": "USD"})
+    assert settings.with_prefix(conn, "saas_") == {}
+    assert settings.get(conn, "currency") == "USD"

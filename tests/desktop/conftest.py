@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from core.controller import Controller
-from core.domain import AuthMethod, ConnectionDraft
+from core.domain.connection import AuthMethod, ConnectionDraft
 from core.paths import AppPaths
 from core.secrets import SecretStore
 from core.simulator.demo import profile_spec, reset_simulators
@@ -96,7 +96,9 @@ def thread_executor() -> Iterator[ThreadPoolExecutor]:
 def _controller(
     paths: AppPaths, database: Database, secrets: SecretStore, executor: Executor
 ) -> Controller:
-    return Controller(paths=paths, database=database, secret_store=secrets, executor=executor)
+    return Controller.assemble(
+        paths=paths, database=database, secret_store=secrets, executor=executor
+    )
 
 
 @pytest.fixture

@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import (
+from core.domain.connection import (
     AuthMethod,
     ConnectionDraft,
     CredentialKind,
-    LicenseStatus,
     ProxyMode,
     SourceType,
 )
+from core.domain.licensing import LicenseStatus
 from desktop.dialogs.status_dialog import StatusChangeDialog
 from desktop.main_window import MainWindow
 from desktop.models.product_figures_model import ProductFiguresColumn

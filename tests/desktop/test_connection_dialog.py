@@ -10,23 +10,23 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
-from core.catalogue import (
+from core.connections.fields import fields_for
+from core.connections.versions import (
     DEPRECATED_CONNECTOR_NOTE,
     M365_NEEDS_2018R2,
-    effective_method,
-    fields_for,
-    parse_beacon_version,
     source_type_options,
 )
 from core.controller import Controller
-from core.domain import (
+from core.domain.beacon import parse_beacon_version
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     ConnectionDraft,
     CredentialKind,
     ProxyMode,
     SourceType,
     UsagePeriod,
+    effective_method,
 )
 from desktop.dialogs.connection_dialog import ConnectionDialog
 from desktop.dialogs.connection_form import MANUAL_NOTE

@@ -7,7 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.controller import Controller
-from core.domain import ImportCounts, ImportRun, ImportStatus
+from core.domain.imports import ImportCounts, ImportRun, ImportStatus
+from core.storage.db import Database
 from core.storage.repositories import ImportRunRepository
 from desktop import formatting
 from desktop.main_window import MainWindow
@@ -20,11 +21,11 @@ from tests.desktop.conftest import OpenWindow, settle
 pytestmark = pytest.mark.gui
 
 
-def _record_run(controller: Controller, status: ImportStatus) -> None:
+def _record_run(controller: Controller, database: Database, status: ImportStatus) -> None:
     """A later run that ended badly after reading part of the tenant."""
     connection = controller.list_connections()[0]
     runs = ImportRunRepository()
-    with controller.database.transaction(controller.database.thread_connection()) as conn:
+    with database.transaction(database.thread_connection()) as conn:
         run_id = runs.start(conn, connection)
         runs.finish(
             conn, run_id, status=status, counts=ImportCounts(3, 1, 100, 50, 0), warnings=[],
@@ -47,10 +48,10 @@ def _success_time(controller: Controller) -> str:
     ("status", "word"), [(ImportStatus.FAILED, "failed"), (ImportStatus.CANCELLED, "cancelled")]
 )
 def test_a_bad_run_keeps_the_last_import_of_the_data_shown(
-    window: MainWindow, imported: Controller, status: ImportStatus, word: str
+    window: MainWindow, imported: Controller, database: Database, status: ImportStatus, word: str
 ) -> None:
     success = _success_time(imported)
-    _record_run(imported, status)
+    _record_run(imported, database, status)
     inventory = window.inventory
     inventory.reload()
     settle(inventory)
@@ -66,8 +67,10 @@ def test_a_bad_run_keeps_the_last_import_of_the_data_shown(
     assert word in window.data_age.text()
 
 
-def test_a_bad_run_shows_no_counts_in_history(window: MainWindow, imported: Controller) -> None:
-    _record_run(imported, ImportStatus.FAILED)
+def test_a_bad_run_shows_no_counts_in_history(
+    window: MainWindow, imported: Controller, database: Database
+) -> None:
+    _record_run(imported, database, ImportStatus.FAILED)
     history = window.history
     history.reload()
     settle(history)

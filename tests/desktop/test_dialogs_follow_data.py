@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import LicenseSource, LicenseStatus, UsagePeriod
+from core.domain.connection import UsagePeriod
+from core.domain.licensing import LicenseSource, LicenseStatus
 from desktop.main_window import MainWindow
 from tests.desktop.conftest import OpenWindow, ScriptedNotifier, settle
 
@@ -47,7 +48,7 @@ def test_the_properties_dialog_shows_a_license_retired_by_the_saas_switch(
     settle(integrations)
     qtbot.mouseClick(integrations.enable_button, Qt.MouseButton.LeftButton)
     settle(integrations)
-    assert imported.saas.config().enabled
+    assert imported.saas_config().enabled
     assert dialog.detail is not None and dialog.detail.row.status is LicenseStatus.RETIRED
     assert dialog.status.currentText() == "Retired"
     assert "changed from Active to Retired" in dialog.message.text.text()

@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import ImportStatus
+from core.domain.imports import ImportStatus
 from desktop.app import build_window
 from desktop.main_window import MainWindow
 from desktop.models.connections_model import ConnectionColumn
@@ -268,7 +268,7 @@ def test_the_status_bar_says_where_secrets_go_without_a_keychain(
     store = SecretStore(
         backend=NullKeyring(), fallback_file=tmp_path / "secrets.json" if with_file else None
     )
-    controller = Controller(
+    controller = Controller.assemble(
         paths=app_paths, database=database, secret_store=store, executor=inline_executor
     )
     built = build_window(controller, inline_executor, window_settings, notifier)

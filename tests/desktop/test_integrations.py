@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import LicenseStatus
+from core.domain.licensing import LicenseStatus
 from desktop.main_window import MainWindow
 from desktop.models.licenses_model import LicenseColumn
 from tests.desktop.conftest import OpenWindow, ScriptedNotifier, settle
@@ -38,7 +38,7 @@ def test_enabling_explains_the_rule_and_the_count_before_retiring(
     qtbot.mouseClick(tab.demo_button, Qt.MouseButton.LeftButton)
     settle(tab)
     assert tab.message.level == "ok"
-    count = imported.saas.retire_preview_count()
+    count = imported.saas_retire_preview_count()
     assert count > 0
     assert f"retires {count:,} licenses" in tab.state.text()
     notifier.confirm_answer = False
@@ -46,12 +46,12 @@ def test_enabling_explains_the_rule_and_the_count_before_retiring(
     settle(tab)
     kind, _title, question = notifier.calls[-1]
     assert kind == "confirm" and f"{count:,} Office 365 connector licenses retired" in question
-    assert not imported.saas.config().enabled  # the user said no
+    assert not imported.saas_config().enabled  # the user said no
 
     notifier.confirm_answer = True
     qtbot.mouseClick(tab.enable_button, Qt.MouseButton.LeftButton)
     settle(tab)
-    assert imported.saas.config().enabled
+    assert imported.saas_config().enabled
     assert tab.enable_button.text() == "Disable the connector…"
     window.tabs.setCurrentWidget(window.licenses)
     settle(window)
@@ -72,7 +72,7 @@ def test_enabling_explains_the_rule_and_the_count_before_retiring(
     kind, title, question = notifier.calls[-1]
     assert (kind, title) == ("confirm", "Disable SaaS Management")
     assert f"{count:,} Office 365 connector licenses restored" in question
-    assert not imported.saas.config().enabled
+    assert not imported.saas_config().enabled
     window.tabs.setCurrentWidget(window.licenses)
     settle(window)
     assert statuses(window) == {LicenseStatus.ACTIVE}

@@ -10,16 +10,18 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.catalogue import validate
+from core.connections.fields import fields_for
+from core.connections.rules import validate
+from core.connections.versions import M365FieldMode, m365_field_mode
 from core.controller import Controller, SignInResult
-from core.domain import (
+from core.domain.connection import (
     AuthMethod,
     ConnectionDraft,
     ConnectionTestReport,
-    ImportStatus,
     PermissionCheck,
     PermissionState,
 )
+from core.domain.imports import ImportStatus
 from core.errors import AuthError
 from core.simulator.demo import get_simulator
 from desktop.app import build_window
@@ -35,15 +37,22 @@ class FakeController:
     """Only what the dialog calls; answers scripted per test."""
 
     def __init__(self) -> None:
-        from core.catalogue import parse_beacon_version
+        from core.domain.beacon import parse_beacon_version
 
         self.version = parse_beacon_version("2025 R1")
         self.report: ConnectionTestReport | None = None
         self.error: Exception | None = None
         self.sign_in_started = threading.Event()
 
-    def validate_draft_with(self, draft, *, version, existing, editing_id=None):  # type: ignore[no-untyped-def]
-        return validate(draft, version=version, existing=existing, editing_id=editing_id)
+    connection_fields = staticmethod(fields_for)
+
+    def manual_entry(self, source_type, version):  # type: ignore[no-untyped-def]
+        return m365_field_mode(source_type, version) is M365FieldMode.MANUAL
+
+    def validate_draft(self, draft, *, editing_id=None, version=None, existing=None):  # type: ignore[no-untyped-def]
+        return validate(
+            draft, version=version or self.version, existing=existing or [], editing_id=editing_id
+        )
 
     def test_connection(self, draft: ConnectionDraft, *, editing_id: int | None = None):  # type: ignore[no-untyped-def]
         if self.error is not None:
@@ -248,7 +257,7 @@ def test_status_bar_shows_a_running_import_with_its_cancel_button(
 def test_an_import_cancelled_while_it_starts_stops_once_started(
     qtbot: QtBot, threaded_controller, thread_executor: ThreadPoolExecutor
 ) -> None:  # type: ignore[no-untyped-def]
-    from core.domain import ImportStatus
+    from core.domain.imports import ImportStatus
     from core.simulator.demo import get_simulator
     from desktop.jobs import ImportRunner
     from tests.desktop.conftest import simulated_draft

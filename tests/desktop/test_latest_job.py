@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pytestqt.qtbot import QtBot
 
-from core.domain import UserQuery, UserRow
+from core.domain.licensing import UserQuery, UserRow
 from desktop.jobs import JobRunner, LatestJob
 from desktop.models.users_model import UsersModel
 

@@ -8,13 +8,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.domain import (
+from core.domain.cloud import Cloud
+from core.domain.connection import Connection, Schedule, ScheduleKind
+from core.domain.imports import ImportCounts, ImportRun, ImportStatus
+from core.domain.licensing import (
     ActionWarning,
-    Cloud,
-    Connection,
-    ImportCounts,
-    ImportRun,
-    ImportStatus,
     LicenseHolder,
     LicenseRow,
     LicenseSource,
@@ -22,8 +20,6 @@ from core.domain import (
     LicenseSubscription,
     OverviewTotals,
     ProductRow,
-    Schedule,
-    ScheduleKind,
     StatusChange,
 )
 from desktop.models.base import RowRole, SortRole

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import USAGE_UNKNOWN_REASON, LicenseRow, ProductRow, TenantRef
+from core.domain.licensing import USAGE_UNKNOWN_REASON, LicenseRow, ProductRow, TenantRef
 from desktop import formatting
 from desktop.main_window import MainWindow
 from desktop.models.base import RowRole, SortRole

@@ -58,7 +58,7 @@ class Heartbeat:
 def lock_holder(imported: Controller) -> Iterator[subprocess.Popen[str]]:
     """Another process holding BEGIN IMMEDIATE on the app's database until told to stop."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(imported.database.path)],
+        [sys.executable, "-c", HOLD_LOCK, str(imported.database_file)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -41,7 +41,7 @@ def column_texts(window: MainWindow, tab: object, column: int) -> set[str]:
 def test_demo_also_sets_up_the_simulated_saas_organization(
     window: MainWindow, controller: Controller
 ) -> None:
-    config = controller.saas.config()
+    config = controller.saas_config()
     assert config.configured and config.simulated and not config.enabled
 
 
@@ -69,4 +69,4 @@ def test_demo_tenant_names_say_simulated_in_every_view(
     tip = products.index(0, ProductColumn.TENANTS).data(3)  # ToolTipRole
     assert "(simulated)" in tip
     # Only a label: the stored names stay as they are.
-    assert {r.tenant_name for r in controller.licensing.license_rows()} == {"Contoso", "Fabrikam"}
+    assert {r.tenant_name for r in controller.license_rows()} == {"Contoso", "Fabrikam"}

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import OverviewTotals
+from core.domain.licensing import OverviewTotals
 from desktop.main_window import MainWindow
 from desktop.models.base import RowRole, SortRole
 from desktop.models.history_model import HistoryColumn
@@ -127,7 +127,7 @@ def test_every_table_is_in_the_order_its_arrow_shows(window: MainWindow) -> None
 
 
 def test_a_restored_users_arrow_waits_for_the_first_load(qtbot: QtBot) -> None:
-    from core.domain import UserQuery, UserSort
+    from core.domain.licensing import UserQuery, UserSort
     from desktop.models.users_model import UserColumn, UsersModel
 
     queries: list[UserQuery] = []

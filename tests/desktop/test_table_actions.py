@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import LicenseStatus, UserFlag
+from core.domain.licensing import LicenseStatus, UserFlag
 from desktop.main_window import MainWindow
 from desktop.widgets.table_panel import TablePanel
 from tests.desktop.conftest import OpenWindow, ScriptedNotifier, settle
@@ -89,8 +89,8 @@ def test_several_licenses_change_status_at_once_with_one_reason(
         settle(dialog)
     assert tab.message.level == "ok" and "3 licenses" in tab.message.text.text()
     for row in chosen:
-        assert imported.licensing.license(row.id).status is LicenseStatus.IN_STOCK
-        last = imported.licensing.status_history(row.id)[-1]
+        assert imported.license(row.id).status is LicenseStatus.IN_STOCK
+        last = imported.license_detail(row.id).changes[-1]
         assert last.reason == "year-end count"
     shown = {r.id: r.status for r in tab.model.rows}
     assert all(shown[r.id] is LicenseStatus.IN_STOCK for r in chosen)

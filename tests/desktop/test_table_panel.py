@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.domain import OverviewTotals
+from core.domain.licensing import OverviewTotals
 from desktop.models.overview_model import TotalsModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.widgets.table_panel import TablePanel

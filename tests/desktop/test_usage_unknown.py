@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.domain import Overview, OverviewTotals, ProductRow
+from core.domain.licensing import Overview, OverviewTotals, ProductRow
 from desktop.jobs import JobRunner
 from desktop.models.overview_model import TotalsColumn, TotalsModel
 from desktop.tabs.overview_tab import OverviewTab

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
-from core.domain import ActionWarning, LicenseStatus
+from core.domain.licensing import ActionWarning, LicenseStatus
 from desktop.main_window import MainWindow
 from desktop.models.changes_model import ChangeColumn
 from desktop.models.warnings_model import WarningColumn, WarningsModel
@@ -79,7 +79,8 @@ def test_a_status_change_names_its_author_and_the_connector(
     authors = [model.index(r, ChangeColumn.BY).data() for r in range(model.rowCount())]
     assert authors == ["Import", getpass.getuser()]
     assert "user" not in authors
-    imported.licensing.set_saas_enabled(True)
+    imported.set_up_demo_saas()
+    imported.enable_saas()
     dialog.reload()
     settle(dialog)
     by = model.index(model.rowCount() - 1, ChangeColumn.BY).data()

@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from core.controller import Controller
-from core.domain import Connection, ConnectionDraft
+from core.domain.connection import Connection, ConnectionDraft
 from core.graph import DEFAULT_REPORT_BUDGET
 from core.paths import AppPaths
 from core.secrets import SecretStore
@@ -40,7 +40,7 @@ def controller(
 ) -> Iterator[Controller]:
     DEFAULT_REPORT_BUDGET.reset()
     reset_simulators()
-    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
+    ctl = Controller.assemble(paths=app_paths, database=database, secret_store=secret_store)
     yield ctl
     ctl.close()
     reset_simulators()

@@ -6,8 +6,9 @@ from typing import Any
 
 import requests
 
-from core.cancel import CancelToken
-from core.domain import Connection, ImportProgress, ImportRun
+from core.domain.cancel import CancelToken
+from core.domain.connection import Connection
+from core.domain.imports import ImportProgress, ImportRun
 from core.graph import GraphClient, ReportBudget
 from core.imports.engine import ImportRequest, run_import
 from core.storage.db import Database

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from core.cancel import CancelToken
+from core.domain.cancel import CancelToken
 from core.errors import ImportCancelled
 from core.graph import GraphClient, GraphUnreachable, ReportBudget
 from tests.core.test_graph_client import FakeTokens

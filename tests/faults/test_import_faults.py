@@ -8,9 +8,10 @@ import time
 import requests
 import responses
 
-from core.cancel import CancelToken
 from core.controller import Controller
-from core.domain import Connection, ImportProgress, ImportStatus
+from core.domain.cancel import CancelToken
+from core.domain.connection import Connection
+from core.domain.imports import ImportProgress, ImportStatus
 from core.simulator.demo import get_simulator, size_draft
 from core.storage.db import Database
 from tests.faults.helpers import do_import

@@ -12,7 +12,7 @@ import pytest
 import requests
 import responses
 
-from core.cancel import CancelToken
+from core.domain.cancel import CancelToken
 from core.errors import ImportCancelled
 from core.saas.client import SaasClient, SaasError
 

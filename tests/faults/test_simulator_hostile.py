@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 import requests
 
-from core.cancel import CancelToken
-from core.catalogue import DEFAULT_BEACON_VERSION
-from core.domain import ImportRun, ImportStatus
+from core.bootstrap import transport
+from core.connections.wiring import build_tokens
+from core.domain.cancel import CancelToken
+from core.domain.imports import ImportRun, ImportStatus
 from core.graph import GraphClient, ReportBudget
 from core.imports.engine import ImportRequest, run_import
 from core.simulator.adapter import Knobs, Simulator
 from core.simulator.demo import profile_spec
 from core.storage.db import Database
-from core.wiring import build_tokens, with_simulated_secrets
 from tests.integration.test_simulated_imports import make_connection
 
 PROFILE = "size:1200:11"  # three pages of users
@@ -41,8 +41,8 @@ def run(database: Database, knobs: Knobs, cancel: CancelToken | None = None) -> 
     connection = make_connection(database, PROFILE)
     session = RecordingSession()
     sim.mount(session)
-    draft = with_simulated_secrets(connection)
-    tokens = build_tokens(draft, session=session, cache_store=None, version=DEFAULT_BEACON_VERSION)
+    draft = transport().with_secrets(connection)
+    tokens = build_tokens(draft, session=session, cache_store=None)
     graph = GraphClient(
         session,
         tokens,

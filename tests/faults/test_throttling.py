@@ -9,7 +9,8 @@ from email.utils import format_datetime
 import pytest
 import responses
 
-from core.domain import Connection, ImportProgress, ImportStatus
+from core.domain.connection import Connection
+from core.domain.imports import ImportProgress, ImportStatus
 from core.errors import ThrottledError
 from core.storage.db import Database
 from tests.core.test_graph_client import USERS, Harness, page

@@ -11,15 +11,14 @@ import requests
 import responses
 
 from core.auth import build_token_provider
-from core.domain import Connection, ImportStatus
+from core.domain.connection import Connection
+from core.domain.imports import ImportStatus
 from core.errors import AuthError
 from core.storage.db import Database
-from tests.core.test_auth_client import DRAFT, SECRET, TENANT
-from tests.core.test_auth_fakes import (  # noqa: F401 - fixtures
+from tests.auth_fakes import (
     FakeSts,
-    session_fixture,
-    sts_fixture,
 )
+from tests.core.test_auth_client import DRAFT, SECRET, TENANT
 from tests.faults.helpers import do_import
 from tests.fixtures import graph as fx
 

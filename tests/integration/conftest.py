@@ -15,7 +15,7 @@ from core.simulator.demo import reset_simulators
 def controller(app_paths, database, secret_store) -> Iterator[Controller]:
     DEFAULT_REPORT_BUDGET.reset()
     reset_simulators()
-    ctl = Controller(paths=app_paths, database=database, secret_store=secret_store)
+    ctl = Controller.assemble(paths=app_paths, database=database, secret_store=secret_store)
     yield ctl
     ctl.close()
     reset_simulators()

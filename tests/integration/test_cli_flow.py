@@ -11,7 +11,7 @@ import responses
 
 from core.cli import main
 from core.controller import Controller
-from tests.core.test_auth_fakes import FakeSts, app_token_body, error_body, openid_configuration
+from tests.auth_fakes import FakeSts, app_token_body, error_body, openid_configuration
 from tests.fixtures import graph as fx
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -278,7 +278,7 @@ def test_adding_without_a_keychain_or_secrets_file_fails_naming_the_variable(
     from core.secrets import SecretStore
 
     store = SecretStore(backend=keyring.backends.fail.Keyring(), blob_dir=app_paths.data_dir)
-    no_keychain = Controller(paths=app_paths, database=database, secret_store=store)
+    no_keychain = Controller.assemble(paths=app_paths, database=database, secret_store=store)
     try:
         assert add(no_keychain, monkeypatch) == 1
         assert capsys.readouterr().err == (
@@ -303,7 +303,7 @@ def test_adding_without_a_keychain_keeps_the_secret_in_the_chosen_file(
         blob_dir=app_paths.data_dir,
         fallback_file=app_paths.data_dir / "secrets.json",
     )
-    with_file = Controller(paths=app_paths, database=database, secret_store=store)
+    with_file = Controller.assemble(paths=app_paths, database=database, secret_store=store)
     try:
         assert add(with_file, monkeypatch) == 0
         assert SECRET in (app_paths.data_dir / "secrets.json").read_text()

@@ -9,7 +9,7 @@ from concurrent.futures import Executor, Future
 import pytest
 
 from core.controller import Controller
-from core.domain import ImportStatus
+from core.domain.imports import ImportStatus
 from core.errors import ConnectionInUse
 from core.simulator.demo import get_simulator, size_draft
 
@@ -46,7 +46,7 @@ def test_same_connection_never_runs_twice_but_tenants_run_in_parallel(controller
 def test_cancel_through_the_controller_keeps_the_previous_import(controller) -> None:
     connection = controller.create_connection(size_draft("size:2000:3", name="Tenant three"))
     assert controller.import_now(connection.id).status is ImportStatus.SUCCEEDED
-    before = controller.licensing.license_rows()
+    before = controller.license_rows()
     get_simulator("size:2000:3").knobs.latency_s = 0.05  # slow pages so Cancel lands mid-read
 
     def cancel_on_users(event) -> None:
@@ -55,7 +55,7 @@ def test_cancel_through_the_controller_keeps_the_previous_import(controller) -> 
 
     run = controller.start_import(connection.id, on_progress=cancel_on_users).future.result(60)
     assert run.status is ImportStatus.CANCELLED
-    assert controller.licensing.license_rows() == before
+    assert controller.license_rows() == before
     assert [r.status for r in controller.import_history(connection.id)] == [
         ImportStatus.CANCELLED,
         ImportStatus.SUCCEEDED,
@@ -75,7 +75,7 @@ class _InlineExecutor(Executor):
 def test_license_figures_are_prepared_right_after_an_import(
     app_paths, database, secret_store
 ) -> None:
-    controller = Controller(
+    controller = Controller.assemble(
         paths=app_paths, database=database, secret_store=secret_store, executor=_InlineExecutor()
     )
     try:

@@ -13,7 +13,7 @@ import pytest
 from core.cli import main
 from core.cli.output import emit
 from core.controller import Controller
-from core.domain import spreadsheet_safe
+from core.domain.spreadsheet import spreadsheet_safe
 from core.simulator.demo import size_draft
 from core.storage.repositories import ConnectionRepository
 

@@ -9,18 +9,18 @@ from dataclasses import replace
 import pytest
 import requests
 
-from core.cancel import CancelToken
-from core.catalogue import DEFAULT_BEACON_VERSION
-from core.connection_test import run_connection_test
-from core.domain import (
+from core.connections.check import run_connection_test
+from core.connections.wiring import build_tokens
+from core.domain.cancel import CancelToken
+from core.domain.connection import (
     AuthMethod,
     Connection,
     ConnectionDraft,
     ConnectionSecrets,
-    ImportStatus,
     PermissionState,
     SourceType,
 )
+from core.domain.imports import ImportStatus
 from core.errors import PermissionMissingError
 from core.graph import GraphClient, ReportBudget
 from core.graph.roles import forbidden_message
@@ -30,7 +30,6 @@ from core.simulator.demo import profile_spec
 from core.simulator.model import TenantModel
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository
-from core.wiring import build_tokens
 from tests.integration.test_simulated_imports import PROFILE
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # msal's ROPC warning
@@ -59,7 +58,7 @@ def password_connection(database: Database, secrets: bool = True) -> tuple[Conne
 
 def graph_for(sim: Simulator, draft: ConnectionDraft) -> GraphClient:
     session = sim.mount(requests.Session())
-    tokens = build_tokens(draft, session=session, cache_store=None, version=DEFAULT_BEACON_VERSION)
+    tokens = build_tokens(draft, session=session, cache_store=None)
     return GraphClient(
         session,
         tokens,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.domain import ImportStatus
+from core.domain.imports import ImportStatus
 from core.imports.delta import DELTA_SELECT
 from core.imports.engine import STALE_DELTA_LINK
 from core.simulator.adapter import Simulator
@@ -137,14 +137,14 @@ def test_a_link_of_the_old_id_only_kind_is_not_trusted(database, tmp_path, selec
 def _graph_pages(sim: Simulator, path: str):
     import requests
 
-    from core.catalogue import DEFAULT_BEACON_VERSION
+    from core.bootstrap import transport
+    from core.connections.wiring import build_tokens
     from core.graph import GraphClient
     from core.simulator.demo import size_draft
-    from core.wiring import build_tokens, with_simulated_secrets
 
-    draft = with_simulated_secrets(size_draft(PROFILE))
+    draft = transport().with_secrets(size_draft(PROFILE))
     session = sim.mount(requests.Session())
-    tokens = build_tokens(draft, session=session, cache_store=None, version=DEFAULT_BEACON_VERSION)
+    tokens = build_tokens(draft, session=session, cache_store=None)
     return GraphClient(session, tokens, "https://graph.microsoft.com").iter_pages(path)
 
 

@@ -81,7 +81,7 @@ def test_demo_positions_costs_and_the_saas_switch(controller, capsys) -> None:
 
 
 def test_connection_test_against_the_simulated_tenants(controller) -> None:
-    from core.domain import PermissionState
+    from core.domain.connection import PermissionState
 
     contoso, fabrikam = controller.add_demo_connections(start_imports=False)
     report = controller.test_connection(

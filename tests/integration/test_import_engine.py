@@ -9,8 +9,10 @@ from collections.abc import Iterator
 import pytest
 import responses
 
-from core.cancel import CancelToken
-from core.domain import Cloud, Connection, ImportProgress, ImportStatus
+from core.domain.cancel import CancelToken
+from core.domain.cloud import Cloud
+from core.domain.connection import Connection
+from core.domain.imports import ImportProgress, ImportStatus
 from core.graph import GraphClient, ReportBudget
 from core.imports.engine import ImportRequest, run_import
 from core.storage.db import Database
@@ -38,7 +40,7 @@ def mock() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def connection(database: Database) -> Connection:
-    from core.domain import ConnectionDraft
+    from core.domain.connection import ConnectionDraft
 
     conn = database.thread_connection()
     repo = ConnectionRepository()
@@ -256,7 +258,7 @@ def test_cancel_between_pages_keeps_the_previous_snapshot(mock, database, connec
 
 
 def test_organization_of_another_tenant_fails_the_import(mock, database) -> None:
-    from core.domain import ConnectionDraft
+    from core.domain.connection import ConnectionDraft
 
     conn = database.thread_connection()
     repo = ConnectionRepository()

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from core.controller import Controller
-from core.domain import ImportStatus
+from core.domain.imports import ImportStatus
 from core.simulator.demo import size_draft
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository
@@ -136,12 +136,12 @@ def connection_id(database: Database) -> int:
 
 
 @pytest.fixture
-def imported(controller: Controller, connection_id: int) -> int:
+def imported(controller: Controller, database: Database, connection_id: int) -> int:
     """A first import succeeded: returns its current snapshot id."""
     run = controller.import_now(connection_id)
     assert run.status is ImportStatus.SUCCEEDED, run.error
-    controller.database.close_thread_connection()
-    return current_snapshot(controller.database)
+    database.close_thread_connection()
+    return current_snapshot(database)
 
 
 def current_snapshot(database: Database) -> int:

@@ -11,7 +11,8 @@ import requests
 
 from core.auth import TENANT_NOT_FOUND
 from core.auth.discovery import TenantUnresolved, resolve_tenant_id
-from core.domain import Cloud, ImportStatus
+from core.domain.cloud import Cloud
+from core.domain.imports import ImportStatus
 from core.errors import AuthError, ValidationError
 from core.simulator.adapter import Simulator
 from core.simulator.demo import profile_spec, size_draft
@@ -77,7 +78,9 @@ def test_an_unknown_domain_is_refused_at_the_tenant_field(controller) -> None:
     assert caught.value.errors == {"tenant": TENANT_NOT_FOUND}
 
 
-def test_offline_creation_warns_and_the_import_refuses_the_second_connection(controller) -> None:
+def test_offline_creation_warns_and_the_import_refuses_the_second_connection(
+    controller, database
+) -> None:
     first = controller.create_connection(by_guid())
     assert controller.import_now(first.id).status is ImportStatus.SUCCEEDED
     warnings: list[str] = []
@@ -88,7 +91,7 @@ def test_offline_creation_warns_and_the_import_refuses_the_second_connection(con
         "the first import checks that no other connection has this tenant."
     ]
     # The import itself reaches the tenant through the Global endpoints.
-    with controller.database.transaction() as conn:
+    with database.transaction() as conn:
         ConnectionRepository().update(conn, second.id, by_domain())
     run = controller.import_now(second.id)
     assert run.status is ImportStatus.FAILED
@@ -98,7 +101,7 @@ def test_offline_creation_warns_and_the_import_refuses_the_second_connection(con
         "the two connections."
     )
     assert run.counts.users == 0
-    db = controller.database.thread_connection()
+    db = database.thread_connection()
     snapshots = db.execute(
         "SELECT connection_id, COUNT(*) FROM snapshots GROUP BY connection_id"
     ).fetchall()

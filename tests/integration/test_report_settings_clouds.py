@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 import requests
 
-from core.cancel import CancelToken
-from core.catalogue import DEFAULT_BEACON_VERSION
-from core.domain import ImportStatus
+from core.bootstrap import transport
+from core.connections.wiring import build_tokens
+from core.domain.cancel import CancelToken
+from core.domain.imports import ImportStatus
 from core.graph import GraphClient, ReportBudget
 from core.imports.engine import ImportRequest, run_import
 from core.simulator.adapter import Simulator
@@ -19,15 +20,14 @@ from core.simulator.demo import profile_spec
 from core.simulator.graph import GraphService
 from core.simulator.model import TenantModel
 from core.simulator.odata import graph_error
-from core.wiring import build_tokens, with_simulated_secrets
 from tests.integration.test_simulated_imports import PROFILE, assert_matches_truth, make_connection
 
 
 def run(sim: Simulator, database, *, report_version: str | None, reports_available: bool = True):
     connection = make_connection(database)
-    draft = with_simulated_secrets(connection)
+    draft = transport().with_secrets(connection)
     session = sim.mount(requests.Session())
-    tokens = build_tokens(draft, session=session, cache_store=None, version=DEFAULT_BEACON_VERSION)
+    tokens = build_tokens(draft, session=session, cache_store=None)
     graph = GraphClient(
         session,
         tokens,
@@ -93,13 +93,13 @@ def test_any_failure_of_the_report_settings_is_a_warning(
 
 
 def test_connection_test_checks_the_report_settings_under_beta(database) -> None:
-    from core.connection_test import run_connection_test
-    from core.domain import PermissionState
+    from core.connections.check import run_connection_test
+    from core.domain.connection import PermissionState
 
     sim = Simulator([national_cloud_tenant()])
-    draft = with_simulated_secrets(make_connection(database))
+    draft = transport().with_secrets(make_connection(database))
     session = sim.mount(requests.Session())
-    tokens = build_tokens(draft, session=session, cache_store=None, version=DEFAULT_BEACON_VERSION)
+    tokens = build_tokens(draft, session=session, cache_store=None)
     graph = GraphClient(
         session, tokens, "https://graph.microsoft.com", report_version="beta", max_retries=0
     )

@@ -9,9 +9,11 @@ import sqlite3
 import pytest
 import requests
 
-from core.cancel import CancelToken
-from core.catalogue import DEFAULT_BEACON_VERSION
-from core.domain import Connection, ImportRun, ImportStatus
+from core.bootstrap import transport
+from core.connections.wiring import build_tokens
+from core.domain.cancel import CancelToken
+from core.domain.connection import Connection
+from core.domain.imports import ImportRun, ImportStatus
 from core.graph import GraphClient, ReportBudget
 from core.imports.engine import ImportRequest, run_import
 from core.simulator.adapter import Knobs, Simulator
@@ -19,7 +21,6 @@ from core.simulator.demo import profile_spec, size_draft
 from core.simulator.model import TenantModel
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository
-from core.wiring import build_tokens, with_simulated_secrets
 
 PROFILE = "size:400:11"
 
@@ -35,9 +36,9 @@ def make_connection(database: Database, profile: str = PROFILE) -> Connection:
 
 
 def import_with(sim: Simulator, database: Database, connection: Connection, **extra) -> ImportRun:
-    draft = with_simulated_secrets(connection)
+    draft = transport().with_secrets(connection)
     session = sim.mount(requests.Session())
-    tokens = build_tokens(draft, session=session, cache_store=None, version=DEFAULT_BEACON_VERSION)
+    tokens = build_tokens(draft, session=session, cache_store=None)
     graph = GraphClient(
         session,
         tokens,

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from core.bootstrap import open_services
 from core.cli import main
 from core.controller import Controller
-from core.domain import ImportStatus
+from core.domain.imports import ImportStatus
 from core.paths import AppPaths
 from core.simulator.demo import reset_simulators, size_draft
 from core.storage.repositories import ConnectionRepository
@@ -78,17 +79,18 @@ def seed(home: Path) -> None:
 
 def seed_here(home: str, profile: str = PROFILE) -> int:
     reset_simulators()
-    controller = Controller.open(AppPaths(Path(home)))
+    services = open_services(AppPaths(Path(home)))
+    controller = Controller(services)
     try:
-        conn = controller.database.thread_connection()
-        with controller.database.transaction(conn):
+        conn = services.database.thread_connection()
+        with services.database.transaction(conn):
             cid = ConnectionRepository().insert(conn, size_draft(profile, name=NAME))
         run = controller.import_now(cid)
         assert run.status is ImportStatus.SUCCEEDED, run.error
         return cid
     finally:
         controller.close()
-        controller.database.close_thread_connection()
+        services.database.close_thread_connection()
 
 
 def current_users(database: Path) -> int:

@@ -1,7 +1,7 @@
 """Drive the real app with the demo tenants and save a PNG of each main tab and the dialogs.
 
     LICENSEDESK_HOME=$(mktemp -d) xvfb-run -s "-screen 0 1400x900x24" \
-        .venv/bin/python -m desktop.screenshot docs/screenshots
+        .venv/bin/python -m tools.screenshot docs/screenshots
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
     export LICENSEDESK_HOME=$(mktemp -d) LICENSEDESK_SECRETS_FILE=1
     QT_QPA_PLATFORM=offscreen:configfile=screen-1280.json \
-        .venv/bin/python -m desktop.appearance_screenshots docs/screenshots
+        .venv/bin/python -m tools.appearance_screenshots docs/screenshots
     QT_SCALE_FACTOR=2 QT_QPA_PLATFORM=offscreen:configfile=screen-2560.json \
-        .venv/bin/python -m desktop.appearance_screenshots docs/screenshots
+        .venv/bin/python -m tools.appearance_screenshots docs/screenshots
 
 where screen-2560.json describes a 2560×1600 screen (screen-1280.json likewise):
     {"screens": [{"name": "s", "x": 0, "y": 0, "width": 2560, "height": 1600,
@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.app import appearance_of, build_window, create_application, window_settings
 from desktop.main_window import DEFAULT_SIZE, MainWindow
-from desktop.screenshot import save, settle, wait_until
 from desktop.theme import ColorScheme
+from tools.screenshot import save, settle, wait_until
 
 TABS = ("overview", "licenses", "products", "users", "inventory", "history", "itam-settings")
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.domain import AuthMethod, ConnectionTestReport, PermissionCheck, PermissionState
+from core.domain.connection import (
+    AuthMethod,
+    ConnectionTestReport,
+    PermissionCheck,
+    PermissionState,
+)
 from core.errors import (
     AuthError,
     GraphError,

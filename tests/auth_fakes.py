@@ -1,4 +1,5 @@
-"""A fake Microsoft login service on `responses`, and certificates, for the auth tests.
+"""A fake Microsoft login service on `responses`, and certificates, for the auth tests (the
+`sts` and `session` fixtures are in tests/conftest.py).
 
 msal talks through the requests.Session we give it, and `responses` patches the transport
 adapter, so msal's own HTTP is intercepted exactly as the app's will be.
@@ -9,13 +10,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import pytest
-import requests
 import responses
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -148,17 +146,6 @@ class FakeSts:
             for call in self.mock.calls
             if call.request.method == "POST" and url_part in str(call.request.url)
         ]
-
-
-@pytest.fixture(name="sts")
-def sts_fixture() -> Iterator[FakeSts]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeSts(mock)
-
-
-@pytest.fixture(name="session")
-def session_fixture() -> requests.Session:
-    return requests.Session()
 
 
 def make_key_and_cert(common_name: str = "LicenseDesk test") -> tuple[Any, x509.Certificate]:

@@ -1,6 +1,6 @@
-"""Building the per-connection collaborators: session (proxy, simulator), token provider and
-Graph client. One requests.Session per connection is shared by msal and Graph, so the proxy
-and, for simulated tenants, the simulator adapter apply to both."""
+"""Building the per-connection collaborators: session (proxy, simulator), secrets, token
+provider and Graph client. One requests.Session per connection is shared by msal and Graph, so
+the proxy and, for simulated tenants, the simulator plugged in apply to both."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import requests
 
+from core import APP_NAME, __version__
 from core.auth import (
     MemoryTokenCacheStore,
     SecretStoreTokenCacheStore,
@@ -16,13 +17,16 @@ from core.auth import (
     build_token_provider,
     configure_session_proxy,
 )
-from core.cancel import CancelToken
-from core.catalogue import BeaconVersion, resolve_endpoints
-from core.domain import CLOUD_ENDPOINTS, AuthMethod, Cloud, ConnectionDraft, ConnectionSecrets
+from core.auth.endpoints import resolve_endpoints
+from core.domain.cancel import CancelToken
+from core.domain.cloud import CLOUD_ENDPOINTS, Cloud
+from core.domain.connection import AuthMethod, ConnectionDraft, ConnectionSecrets
+from core.errors import LicenseDeskError
 from core.graph import GraphClient, ReportBudget
 from core.secrets import SecretStore, connection_secret_key
+from core.simulation import Simulation
 
-USER_AGENT = "LicenseDesk/0.1 (+Microsoft Graph license importer)"
+USER_AGENT = f"{APP_NAME}/{__version__} (+Microsoft Graph license importer)"
 
 
 def token_cache_key(connection_id: int) -> str:
@@ -50,28 +54,34 @@ def delete_secrets(store: SecretStore, connection_id: int) -> None:
     store.delete_blob(token_cache_key(connection_id))
 
 
-def with_simulated_secrets(draft: ConnectionDraft) -> ConnectionDraft:
-    """Demo connections authenticate against the simulator with its published credentials."""
-    if draft.simulated_tenant is None:
-        return draft
-    from core.simulator.demo import profile_spec
+class Transport:
+    """Builds the one session of a connection: user agent, proxy and, for a simulated (demo)
+    tenant, the simulator plugged in at the composition root (`core.bootstrap`)."""
 
-    spec = profile_spec(draft.simulated_tenant)
-    return replace(
-        draft,
-        secrets=ConnectionSecrets(client_secret=spec.client_secret, password=spec.password),
-    )
+    def __init__(self, simulation: Simulation | None = None) -> None:
+        self._simulation = simulation
 
+    def session(self, draft: ConnectionDraft) -> requests.Session:
+        session = requests.Session()
+        session.headers["User-Agent"] = USER_AGENT
+        configure_session_proxy(session, draft)
+        if draft.simulated_tenant is not None:
+            self._simulated().mount(session, draft.simulated_tenant)
+        return session
 
-def build_session(draft: ConnectionDraft) -> requests.Session:
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    configure_session_proxy(session, draft)
-    if draft.simulated_tenant is not None:
-        from core.simulator.demo import get_simulator
+    def with_secrets(self, draft: ConnectionDraft) -> ConnectionDraft:
+        """Demo connections authenticate against the simulator with its published
+        credentials; other drafts are returned as they are."""
+        if draft.simulated_tenant is None:
+            return draft
+        return replace(draft, secrets=self._simulated().secrets(draft.simulated_tenant))
 
-        get_simulator(draft.simulated_tenant).mount(session)
-    return session
+    def _simulated(self) -> Simulation:
+        if self._simulation is None:
+            raise LicenseDeskError(
+                "This is a simulated (demo) connection, and this build has no simulator."
+            )
+        return self._simulation
 
 
 def cache_store_for(
@@ -97,12 +107,11 @@ def build_graph(
     *,
     session: requests.Session,
     tokens: TokenProvider,
-    version: BeaconVersion,
     report_budget: ReportBudget,
     cancel: CancelToken | None = None,
     max_retries: int = 5,
 ) -> GraphClient:
-    endpoints = resolve_endpoints(draft, version)
+    endpoints = resolve_endpoints(draft)
     tenant_key = (draft.tenant or draft.name).lower()
     return GraphClient(
         session,
@@ -121,6 +130,5 @@ def build_tokens(
     *,
     session: requests.Session,
     cache_store: TokenCacheStore | None,
-    version: BeaconVersion,
 ) -> TokenProvider:
-    return build_token_provider(draft, session=session, cache_store=cache_store, version=version)
+    return build_token_provider(draft, session=session, cache_store=cache_store)

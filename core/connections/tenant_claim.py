@@ -9,10 +9,10 @@ import sqlite3
 from dataclasses import replace
 
 from core.auth.discovery import TenantUnresolved, resolve_tenant_id
-from core.domain import Connection, ConnectionDraft, ConnectionTestReport
+from core.connections.wiring import Transport
+from core.domain.connection import Connection, ConnectionDraft, ConnectionTestReport
 from core.errors import AuthError, ValidationError
 from core.storage.repositories import ConnectionRepository
-from core.wiring import build_session
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ def claim_tenant(
     draft: ConnectionDraft,
     conn: sqlite3.Connection,
     *,
+    transport: Transport,
     editing_id: int | None,
     warnings: list[str] | None = None,
 ) -> str | None:
@@ -35,7 +36,7 @@ def claim_tenant(
     tenant = draft.tenant.strip()
     if not tenant:
         return None
-    session = build_session(draft)
+    session = transport.session(draft)
     try:
         tenant_id = resolve_tenant_id(draft, session)
     except AuthError as exc:

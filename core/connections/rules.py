@@ -1,6 +1,5 @@
 """Validation of a ConnectionDraft (spec §3): field name -> a short sentence a license manager
-understands. Pure apart from checking that a certificate file exists. Import `validate` from
-`core.catalogue`."""
+understands. Pure apart from checking that a certificate file exists."""
 
 from __future__ import annotations
 
@@ -9,17 +8,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from core.beacon import (
+from core.connections.versions import (
     M365_NEEDS_2018R2,
-    BeaconVersion,
     M365FieldMode,
     band_for,
     m365_field_mode,
     methods_for,
 )
-from core.domain import (
+from core.domain.beacon import BeaconVersion
+from core.domain.cloud import Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     Connection,
     ConnectionDraft,
     CredentialKind,

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from core.domain import ConnectionDraft, SourceType
+from core.domain.connection import ConnectionDraft, SourceType
+from core.domain.settings import AppSettings
 from core.licensing.service import LicensingService
 from core.licensing.sync import refresh_email_matches
-from core.settings import AppSettings
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository
 from core.storage.snapshots import SnapshotWriter

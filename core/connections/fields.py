@@ -1,92 +1,35 @@
-"""The connection catalogue: beacon versions, source types, the fields of the Create PowerShell
-Source Connection dialog and their validation (spec §2, §3).
-
-The version table and endpoint resolution live in `core.beacon`, the validation rules in
-`core.connection_rules`; this module adds the field specs and is the one to import from.
-Everything is pure apart from the shipped-settings read and the certificate-path check.
-"""
+"""The fields of the Create PowerShell Source Connection dialog for the current choices
+(spec §2, §3). Pure apart from the shipped-settings read."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from core.beacon import (
-    BEACON_RELEASES,
+from core.auth.endpoints import default_scope, shipped_settings
+from core.connections.versions import (
     CREDENTIAL_KIND_LABELS,
-    DEFAULT_BEACON_VERSION,
-    DELEGATED_PERMISSIONS,
     DEPRECATED_CONNECTOR_NOTE,
-    KNOWN_BEACON_VERSIONS,
-    M365_LABEL,
-    M365_NEEDS_2018R2,
-    METHOD_LABELS,
-    OFFICE_365_DEPRECATED_LABEL,
-    OFFICE_365_LABEL,
     PROXY_MODE_LABELS,
     SCHEDULE_KIND_LABELS,
     USAGE_PERIOD_LABELS,
-    VERSION_BANDS,
-    VERSION_FORMAT_MESSAGE,
-    BeaconVersion,
     M365FieldMode,
-    ResolvedEndpoints,
-    ShippedSettings,
-    VersionBand,
     band_for,
     cloud_choices,
-    default_scope,
-    delegated_scopes,
-    effective_method,
     m365_field_mode,
     methods_for,
-    normalize_graph_endpoint,
-    parse_beacon_release,
-    parse_beacon_version,
-    resolve_endpoints,
-    shipped_settings,
-    source_type_from_label,
     source_type_label,
-    source_type_options,
 )
-from core.connection_rules import validate
-from core.domain import (
-    CLOUD_ENDPOINTS,
+from core.domain.beacon import BeaconVersion
+from core.domain.cloud import CLOUD_ENDPOINTS, Cloud
+from core.domain.connection import (
     AuthMethod,
-    Cloud,
     CredentialKind,
     ProxyMode,
     SourceType,
+    effective_method,
 )
-
-
-class FieldKind(StrEnum):
-    TEXT = "text"
-    SECRET = "secret"
-    CHOICE = "choice"
-    PATH = "path"
-    DATE = "date"
-    BOOL = "bool"
-    INT = "int"
-    SCHEDULE = "schedule"  # a Schedule: kind (choices) + every_hours + daily_at
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One row of the dialog. `name` is the ConnectionDraft attribute (secrets: the
-    ConnectionSecrets attribute); `choices` are (value, label) pairs."""
-
-    name: str
-    label: str
-    kind: FieldKind
-    required: bool = False
-    secret: bool = False
-    auto_value: str | None = None  # what auto-population puts there (None: nothing)
-    help: str = ""
-    placeholder: str = ""
-    choices: tuple[tuple[str, str], ...] = ()
+from core.domain.fields import FieldKind, FieldSpec
 
 
 def _choices(labels: Mapping[Any, str]) -> tuple[tuple[str, str], ...]:
@@ -375,47 +318,3 @@ def _proxy_fields(proxy_mode: ProxyMode | None) -> list[FieldSpec]:
             FieldSpec("proxy_password", "Proxy password", FieldKind.SECRET, secret=True),
         ]
     return specs
-
-
-__all__ = [
-    "BEACON_RELEASES",
-    "CREDENTIAL_KIND_LABELS",
-    "DEFAULT_BEACON_VERSION",
-    "DELEGATED_PERMISSIONS",
-    "DEPRECATED_CONNECTOR_NOTE",
-    "KNOWN_BEACON_VERSIONS",
-    "M365_LABEL",
-    "M365_NEEDS_2018R2",
-    "METHOD_LABELS",
-    "OFFICE_365_DEPRECATED_LABEL",
-    "OFFICE_365_LABEL",
-    "PROXY_MODE_LABELS",
-    "SCHEDULE_KIND_LABELS",
-    "USAGE_PERIOD_LABELS",
-    "VERSION_BANDS",
-    "VERSION_FORMAT_MESSAGE",
-    "BeaconVersion",
-    "FieldKind",
-    "FieldSpec",
-    "M365FieldMode",
-    "ResolvedEndpoints",
-    "ShippedSettings",
-    "VersionBand",
-    "band_for",
-    "cloud_choices",
-    "default_scope",
-    "delegated_scopes",
-    "effective_method",
-    "fields_for",
-    "m365_field_mode",
-    "methods_for",
-    "normalize_graph_endpoint",
-    "parse_beacon_release",
-    "parse_beacon_version",
-    "resolve_endpoints",
-    "shipped_settings",
-    "source_type_from_label",
-    "source_type_label",
-    "source_type_options",
-    "validate",
-]
