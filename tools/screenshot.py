@@ -30,9 +30,14 @@ def wait_until(app: QApplication, done: Callable[[], bool], timeout_s: float = 1
 
 
 def settle(app: QApplication, seconds: float = 0.3) -> None:
+    """Let the window paint, and every job it started (tab loads, writes) deliver its result:
+    tabs load off the GUI thread, so a grab right after a switch would show the last data."""
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
+    window = next((w for w in app.topLevelWidgets() if hasattr(w, "jobs")), None)
+    if window is not None:
+        wait_until(app, window.jobs.idle, 60)
     app.processEvents()
 
 
@@ -53,6 +58,8 @@ def main(out: Path) -> int:
     settle(app)
     out.mkdir(parents=True, exist_ok=True)
     window.add_demo()
+    # Adding the demo is a job that then starts the imports: wait for both tenants' runs.
+    wait_until(app, lambda: len(controller.last_successful_imports()) >= 2, 300)
     wait_until(app, lambda: not window.runner.running_ids())
     window.mark_stale()
     shots = [
@@ -67,9 +74,6 @@ def main(out: Path) -> int:
     for tab, name in shots:
         window.tabs.setCurrentWidget(tab)
         settle(app)
-        if tab is window.products:  # loads as a job
-            wait_until(app, lambda: window.products.model.rowCount() > 0, 30)
-            settle(app)
         if tab is window.history:
             window.history.panel.view.selectRow(0)
             settle(app)
