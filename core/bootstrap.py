@@ -131,6 +131,7 @@ def assemble(
         # Shared through SQLite with every other process on this database (CLI, scheduler).
         report_budget=StoredReportBudget(database),
         commit_hooks=[licensing.sync_after_import],
+        deleted_hooks=[licensing.after_snapshots_changed],
         is_busy=imports.busy,
         clock=clock,
     )

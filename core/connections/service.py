@@ -71,6 +71,7 @@ class ConnectionService:
         report_budget: ReportBudget,
         commit_hooks: list[CommitHook] | None = None,
         is_busy: Callable[[int], bool] = lambda _id: False,
+        deleted_hooks: list[Callable[[sqlite3.Connection], None]] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._database = database
@@ -80,6 +81,8 @@ class ConnectionService:
         self._report_budget = report_budget
         self._commit_hooks = list(commit_hooks or [])
         self._is_busy = is_busy
+        # Run in the transaction that deletes a connection (and its snapshots).
+        self._deleted_hooks = list(deleted_hooks or [])
         self._clock = clock
         self._connections = ConnectionRepository()
         self._runs = ImportRunRepository()
@@ -260,6 +263,8 @@ class ConnectionService:
             raise ConnectionInUse("This connection is importing; cancel the import first.")
         with self._database.transaction(self._db()) as conn:
             self._connections.delete(conn, connection_id)
+            for hook in self._deleted_hooks:
+                hook(conn)
         delete_secrets(self._secrets, connection_id)
 
     # Test and sign-in (blocking)

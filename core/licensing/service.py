@@ -99,8 +99,14 @@ class LicensingService:
         statistics, so the figures flow forward with the data and reads only read."""
         sync_licenses(conn, snapshot_id, self._catalog, self._clock())
         self._store_stats(conn, [snapshot_id])
+        self.after_snapshots_changed(conn)
+
+    def after_snapshots_changed(self, conn: sqlite3.Connection) -> None:
+        """In the transaction that changed the current snapshots (an import's commit, a
+        connection deleted with its snapshots): the SaaS Management statistics match app users
+        to the current snapshots' users, so they are stored again there, not on a read."""
         if conn.execute("SELECT 1 FROM saas_app_users LIMIT 1").fetchone() is not None:
-            self.store_saas_stats(conn)  # app users are matched to the new snapshot's users
+            self.store_saas_stats(conn)
 
     def refresh_stored_stats(self) -> None:
         """Compute and store the holder statistics of every current snapshot for the current
