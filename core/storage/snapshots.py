@@ -41,6 +41,8 @@ CREATE TEMP TABLE IF NOT EXISTS stage_users ({_USER_COLUMNS});
 CREATE TEMP TABLE IF NOT EXISTS stage_user_skus ({_USER_SKU_COLUMNS});
 CREATE TEMP TABLE IF NOT EXISTS stage_usage (
     snapshot_id, upn_lower, last_activity, has_workload_license, last_activation);
+CREATE TEMP TABLE IF NOT EXISTS folded_usage (
+    upn_lower PRIMARY KEY, last_activity, has_workload_license, last_activation) WITHOUT ROWID;
 """
 
 # Called inside the commit transaction with (sqlite connection, snapshot id), so licenses are
@@ -196,21 +198,45 @@ class SnapshotWriter:
         self._stage("stage_usage", 5, [(sid, *r) for r in rows])
 
     def flush_usage(self) -> None:
-        """Fold the staged report rows per user (latest dates, any workload license)."""
+        """Fold the staged report rows per user and store them in the snapshot."""
+        self.fold_usage()
+        self.store_usage()
+
+    def fold_usage(self) -> None:
+        """Fold the staged report rows per user (latest dates, any workload license), on the
+        temporary schema: no lock on the database, so it can run beside a users move."""
+        conn = self._conn
+        conn.execute("BEGIN")
+        try:
+            conn.execute(
+                "INSERT OR REPLACE INTO folded_usage (upn_lower, last_activity, "
+                "has_workload_license, last_activation) SELECT upn_lower, "
+                "MAX(NULLIF(last_activity, '')), MAX(has_workload_license), "
+                "MAX(NULLIF(last_activation, '')) FROM stage_usage GROUP BY upn_lower"
+            )
+            conn.execute("DELETE FROM stage_usage")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def store_usage(self) -> None:
+        """Move the folded report rows into the snapshot, in key order."""
+        sid = self._require_snapshot()
         with self._db.transaction(self._conn) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO report_usage (snapshot_id, upn_lower, last_activity, "
-                "has_workload_license, last_activation) SELECT snapshot_id, upn_lower, "
-                "MAX(NULLIF(last_activity, '')), MAX(has_workload_license), "
-                "MAX(NULLIF(last_activation, '')) FROM stage_usage "
-                "GROUP BY snapshot_id, upn_lower ORDER BY snapshot_id, upn_lower"
+                "has_workload_license, last_activation) SELECT ?, upn_lower, last_activity, "
+                "has_workload_license, last_activation FROM folded_usage ORDER BY upn_lower",
+                (sid,),
             )
-            conn.execute("DELETE FROM stage_usage")
+            conn.execute("DELETE FROM folded_usage")
 
     def clear_usage(self) -> None:
         sid = self._require_snapshot()
         with self._db.transaction(self._conn) as conn:
             conn.execute("DELETE FROM stage_usage")
+            conn.execute("DELETE FROM folded_usage")
             conn.execute("DELETE FROM report_usage WHERE snapshot_id = ?", (sid,))
 
     def set_usage_meta(
