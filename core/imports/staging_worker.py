@@ -9,9 +9,10 @@ Three threads, so that no burst of work on one kind of data stops the others:
 - the usage thread stages the usage reports and folds them (usage connection) as soon as they
   arrive, while the user pages go on.
 
-Moving the staged users into the snapshot runs on a thread of its own at the end. The two
-writes into the snapshot (users, usage) take `snapshot_lock` in turn: a million users hold
-SQLite's write lock for longer than its busy timeout.
+Staged users move into the snapshot on a thread of their own while the pages go on
+(`_UserMoves`), so little is left to move when the last page is in. The writes into the
+snapshot (users, usage) take `snapshot_lock` in turn: a million users hold SQLite's write lock
+for longer than its busy timeout.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from typing import IO, Any
 from core.errors import LicenseDeskError, MalformedResponseError
 
 USAGE_BATCH = 20_000
+# Staged users move into the snapshot once this many wait, or half as many as moved before:
+# sorted moves into a table that grows by half or more each time cost about as much as one
+# move at the end, and at most about a third of the users are left for the end.
+MOVE_MIN = 25_000
 # Frames read ahead of the loop: a page is ~0.5 MB, so a few megabytes at most.
 READ_AHEAD = 8
 
@@ -71,9 +76,7 @@ class Worker:
         self._results_lock = threading.Lock()  # results come from the loop and the usage thread
         self.usage_writer: Any = None
         self.snapshot_lock = threading.Lock()  # one snapshot write at a time (users, usage)
-        self.users_writer: Any = None
-        self.flushing: threading.Thread | None = None
-        self.flush_error: BaseException | None = None
+        self.moves = _UserMoves(self)
         self.stats: dict[str, Any] = {"users": 0, "reports": {}}
         self.failed = False
         self.usage = _UsageThread(self)
@@ -86,7 +89,7 @@ class Worker:
         name = command[0]
         if name == "sync":
             self.usage.join()
-            self.join_flush()
+            self.moves.join()
             self.put(("synced", command[1], self.stats))
             return
         if name in ("report", "flush_usage") or command == ("clear", "usage"):
@@ -100,8 +103,7 @@ class Worker:
             return  # the first error was reported; the import is failing
         try:
             action()
-            if self.flush_error is not None:
-                raise self.flush_error
+            self.moves.raise_error()
         except LicenseDeskError as exc:
             self.fail(type(exc).__name__, exc.message, getattr(exc, "url", ""), exc.detail)
         except Exception as exc:  # the disk, or a bug: report it rather than hang the import
@@ -119,17 +121,15 @@ class Worker:
         elif name == "users":
             from core.imports.parse import fold_users
 
-            stage_users(self.users_writer, args[0], args[1], fold_users)
-            self.stats["users"] += self.users_writer.last_staged
+            writer = self.moves.staging
+            stage_users(writer, args[0], args[1], fold_users)
+            self.stats["users"] += writer.last_staged
             self.put(("progress", self.stats["users"]))
+            self.moves.staged(writer.last_staged)
         elif name == "flush_users":
-            # Taken here, not on the thread: a usage flush asked for after this one waits.
-            self.snapshot_lock.acquire()
-            self.flushing = threading.Thread(target=self.flush_users, name="flush-users")
-            self.flushing.start()
+            self.moves.finish()
         elif name == "clear" and args[0] == "users":
-            self.join_flush()
-            self.users_writer.clear_users()
+            self.moves.clear()
             self.stats["users"] = 0
 
     def attach(self, snapshot_id: int) -> None:
@@ -137,24 +137,13 @@ class Worker:
         from core.storage.snapshots import SnapshotWriter
 
         database = Database(self.database_path)
-        # check_same_thread off: the users connection is used by the flush thread, strictly
-        # after the loop stopped using it and before the loop uses it again (join_flush); the
-        # usage connection only by the usage thread.
-        self.users_writer = SnapshotWriter.for_staging(database, snapshot_id, any_thread=True)
+        # check_same_thread off: a users connection is used by a move thread strictly after
+        # the loop stopped staging on it and before the loop stages on it again (_UserMoves);
+        # the usage connection only by the usage thread.
+        self.moves.attach(
+            [SnapshotWriter.for_staging(database, snapshot_id, any_thread=True) for _ in "ab"]
+        )
         self.usage_writer = SnapshotWriter.for_staging(database, snapshot_id, any_thread=True)
-
-    def flush_users(self) -> None:
-        try:
-            self.users_writer.flush_users()
-        except BaseException as exc:
-            self.flush_error = exc
-        finally:
-            self.snapshot_lock.release()
-
-    def join_flush(self) -> None:
-        if self.flushing is not None:
-            self.flushing.join()
-            self.flushing = None
 
     def fail(self, cls: str, message: str, url: str, detail: str) -> None:
         self.failed = True
@@ -162,10 +151,80 @@ class Worker:
 
     def close(self) -> None:
         self.usage.stop()
-        self.join_flush()
-        for writer in (self.users_writer, self.usage_writer):
+        self.moves.join()
+        for writer in (*self.moves.writers, self.usage_writer):
             if writer is not None:
                 writer.close()
+
+
+class _UserMoves:
+    """Two users connections, each with its own staging tables: the loop stages pages on one
+    while the rows staged on the other move into the snapshot on a thread (`MOVE_MIN`)."""
+
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+        self.writers: list[Any] = []
+        self.staging: Any = None
+        self._waiting = 0  # users staged on `staging`, not moved yet
+        self._moved = 0
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def attach(self, writers: list[Any]) -> None:
+        self.writers = writers
+        self.staging = writers[0]
+
+    def staged(self, count: int) -> None:
+        """`count` more users were staged: move them once enough wait and no move runs."""
+        self._waiting += count
+        if self._waiting < max(MOVE_MIN, self._moved // 2):
+            return
+        if self._thread is not None and self._thread.is_alive():
+            return  # the next page asks again
+        self.join()
+        self._start(final=False)
+
+    def finish(self) -> None:
+        """The last page is in: move what is left (on a thread; `join` waits for it)."""
+        self.join()
+        # Taken here, not on the thread: a usage flush asked for after this one waits.
+        self._worker.snapshot_lock.acquire()
+        self._start(final=True)
+
+    def _start(self, *, final: bool) -> None:
+        writer, lock = self.staging, self._worker.snapshot_lock
+        self.staging = self.writers[1] if writer is self.writers[0] else self.writers[0]
+        self._moved += self._waiting
+        self._waiting = 0
+
+        def move() -> None:
+            if not final:
+                lock.acquire()
+            try:
+                writer.flush_users()
+            except BaseException as exc:
+                self._error = exc
+            finally:
+                lock.release()
+
+        self._thread = threading.Thread(target=move, name="move-users")
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def clear(self) -> None:
+        """Drop every user staged or moved (the listing restarts without signInActivity)."""
+        self.join()
+        for writer in self.writers:
+            writer.clear_users()
+        self._waiting = self._moved = 0
 
 
 class _UsageThread:
@@ -208,7 +267,7 @@ class _UsageThread:
             return
         if command[0] == "flush_usage":
             worker.usage_writer.fold_usage()  # beside a users move: no lock on the database
-        with worker.snapshot_lock:  # after a users flush asked for before (see dispatch)
+        with worker.snapshot_lock:  # after a users move asked for before (_UserMoves.finish)
             if command[0] == "flush_usage":
                 worker.usage_writer.store_usage()
             else:

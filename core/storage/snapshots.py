@@ -5,9 +5,9 @@ Users and report rows arrive in random key order (object ids, UPNs). Inserting t
 into the keyed tables costs a random B-tree write per row and, at 100,000 users, most of the
 import's time. So pages are appended to unindexed staging tables on the connection's temporary
 (file-backed) schema as they arrive, and `flush_users` / `flush_usage` move them into the keyed
-tables once, sorted by key. Memory stays flat: nothing is held in Python between pages. The
-import's staging worker (core.imports.stager) does that part on writers made with
-`for_staging`; the import process keeps begin, commit and discard.
+tables sorted by key, in a few large batches. Memory stays flat: nothing is held in Python
+between pages. The import's staging worker (core.imports.stager) does that part on writers
+made with `for_staging`; the import process keeps begin, commit and discard.
 """
 
 from __future__ import annotations

@@ -29,13 +29,14 @@ def test_the_usage_store_waits_for_the_users_move_and_its_fold_does_not(tmp_path
     class Writer:
         pass
 
-    worker.users_writer = Writer()
-    worker.users_writer.flush_users = _Recorder(log, "users", 0.3)
+    users = Writer()
+    users.flush_users = _Recorder(log, "users", 0.3)  # type: ignore[attr-defined]
+    worker.moves.attach([users, Writer()])
     worker.usage_writer = Writer()
     worker.usage_writer.fold_usage = _Recorder(log, "fold", 0.0)
     worker.usage_writer.store_usage = _Recorder(log, "usage", 0.0)
     worker.handle(("flush_users",))
-    assert worker.flushing is not None  # the users flush runs in a thread
+    assert worker.moves._thread is not None  # the users flush runs in a thread
     worker.handle(("flush_usage",))
     worker.handle(("sync", 1))  # waits for both
     order = [name for name, _ in sorted(log, key=lambda entry: entry[1])]

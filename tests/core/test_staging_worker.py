@@ -1,5 +1,5 @@
-"""The staging worker keeps every kind of work moving: a usage report being parsed never holds
-up the user pages."""
+"""The staging worker keeps every kind of work moving: staged users move into the snapshot
+while pages go on, and a usage report being parsed never holds up the user pages."""
 
 from __future__ import annotations
 
@@ -55,6 +55,30 @@ def _count(database: Database, table: str, sid: int) -> int:
     return int(database.connect().execute(sql, (sid,)).fetchone()[0])
 
 
+def test_staged_users_move_into_the_snapshot_while_pages_go_on(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(staging_worker, "MOVE_MIN", 10)
+    sid = _building_snapshot(database)
+    worker = Worker(database.path, queue.SimpleQueue())
+    try:
+        worker.handle(("attach", sid))
+        for page in range(5):
+            worker.handle(("users", _page(page * 5, 5), URL))
+            if page == 1:
+                worker.handle(("sync", 1))  # the first ten are moving: let them finish
+        worker.handle(("sync", 2))
+        assert _count(database, "users", sid) == 20  # before the last page was announced
+        assert _count(database, "user_skus", sid) == 20
+        worker.handle(("flush_users",))
+        worker.handle(("sync", 3))
+        assert _count(database, "users", sid) == 25
+        assert _count(database, "user_skus", sid) == 25
+        assert not worker.failed
+    finally:
+        worker.close()
+
+
 def test_user_pages_are_staged_while_a_report_is_parsed(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -80,4 +104,26 @@ def test_user_pages_are_staged_while_a_report_is_parsed(
         assert results.get(timeout=5) == ("progress", 5)
     finally:
         release.set()
+        worker.close()
+
+
+def test_clearing_the_users_drops_those_already_moved(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(staging_worker, "MOVE_MIN", 10)
+    sid = _building_snapshot(database)
+    worker = Worker(database.path, queue.SimpleQueue())
+    try:
+        worker.handle(("attach", sid))
+        for page in range(3):
+            worker.handle(("users", _page(page * 5, 5), URL))
+        worker.handle(("sync", 1))
+        assert _count(database, "users", sid) == 10
+        worker.handle(("clear", "users"))  # the listing restarts without signInActivity
+        worker.handle(("users", _page(100, 5), URL))
+        worker.handle(("flush_users",))
+        worker.handle(("sync", 2))
+        assert _count(database, "users", sid) == 5
+        assert _count(database, "user_skus", sid) == 5
+    finally:
         worker.close()
