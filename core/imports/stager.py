@@ -214,7 +214,8 @@ def _source_root() -> str:
 
 
 def run_worker(database_path: str) -> None:
-    """The worker process: frames from stdin, results to stdout, until 'stop' or EOF."""
+    """The worker process: frames from stdin, results to stdout, until 'stop' or EOF; then
+    the process ends."""
     from core.imports.staging_worker import serve
 
     commands = sys.stdin.buffer
@@ -227,6 +228,11 @@ def run_worker(database_path: str) -> None:
             _write_frame(out, message)
 
     serve(database_path, commands, _Results(), _read_frame)
+    # Everything is written and closed: skip the interpreter's teardown, which the import
+    # waits for (a tenth of a second or more on a busy machine).
+    out.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 __all__ = ["ImportCancelled", "StagingWorker", "run_worker"]

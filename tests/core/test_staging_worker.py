@@ -13,6 +13,7 @@ import pytest
 
 from core.domain import ConnectionDraft, SourceType
 from core.imports import staging_worker
+from core.imports.stager import StagingWorker
 from core.imports.staging_worker import Worker
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository
@@ -127,3 +128,15 @@ def test_clearing_the_users_drops_those_already_moved(
         assert _count(database, "user_skus", sid) == 5
     finally:
         worker.close()
+
+
+def test_the_worker_process_ends_cleanly_once_told_to_stop(database: Database) -> None:
+    stager = StagingWorker(database.path)
+    sid = _building_snapshot(database)
+    stager.attach(sid)
+    stager.users_page(_page(0, 5), URL)
+    stager.flush_users()
+    assert stager.sync()["users"] == 5  # everything sent before the stop was done
+    stager.close()  # the worker skips the interpreter's teardown (os._exit) after its cleanup
+    assert stager._process.returncode == 0
+    assert _count(database, "users", sid) == 5
