@@ -57,6 +57,7 @@ def serve(database_path: str, commands: IO[bytes], results: Any, read_frame: Rea
 
     reader = threading.Thread(target=read, name="stager-reader", daemon=True)
     reader.start()
+    _preload()
     worker = Worker(Path(database_path), results)
     try:
         while True:
@@ -66,6 +67,18 @@ def serve(database_path: str, commands: IO[bytes], results: Any, read_frame: Rea
             worker.handle(command)
     finally:
         worker.close()
+
+
+def _preload() -> None:
+    """Import what staging needs now, while the import process signs in and reads the
+    organization (both cores are mostly idle then), rather than when the first pages and
+    reports arrive and the download needs the CPU: a fifth of a second of CPU, a tenth of a
+    10,000-user import."""
+    import core.graph.reports  # noqa: F401
+    import core.imports.parse  # noqa: F401
+    import core.storage.db  # noqa: F401
+    import core.storage.files  # noqa: F401
+    import core.storage.snapshots  # noqa: F401
 
 
 class Worker:
