@@ -36,11 +36,15 @@ _INSERT_USER = f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) VALUES ({', '.jo
 _INSERT_USER_SKU = (
     f"INSERT OR REPLACE INTO user_skus ({_USER_SKU_COLUMNS}) VALUES ({', '.join('?' * 8)})"
 )
+# Staged rows carry no snapshot id (a connection stages for one snapshot): one value fewer to
+# bind per row.
+_STAGED_USER = _USER_COLUMNS.removeprefix("snapshot_id, ")
+_STAGED_USER_SKU = _USER_SKU_COLUMNS.removeprefix("snapshot_id, ")
 _STAGING = f"""
-CREATE TEMP TABLE IF NOT EXISTS stage_users ({_USER_COLUMNS});
-CREATE TEMP TABLE IF NOT EXISTS stage_user_skus ({_USER_SKU_COLUMNS});
+CREATE TEMP TABLE IF NOT EXISTS stage_users ({_STAGED_USER});
+CREATE TEMP TABLE IF NOT EXISTS stage_user_skus ({_STAGED_USER_SKU});
 CREATE TEMP TABLE IF NOT EXISTS stage_usage (
-    snapshot_id, upn_lower, last_activity, has_workload_license, last_activation);
+    upn_lower, last_activity, has_workload_license, last_activation);
 CREATE TEMP TABLE IF NOT EXISTS folded_usage (
     upn_lower PRIMARY KEY, last_activity, has_workload_license, last_activation) WITHOUT ROWID;
 """
@@ -120,9 +124,9 @@ class SnapshotWriter:
 
     def write_users(self, users: list[UserRow], user_skus: list[UserSkuRow]) -> None:
         """Stage one page of users (temporary schema: no lock on the database)."""
-        sid = self._require_snapshot()
-        self._stage("stage_users", 10, [(sid, *u) for u in users])
-        self._stage("stage_user_skus", 8, [(sid, *s) for s in user_skus])
+        self._require_snapshot()
+        self._stage("stage_users", 9, users)
+        self._stage("stage_user_skus", 7, user_skus)
 
     def _stage(self, table: str, width: int, rows: list[tuple[Any, ...]]) -> None:
         conn = self._conn
@@ -136,15 +140,17 @@ class SnapshotWriter:
 
     def flush_users(self) -> None:
         """Move the staged users into the snapshot, in key order, in one transaction."""
+        sid = self._require_snapshot()
         with self._db.transaction(self._conn) as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) SELECT {_USER_COLUMNS} "
-                "FROM stage_users ORDER BY snapshot_id, id"
+                f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) SELECT ?, {_STAGED_USER} "
+                "FROM stage_users ORDER BY id",
+                (sid,),
             )
             conn.execute(
                 f"INSERT OR REPLACE INTO user_skus ({_USER_SKU_COLUMNS}) "
-                f"SELECT {_USER_SKU_COLUMNS} FROM stage_user_skus "
-                "ORDER BY snapshot_id, sku_id, user_id"
+                f"SELECT ?, {_STAGED_USER_SKU} FROM stage_user_skus ORDER BY sku_id, user_id",
+                (sid,),
             )
             conn.execute("DELETE FROM stage_users")
             conn.execute("DELETE FROM stage_user_skus")
@@ -194,8 +200,8 @@ class SnapshotWriter:
 
     def write_usage(self, rows: list[ReportRow]) -> None:
         """Stage report rows; one user has a row per report, folded by `flush_usage`."""
-        sid = self._require_snapshot()
-        self._stage("stage_usage", 5, [(sid, *r) for r in rows])
+        self._require_snapshot()
+        self._stage("stage_usage", 4, rows)
 
     def flush_usage(self) -> None:
         """Fold the staged report rows per user and store them in the snapshot."""
