@@ -6,6 +6,7 @@ Python work, so a thread would only take turns with the download under the inter
 In a second process they run on the second core, and the import finishes close to the time the
 download alone takes (spec §12). The worker gets bytes and text, never Python row lists, so
 nothing big is pickled, and at most a few pages wait in the queue, so memory stays flat.
+This module is the import's side; the worker's is core.imports.staging_worker.
 
 The worker only stages rows under the import's 'building' snapshot and moves them into the
 snapshot tables (`flush_*`); the import process keeps the snapshot's life cycle (begin,
@@ -15,17 +16,14 @@ commit, discard) on its own connection.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import pickle
 import queue
-import sqlite3
 import struct
 import subprocess
 import sys
 import threading
-from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +31,6 @@ from core.errors import ImportCancelled, LicenseDeskError, MalformedResponseErro
 
 log = logging.getLogger(__name__)
 
-USAGE_BATCH = 20_000
 # A frozen build runs its own executable with this flag instead of `python -m`.
 FROZEN_FLAG = "--licensedesk-stager"
 _HEADER = struct.Struct("!I")
@@ -217,7 +214,10 @@ def _source_root() -> str:
 
 
 def run_worker(database_path: str) -> None:
-    """The worker process: frames from stdin, results to stdout, until 'stop' or EOF."""
+    """The worker process: frames from stdin, results to stdout, until 'stop' or EOF; then
+    the process ends."""
+    from core.imports.staging_worker import serve
+
     commands = sys.stdin.buffer
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames may reach the pipe
@@ -227,195 +227,12 @@ def run_worker(database_path: str) -> None:
         def put(message: tuple[Any, ...]) -> None:
             _write_frame(out, message)
 
-    _serve(database_path, commands, _Results())
-
-
-def _serve(database_path: str, commands: IO[bytes], results: Any) -> None:
-    worker = _Worker(Path(database_path), results)
-    try:
-        while True:
-            command = _read_frame(commands)
-            if command is None or command[0] == "stop":
-                break
-            worker.handle(command)
-    finally:
-        worker.close()
-
-
-class _Worker:
-    """Users and usage rows stage on two connections (each has its own temporary tables), so
-    moving 100,000 staged users into the snapshot, one long SQLite statement that releases
-    the interpreter lock, runs on a thread while the reports are parsed."""
-
-    def __init__(self, database_path: Path, results: Any) -> None:
-        self.database_path = database_path
-        self.results = results
-        self.users_writer: Any = None
-        self.usage_writer: Any = None
-        self.flushing: threading.Thread | None = None
-        self.flush_error: BaseException | None = None
-        self.stats: dict[str, Any] = {"users": 0, "reports": {}}
-        self.failed = False
-
-    def handle(self, command: tuple[Any, ...]) -> None:
-        name = command[0]
-        if name == "sync":
-            self.join_flush()
-            self.results.put(("synced", command[1], self.stats))
-            return
-        if self.failed:
-            return  # the first error was reported; the import is failing
-        try:
-            self.dispatch(name, command[1:])
-            if self.flush_error is not None:
-                raise self.flush_error
-        except LicenseDeskError as exc:
-            self.fail(type(exc).__name__, exc.message, getattr(exc, "url", ""), exc.detail)
-        except Exception as exc:  # the disk, or a bug: report it rather than hang the import
-            from core.storage.files import is_disk_full, storage_error
-
-            if is_disk_full(exc) or isinstance(exc, sqlite3.Error):
-                failure = storage_error(exc, self.database_path, doing="The import")
-                self.fail("StorageError", failure.message, "", failure.detail)
-            else:
-                self.fail("Exception", "The import's worker failed.", "", repr(exc))
-
-    def dispatch(self, name: str, args: tuple[Any, ...]) -> None:
-        if name == "attach":
-            self.attach(args[0])
-        elif name == "users":
-            from core.imports.parse import fold_users
-
-            _stage_users(self.users_writer, args[0], args[1], fold_users)
-            self.stats["users"] += self.users_writer.last_staged
-            self.results.put(("progress", self.stats["users"]))
-        elif name == "report":
-            self.stats["reports"][args[0]] = _stage_report(self.usage_writer, *args)
-        elif name == "flush_users":
-            self.flushing = threading.Thread(target=self.flush_users, name="flush-users")
-            self.flushing.start()
-        elif name == "flush_usage":
-            # Both flushes write the snapshot: one waits for the other rather than for the
-            # write lock, which a million users hold for longer than SQLite's busy timeout.
-            self.join_flush()
-            self.usage_writer.flush_usage()
-        elif name == "clear" and args[0] == "users":
-            self.join_flush()
-            self.users_writer.clear_users()
-            self.stats["users"] = 0
-        elif name == "clear":
-            self.join_flush()
-            self.usage_writer.clear_usage()
-            self.stats["reports"] = {}
-
-    def attach(self, snapshot_id: int) -> None:
-        from core.storage.db import Database
-        from core.storage.snapshots import SnapshotWriter
-
-        database = Database(self.database_path)
-        # check_same_thread off: the users connection is used by the flush thread, strictly
-        # after the loop stopped using it and before the loop uses it again (join_flush).
-        self.users_writer = SnapshotWriter.for_staging(database, snapshot_id, any_thread=True)
-        self.usage_writer = SnapshotWriter.for_staging(database, snapshot_id)
-
-    def flush_users(self) -> None:
-        try:
-            self.users_writer.flush_users()
-        except BaseException as exc:
-            self.flush_error = exc
-
-    def join_flush(self) -> None:
-        if self.flushing is not None:
-            self.flushing.join()
-            self.flushing = None
-
-    def fail(self, cls: str, message: str, url: str, detail: str) -> None:
-        self.failed = True
-        self.results.put(("error", cls, message, url, detail))
-
-    def close(self) -> None:
-        self.join_flush()
-        for writer in (self.users_writer, self.usage_writer):
-            if writer is not None:
-                writer.close()
-
-
-def _stage_users(writer: Any, body: bytes, url: str, fold_users: Any) -> None:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise MalformedResponseError(
-            f"Microsoft Graph sent something that is not JSON for {_path(url)} ({exc}).",
-            url=url,
-            detail=f"GET {url}",
-        ) from None
-    items = data.get("value") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise MalformedResponseError(
-            f"Microsoft Graph sent a page without a 'value' list for {_path(url)}.", url=url
-        )
-    users, skus = fold_users(items, url)
-    writer.write_users(users, skus)
-    writer.last_staged = len(users)
-
-
-def _stage_report(writer: Any, kind: str, path: str, url: str) -> dict[str, Any]:
-    from core.graph.reports import iter_report_file
-    from core.imports.parse import is_concealed_upn, usage_folder
-
-    header, records = iter_report_file(Path(path), url)
-    missing = [c for c in ("Report Refresh Date", "User Principal Name") if c not in header]
-    if missing:
-        raise MalformedResponseError(
-            f"Microsoft Graph sent a report without the column(s) {', '.join(missing)} for "
-            f"{_path(url)}.",
-            url=url,
-        )
-    fold = usage_folder(kind, header)
-    upn_i = header.index("User Principal Name")
-    date_i = header.index("Report Refresh Date")
-    batch: list[tuple[Any, ...]] = []
-    rows = hidden = 0
-    refresh_date: str | None = None
-    checked = ""
-    for row in records:
-        rows += 1
-        if row[date_i] != checked:  # one value for the whole report: checked once
-            checked = _refresh_date(row[date_i], url)
-            refresh_date = refresh_date or checked or None
-        if is_concealed_upn(row[upn_i]):
-            hidden += 1
-            continue
-        folded = fold(row)
-        if folded is not None:
-            batch.append(folded)
-        if len(batch) >= USAGE_BATCH:
-            writer.write_usage(batch)
-            batch = []
-    if batch:
-        writer.write_usage(batch)
-    return {"rows": rows, "hidden": hidden, "refresh_date": refresh_date}
-
-
-def _refresh_date(value: str, url: str) -> str:
-    """A report's `Report Refresh Date` (YYYY-MM-DD), or "" when empty; anything else fails:
-    a date that cannot be read would make every user look inactive."""
-    if value:
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            from core.imports.parse import unexpected_value
-
-            raise unexpected_value(
-                "Report Refresh Date", value, "the usage report", url, "a date (YYYY-MM-DD)"
-            ) from None
-    return value
-
-
-def _path(url: str) -> str:
-    from core.graph.faults import describe_url
-
-    return describe_url(url)
+    serve(database_path, commands, _Results(), _read_frame)
+    # Everything is written and closed: skip the interpreter's teardown, which the import
+    # waits for (a tenth of a second or more on a busy machine).
+    out.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 __all__ = ["ImportCancelled", "StagingWorker", "run_worker"]

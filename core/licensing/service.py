@@ -30,6 +30,7 @@ from core.licensing.reconcile import Context, build_license_rows, product_rollup
 from core.licensing.stats import (
     HolderStats,
     compute_sku_stats,
+    compute_sku_stats_in_halves,
     load_saas_stats,
     load_sku_stats,
     saas_stats,
@@ -148,7 +149,8 @@ class LicensingService:
         window = self._window()
         prepare_overlap(conn, self._catalog)
         for sid in snapshot_ids:
-            store_sku_stats(conn, sid, self._params(window), compute_sku_stats(conn, sid, window))
+            stats = compute_sku_stats_in_halves(conn, sid, window, self._db.connect)
+            store_sku_stats(conn, sid, self._params(window), stats)
 
     # Licenses
 

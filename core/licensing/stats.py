@@ -5,7 +5,8 @@ users in Python."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass
 
 from core.licensing.usage_sql import (
@@ -20,6 +21,7 @@ from core.licensing.usage_sql import (
     LAST_ACTIVITY,
     NEVER_ACTIVE,
     OVERLAP,
+    OVERLAP_TABLE,
     SAAS_LICENSES_CTE,
 )
 
@@ -42,8 +44,12 @@ _SUMS = f"""
     SUM(overlap), SUM({ACTIVE}), SUM(disabled = 1 OR {INACTIVE} OR overlap = 1)
 """
 
-_SKU_STATS = f"""
-WITH {CURRENT_CTE},
+
+def _sku_stats_sql(snapshots: str, holders: str) -> str:
+    """Holder stats per (snapshot, SKU) over the snapshots of the CTE `snapshots` (named
+    cur) and the assignments matching `holders`."""
+    return f"""
+WITH {snapshots},
 h AS (
     SELECT us.snapshot_id AS snapshot_id, us.sku_id AS sku_id,
            (us.direct = 1 AND us.group_count > 0) AS dup,
@@ -55,11 +61,28 @@ h AS (
     JOIN cur ON cur.id = us.snapshot_id
     LEFT JOIN users u ON u.snapshot_id = us.snapshot_id AND u.id = us.user_id
     LEFT JOIN report_usage r ON r.snapshot_id = us.snapshot_id AND r.upn_lower = u.upn_lower
-    WHERE us.snapshot_id = ?
+    WHERE {holders}
     LIMIT -1  -- keeps h a co-routine, so each holder's expressions are computed once
 )
 SELECT snapshot_id, sku_id, {_SUMS} FROM h GROUP BY snapshot_id, sku_id
 """
+
+
+# MATERIALIZED: each snapshot's cut-off dates are computed once, not once per holder (a fifth
+# of the statistics' time at 100,000 users).
+_CURRENT_ONCE = CURRENT_CTE.replace("cur AS (", "cur AS MATERIALIZED (", 1)
+# One snapshot by id, whatever its state: inside the import's commit, other connections still
+# see the new snapshot as 'building'.
+_SNAPSHOT_ONCE = _CURRENT_ONCE.replace("WHERE s.state = 'current'", "WHERE s.id = ?")
+assert _SNAPSHOT_ONCE != _CURRENT_ONCE
+_SKU_STATS = _sku_stats_sql(_CURRENT_ONCE, "us.snapshot_id = ?")
+# The holders whose user id sorts below SPLIT, and the others. Object ids are GUIDs in
+# lower-case hex, so each side has about half of them (any other ids only unbalance it).
+SPLIT = "8"
+_SKU_STATS_HALVES = (
+    _sku_stats_sql(_SNAPSHOT_ONCE, "us.snapshot_id = ? AND us.user_id < ?"),
+    _sku_stats_sql(_SNAPSHOT_ONCE, "us.snapshot_id = ? AND us.user_id >= ?"),
+)
 _STAT_COLUMNS = (
     "assigned, disabled, inactive, never_active, usage_unknown, duplicate_paths, overlap, "
     "active, wasted_holders"
@@ -113,6 +136,55 @@ def compute_sku_stats(
 ) -> dict[str, HolderStats]:
     """sku id -> holder stats of one current snapshot: one pass over its assignments."""
     return {r[1]: _stats(r, 2) for r in conn.execute(_SKU_STATS, (*window, snapshot_id))}
+
+
+def compute_sku_stats_in_halves(
+    conn: sqlite3.Connection,
+    snapshot_id: int,
+    window: tuple[str, str],
+    connect: Callable[[], sqlite3.Connection],
+) -> dict[str, HolderStats]:
+    """Like `compute_sku_stats`, with half of the holders on a second connection (`connect`
+    opens one) on a thread: SQLite runs both halves at once, so the import's commit, where
+    the second core is otherwise idle, takes about half the time. `conn` has temp.ld_overlap
+    prepared for the snapshot; the other connection gets a copy of its rows."""
+    overlap = conn.execute(
+        "SELECT snapshot_id, product_sku_id, suite_sku_id FROM temp.ld_overlap "
+        "WHERE snapshot_id = ?",
+        (snapshot_id,),
+    ).fetchall()
+    params = (*window, snapshot_id, snapshot_id, SPLIT)
+    other: list[tuple[object, ...]] = []
+    failure: list[BaseException] = []
+
+    def second_half() -> None:
+        helper = connect()
+        try:
+            helper.execute(OVERLAP_TABLE)
+            helper.executemany("INSERT OR IGNORE INTO temp.ld_overlap VALUES (?, ?, ?)", overlap)
+            other.extend(tuple(r) for r in helper.execute(_SKU_STATS_HALVES[1], params))
+        except BaseException as exc:  # raised again in the caller's thread
+            failure.append(exc)
+        finally:
+            helper.close()
+
+    thread = threading.Thread(target=second_half, name="holder-stats")
+    thread.start()
+    try:
+        first = [tuple(r) for r in conn.execute(_SKU_STATS_HALVES[0], params)]
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
+    out: dict[str, HolderStats] = {}
+    for row in first + other:
+        sku_id, part = str(row[1]), _stats(row, 2)
+        out[sku_id] = _sum(out[sku_id], part) if sku_id in out else part
+    return out
+
+
+def _sum(a: HolderStats, b: HolderStats) -> HolderStats:
+    return HolderStats(*(x + y for x, y in zip(astuple(a), astuple(b), strict=True)))
 
 
 def load_sku_stats(

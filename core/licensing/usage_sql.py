@@ -110,10 +110,13 @@ def prepare_overlap(conn: sqlite3.Connection, catalog: SkuCatalog) -> None:
     )
 
 
-_TEMP_TABLES = (
+OVERLAP_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS ld_overlap (snapshot_id INTEGER NOT NULL, "
     "product_sku_id TEXT NOT NULL, suite_sku_id TEXT NOT NULL, "
-    "PRIMARY KEY (snapshot_id, product_sku_id, suite_sku_id)) WITHOUT ROWID",
+    "PRIMARY KEY (snapshot_id, product_sku_id, suite_sku_id)) WITHOUT ROWID"
+)
+_TEMP_TABLES = (
+    OVERLAP_TABLE,
     "CREATE TEMP TABLE IF NOT EXISTS ld_saas_map (license_id INTEGER NOT NULL, "
     "sku_id TEXT NOT NULL, PRIMARY KEY (license_id, sku_id)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS temp.ld_saas_map_sku ON ld_saas_map (sku_id)",

@@ -5,9 +5,9 @@ Users and report rows arrive in random key order (object ids, UPNs). Inserting t
 into the keyed tables costs a random B-tree write per row and, at 100,000 users, most of the
 import's time. So pages are appended to unindexed staging tables on the connection's temporary
 (file-backed) schema as they arrive, and `flush_users` / `flush_usage` move them into the keyed
-tables once, sorted by key. Memory stays flat: nothing is held in Python between pages. The
-import's staging worker (core.imports.stager) does that part on writers made with
-`for_staging`; the import process keeps begin, commit and discard.
+tables sorted by key, in a few large batches. Memory stays flat: nothing is held in Python
+between pages. The import's staging worker (core.imports.stager) does that part on writers
+made with `for_staging`; the import process keeps begin, commit and discard.
 """
 
 from __future__ import annotations
@@ -37,11 +37,17 @@ _INSERT_USER = f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) VALUES ({', '.jo
 _INSERT_USER_SKU = (
     f"INSERT OR REPLACE INTO user_skus ({_USER_SKU_COLUMNS}) VALUES ({', '.join('?' * 8)})"
 )
+# Staged rows carry no snapshot id (a connection stages for one snapshot): one value fewer to
+# bind per row.
+_STAGED_USER = _USER_COLUMNS.removeprefix("snapshot_id, ")
+_STAGED_USER_SKU = _USER_SKU_COLUMNS.removeprefix("snapshot_id, ")
 _STAGING = f"""
-CREATE TEMP TABLE IF NOT EXISTS stage_users ({_USER_COLUMNS});
-CREATE TEMP TABLE IF NOT EXISTS stage_user_skus ({_USER_SKU_COLUMNS});
+CREATE TEMP TABLE IF NOT EXISTS stage_users ({_STAGED_USER});
+CREATE TEMP TABLE IF NOT EXISTS stage_user_skus ({_STAGED_USER_SKU});
 CREATE TEMP TABLE IF NOT EXISTS stage_usage (
-    snapshot_id, upn_lower, last_activity, has_workload_license, last_activation);
+    upn_lower, last_activity, has_workload_license, last_activation);
+CREATE TEMP TABLE IF NOT EXISTS folded_usage (
+    upn_lower PRIMARY KEY, last_activity, has_workload_license, last_activation) WITHOUT ROWID;
 """
 
 # Called inside the commit transaction with (sqlite connection, snapshot id), so licenses are
@@ -119,9 +125,9 @@ class SnapshotWriter:
 
     def write_users(self, users: list[UserRow], user_skus: list[UserSkuRow]) -> None:
         """Stage one page of users (temporary schema: no lock on the database)."""
-        sid = self._require_snapshot()
-        self._stage("stage_users", 10, [(sid, *u) for u in users])
-        self._stage("stage_user_skus", 8, [(sid, *s) for s in user_skus])
+        self._require_snapshot()
+        self._stage("stage_users", 9, users)
+        self._stage("stage_user_skus", 7, user_skus)
 
     def _stage(self, table: str, width: int, rows: list[tuple[Any, ...]]) -> None:
         conn = self._conn
@@ -135,15 +141,17 @@ class SnapshotWriter:
 
     def flush_users(self) -> None:
         """Move the staged users into the snapshot, in key order, in one transaction."""
+        sid = self._require_snapshot()
         with self._db.transaction(self._conn) as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) SELECT {_USER_COLUMNS} "
-                "FROM stage_users ORDER BY snapshot_id, id"
+                f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) SELECT ?, {_STAGED_USER} "
+                "FROM stage_users ORDER BY id",
+                (sid,),
             )
             conn.execute(
                 f"INSERT OR REPLACE INTO user_skus ({_USER_SKU_COLUMNS}) "
-                f"SELECT {_USER_SKU_COLUMNS} FROM stage_user_skus "
-                "ORDER BY snapshot_id, sku_id, user_id"
+                f"SELECT ?, {_STAGED_USER_SKU} FROM stage_user_skus ORDER BY sku_id, user_id",
+                (sid,),
             )
             conn.execute("DELETE FROM stage_users")
             conn.execute("DELETE FROM stage_user_skus")
@@ -193,25 +201,49 @@ class SnapshotWriter:
 
     def write_usage(self, rows: list[ReportRow]) -> None:
         """Stage report rows; one user has a row per report, folded by `flush_usage`."""
-        sid = self._require_snapshot()
-        self._stage("stage_usage", 5, [(sid, *r) for r in rows])
+        self._require_snapshot()
+        self._stage("stage_usage", 4, rows)
 
     def flush_usage(self) -> None:
-        """Fold the staged report rows per user (latest dates, any workload license)."""
+        """Fold the staged report rows per user and store them in the snapshot."""
+        self.fold_usage()
+        self.store_usage()
+
+    def fold_usage(self) -> None:
+        """Fold the staged report rows per user (latest dates, any workload license), on the
+        temporary schema: no lock on the database, so it can run beside a users move."""
+        conn = self._conn
+        conn.execute("BEGIN")
+        try:
+            conn.execute(
+                "INSERT OR REPLACE INTO folded_usage (upn_lower, last_activity, "
+                "has_workload_license, last_activation) SELECT upn_lower, "
+                "MAX(NULLIF(last_activity, '')), MAX(has_workload_license), "
+                "MAX(NULLIF(last_activation, '')) FROM stage_usage GROUP BY upn_lower"
+            )
+            conn.execute("DELETE FROM stage_usage")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def store_usage(self) -> None:
+        """Move the folded report rows into the snapshot, in key order."""
+        sid = self._require_snapshot()
         with self._db.transaction(self._conn) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO report_usage (snapshot_id, upn_lower, last_activity, "
-                "has_workload_license, last_activation) SELECT snapshot_id, upn_lower, "
-                "MAX(NULLIF(last_activity, '')), MAX(has_workload_license), "
-                "MAX(NULLIF(last_activation, '')) FROM stage_usage "
-                "GROUP BY snapshot_id, upn_lower ORDER BY snapshot_id, upn_lower"
+                "has_workload_license, last_activation) SELECT ?, upn_lower, last_activity, "
+                "has_workload_license, last_activation FROM folded_usage ORDER BY upn_lower",
+                (sid,),
             )
-            conn.execute("DELETE FROM stage_usage")
+            conn.execute("DELETE FROM folded_usage")
 
     def clear_usage(self) -> None:
         sid = self._require_snapshot()
         with self._db.transaction(self._conn) as conn:
             conn.execute("DELETE FROM stage_usage")
+            conn.execute("DELETE FROM folded_usage")
             conn.execute("DELETE FROM report_usage WHERE snapshot_id = ?", (sid,))
 
     def set_usage_meta(

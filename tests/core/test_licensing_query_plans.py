@@ -27,3 +27,8 @@ def test_unattributed_app_users_are_found_by_upn(database: Database) -> None:
     users = [step for step in plan if " u " in f" {step} "]
     assert users and all(UPN_LOOKUP in step for step in users), plan
     assert not any(step.startswith("SCAN u") for step in plan), plan
+
+
+def test_holder_statistics_compute_the_cut_off_dates_once(database: Database) -> None:
+    plan = _plan(database, stats._SKU_STATS, (*usage_sql.window_params(90, 14), "1"))
+    assert "MATERIALIZE cur" in plan, plan

@@ -1,15 +1,15 @@
-"""The staging worker never runs its two snapshot writes at once: the usage flush waits for
-the users flush (a million users hold the write lock longer than SQLite's busy timeout, and the
-reports now arrive before the users are flushed)."""
+"""The staging worker never runs its two snapshot writes at once: the usage store waits for
+the users move (a million users hold the write lock longer than SQLite's busy timeout, and the
+reports now arrive before the users are moved); folding the usage, on the temporary schema,
+does not wait."""
 
 from __future__ import annotations
 
 import queue
-import threading
 import time
 from typing import Any
 
-from core.imports.stager import _Worker
+from core.imports.staging_worker import Worker
 
 
 class _Recorder:
@@ -22,20 +22,23 @@ class _Recorder:
         self._log.append((f"{self._name} end", time.monotonic()))
 
 
-def test_the_usage_flush_waits_for_the_users_flush(tmp_path: Any) -> None:
+def test_the_usage_store_waits_for_the_users_move_and_its_fold_does_not(tmp_path: Any) -> None:
     log: list[tuple[str, float]] = []
-    worker = _Worker(tmp_path / "db.sqlite3", queue.SimpleQueue())
+    worker = Worker(tmp_path / "db.sqlite3", queue.SimpleQueue())
 
     class Writer:
         pass
 
-    worker.users_writer = Writer()
+    users = Writer()
+    users.flush_users = _Recorder(log, "users", 0.3)  # type: ignore[attr-defined]
+    worker.moves.attach([users, Writer()])
     worker.usage_writer = Writer()
-    worker.users_writer.flush_users = _Recorder(log, "users", 0.3)
-    worker.usage_writer.flush_usage = _Recorder(log, "usage", 0.0)
+    worker.usage_writer.fold_usage = _Recorder(log, "fold", 0.0)
+    worker.usage_writer.store_usage = _Recorder(log, "usage", 0.0)
     worker.handle(("flush_users",))
-    assert isinstance(worker.flushing, threading.Thread)  # the users flush runs in a thread
+    assert worker.moves._thread is not None  # the users flush runs in a thread
     worker.handle(("flush_usage",))
-    worker.join_flush()
+    worker.handle(("sync", 1))  # waits for both
     order = [name for name, _ in sorted(log, key=lambda entry: entry[1])]
-    assert order == ["users start", "users end", "usage start", "usage end"]
+    expected = ["users start", "fold start", "fold end", "users end", "usage start", "usage end"]
+    assert order == expected
