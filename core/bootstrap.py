@@ -97,8 +97,12 @@ def assemble(
     max_parallel_imports: int = 4,
     clock: Callable[[], datetime] = utc_now,
     simulation: Simulation | None = SIMULATOR,
+    warm_figures: bool = False,
 ) -> Services:
-    """Build the services on an opened database (tests pass an inline executor)."""
+    """Build the services on an opened database (tests pass an inline executor).
+    `warm_figures`: after each import, build the license figures on a pool thread so that a
+    window's next read finds them in memory; a CLI process or a worker would only wait for
+    figures it throws away."""
     settings = SettingsService(database, stats_changed=lambda conn: licensing.store_all_stats(conn))
     licensing = LicensingService(database, settings=settings.current, clock=clock)
     closing = CancelToken()
@@ -120,7 +124,7 @@ def assemble(
         database.claims,
         executor=executor,
         max_parallel=max_parallel_imports,
-        after_success=warm_license_rows,
+        after_success=warm_license_rows if warm_figures else None,
         on_thread_exit=database.close_thread_connection,
     )
     connections = ConnectionService(
@@ -177,6 +181,7 @@ def open_services(
     executor: Executor | None = None,
     max_parallel_imports: int = 4,
     clock: Callable[[], datetime] = utc_now,
+    warm_figures: bool = False,
 ) -> Services:
     """Resolve paths, migrate the database, open the secret store and build the services
     (the window's and the CLI's start)."""
@@ -191,6 +196,7 @@ def open_services(
         executor=executor,
         max_parallel_imports=max_parallel_imports,
         clock=clock,
+        warm_figures=warm_figures,
     )
 
 

@@ -71,10 +71,17 @@ class Controller:
         *,
         executor: Executor | None = None,
         max_parallel_imports: int = 4,
+        warm_figures: bool = False,
     ) -> Controller:
-        """Resolve paths, migrate the database and build a controller (app and CLI start)."""
+        """Resolve paths, migrate the database and build a controller (app and CLI start;
+        the window asks for `warm_figures`: the license figures built after each import)."""
         return cls(
-            open_services(paths, executor=executor, max_parallel_imports=max_parallel_imports)
+            open_services(
+                paths,
+                executor=executor,
+                max_parallel_imports=max_parallel_imports,
+                warm_figures=warm_figures,
+            )
         )
 
     @classmethod

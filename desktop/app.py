@@ -191,7 +191,7 @@ def _run(args: argparse.Namespace) -> int:
 
     imports = worker_pool(IMPORT_THREADS, "import", IMPORT_NICENESS)
     try:
-        controller = Controller.open(executor=imports)
+        controller = Controller.open(executor=imports, warm_figures=True)
     except LicenseDeskError as exc:  # a damaged, full or unwritable data folder: say it plainly
         from desktop.notify import Notifier
 

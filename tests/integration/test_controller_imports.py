@@ -88,3 +88,31 @@ def test_license_figures_are_prepared_right_after_an_import(
         assert stored.fetchone()[0] > 0  # the window's first read finds them ready
     finally:
         controller.close()
+
+
+@pytest.mark.parametrize("warm_figures", [False, True])
+def test_only_a_window_builds_the_figures_after_an_import(
+    app_paths, database, secret_store, monkeypatch: pytest.MonkeyPatch, warm_figures: bool
+) -> None:
+    """A CLI process or a worker would wait at exit for figures it throws away."""
+    from core.bootstrap import assemble
+    from core.licensing.service import LicensingService
+
+    built: list[bool] = []
+    read = LicensingService.license_rows
+    monkeypatch.setattr(
+        LicensingService, "license_rows", lambda self, *a: built.append(True) or read(self, *a)
+    )
+    services = assemble(
+        paths=app_paths,
+        database=database,
+        secret_store=secret_store,
+        warm_figures=warm_figures,
+    )
+    controller = Controller(services)
+    try:
+        connection = controller.create_connection(size_draft("size:200:1", name="Warm sim"))
+        assert controller.import_now(connection.id).error is None
+    finally:
+        controller.close()  # waits for the pool, the work after the import included
+    assert bool(built) is warm_figures
