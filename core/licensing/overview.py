@@ -21,7 +21,7 @@ from core.domain.licensing import (
 )
 from core.imports.engine import CONCEALED_HELP
 from core.licensing.reconcile import usage_sums
-from core.storage.repositories import ConnectionRepository
+from core.storage.repositories import ConnectionRepository, SettingsRepository
 
 EXPIRY_WARNING_DAYS = 30
 TOTAL_KEY = "Total"
@@ -236,11 +236,7 @@ def _license_warnings(rows: Sequence[LicenseRow]) -> list[ActionWarning]:
 
 
 def _saas_warnings(conn: sqlite3.Connection, rows: Sequence[LicenseRow]) -> list[ActionWarning]:
-    settings = dict(
-        conn.execute(
-            "SELECT key, value FROM settings WHERE key IN ('saas_enabled', 'saas_last_result')"
-        ).fetchall()
-    )
+    settings = SettingsRepository().with_prefix(conn, "saas_")
     enabled = settings.get("saas_enabled") == "1"
     out = []
     try:

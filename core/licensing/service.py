@@ -40,6 +40,7 @@ from core.licensing.stats import (
 from core.licensing.sync import sync_licenses
 from core.licensing.usage_sql import prepare_overlap, window_params
 from core.storage.db import Database, utc_now
+from core.storage.repositories import SettingsRepository
 
 # Part of the key of stored holder stats: bump it when the SQL rules change, so figures stored
 # by an earlier version are computed again.
@@ -47,6 +48,9 @@ STATS_RULES = "rules-2"
 
 # (snapshot, SKU) -> holder stats; (SaaS license id -> stats, app id -> unattributed users)
 Stats = tuple[dict[tuple[int, str], HolderStats], tuple[dict[int, HolderStats], dict[str, int]]]
+
+
+_SETTINGS = SettingsRepository()
 
 
 class LicensingService:
@@ -332,14 +336,11 @@ class LicensingService:
         return window_params(s.inactive_days, s.min_assignment_age_days)
 
     def _context(self, conn: sqlite3.Connection) -> Context:
-        simulated = conn.execute(
-            "SELECT value FROM settings WHERE key = 'saas_simulated'"
-        ).fetchone()
         return Context(
             self._catalog,
             prices.get_prices(conn),
             self._clock(),
-            saas_simulated=simulated is not None and simulated[0] == "1",
+            saas_simulated=_SETTINGS.get(conn, "saas_simulated") == "1",
         )
 
     def _params(self, window: tuple[str, str]) -> str:
@@ -355,11 +356,9 @@ class LicensingService:
             r[0]
             for r in conn.execute("SELECT id FROM snapshots WHERE state = 'current' ORDER BY id")
         )
-        saas = tuple(
-            conn.execute(
-                "SELECT COUNT(*), MAX(rowid), (SELECT value FROM settings "
-                "WHERE key = 'saas_last_import_at') FROM saas_app_users"
-            ).fetchone()
+        saas = (
+            *conn.execute("SELECT COUNT(*), MAX(rowid) FROM saas_app_users").fetchone(),
+            _SETTINGS.get(conn, "saas_last_import_at"),
         )
         params = self._params(window)
         key = (snapshots, saas, params)
