@@ -17,6 +17,7 @@ from core.domain.connection import (
     ConnectionTestReport,
 )
 from core.domain.imports import ImportProgress
+from core.domain.queue import WorkerImport
 from core.errors import LicenseDeskError
 from desktop.dialogs.connection_dialog import ConnectionDialog
 from desktop.dialogs.report_view import PermissionReportView
@@ -27,6 +28,7 @@ from desktop.notify import Notifier, describe_error
 from desktop.resources import icon
 from desktop.tabs.welcome_panel import WelcomePanel
 from desktop.widgets.table_panel import TablePanel
+from desktop.worker_queue import WorkerQueue
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -68,6 +70,12 @@ class InventoryTab(QWidget):
         self.writer.succeeded.connect(self._on_written)
         self.writer.failed.connect(self._on_write_failed)
         self.writer.busy_changed.connect(self._update_buttons)
+        # Where Execute now runs (ITAM Settings > General), and what others import or queued;
+        # both come with the window's poll for changes.
+        self.imports_on_workers = False
+        self.worker_imports: dict[int, WorkerImport] = {}
+        self.worker_queue = WorkerQueue(controller, jobs, self)
+        self.worker_queue.failed.connect(self._on_queue_failed)
         self.model = ConnectionsModel(self)
         proxy = SearchProxyModel(self)
         proxy.setSourceModel(self.model)
@@ -314,13 +322,33 @@ class InventoryTab(QWidget):
 
     @Slot()
     def _on_execute_clicked(self) -> None:
-        for connection in self.selected():
-            self._runner.start(connection.id)
+        self.execute([c.id for c in self.selected()])
 
     @Slot()
     def _on_execute_incremental(self) -> None:
-        for connection in self.selected():
-            self._runner.start(connection.id, incremental=True)
+        self.execute([c.id for c in self.selected()], incremental=True)
+
+    def execute(self, connection_ids: list[int] | None, *, incremental: bool = False) -> None:
+        """Import now, here or (by the setting) queued for the headless workers; None:
+        every connection (Import all)."""
+        if self.imports_on_workers:
+            if connection_ids is None or connection_ids:
+                self.worker_queue.queue(connection_ids, incremental=incremental)
+        elif connection_ids is None:
+            self._runner.start_all()
+        else:
+            for connection_id in connection_ids:
+                self._runner.start(connection_id, incremental=incremental)
+
+    def show_watch(self, worker_imports: tuple[WorkerImport, ...], on_workers: bool) -> None:
+        """What the window's poll read: imports others run or queued, where imports run."""
+        self.imports_on_workers = on_workers
+        self.worker_imports = {w.connection_id: w for w in worker_imports}
+        self._update_live()
+
+    @Slot(object)
+    def _on_queue_failed(self, exc: BaseException) -> None:
+        self._notifier.error_from("Could not queue the import for the workers", exc)
 
     @Slot()
     def _on_cancel_clicked(self) -> None:
@@ -414,7 +442,7 @@ class InventoryTab(QWidget):
         self._update_live()
 
     def _update_live(self) -> None:
-        live = {}
+        live = {i: w.describe() for i, w in self.worker_imports.items()}
         for connection_id in self._runner.running_ids():
             event = self._runner.progress_of(connection_id)
             if self._runner.is_cancelling(connection_id):
