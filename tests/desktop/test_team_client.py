@@ -4,8 +4,12 @@ and queues Execute now for the workers when the settings say so."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -176,3 +180,27 @@ def test_import_all_queues_every_connection_for_the_workers(
     assert len(imported.queued_imports(open_only=True)) == len(imported.list_connections())
     assert not window.runner.running_ids()
     qtbot.waitUntil(lambda: window.import_panel.workers.text() == "On workers: 1 queued")
+
+
+def test_a_status_set_with_the_command_line_shows_in_the_window(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.tabs.setCurrentWidget(window.licenses)
+    settle(window)
+    row = next(r for r in window.licenses.model.rows if not r.free)
+    cli = Path(sys.executable).with_name("licensedesk-cli")
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+
+    done = subprocess.run(
+        [str(cli), "licenses", "set-status", str(row.id), "Retired", "--reason", "from the CLI"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(
+        lambda: _status_cell(window, row.id) == LicenseStatus.RETIRED.value, timeout=5000
+    )
