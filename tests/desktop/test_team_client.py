@@ -132,6 +132,8 @@ def test_an_import_a_worker_holds_shows_in_the_inventory(
             timeout=5000,
         )
         assert window.import_panel.workers.text() == "On workers: 1 importing"
+        window.inventory.panel.view.selectRow(0)
+        assert not window.inventory.execute_button.isEnabled()
         cell = window.inventory.model.index(0, ConnectionColumn.STATUS)
         assert cell.data(Qt.ItemDataRole.ToolTipRole).startswith("Importing on worker worker-7")
         assert not window.runner.running_ids()
@@ -139,6 +141,7 @@ def test_an_import_a_worker_holds_shows_in_the_inventory(
         claim.release()
     # The worker died without finishing: the request waits for the next worker.
     qtbot.waitUntil(lambda: _inventory_status(window) == "Queued for the workers", timeout=5000)
+    assert window.inventory.execute_button.isEnabled()
 
 
 def test_execute_now_queues_for_the_workers_when_the_settings_say_so(
