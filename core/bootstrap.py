@@ -30,6 +30,7 @@ from core.settings import SettingsService
 from core.simulation import SimulatedOrganization, Simulation
 from core.storage.db import Database, utc_now
 from core.storage.report_budget import StoredReportBudget
+from core.watch import ChangeWatch
 from core.worker import EventListener, ImportWorker
 
 
@@ -81,6 +82,7 @@ class Services:
     connections: ConnectionService
     imports: ImportPool
     queue: ImportQueue  # "Execute now" requests for the headless workers
+    watch: ChangeWatch  # what other processes changed, for a window's poll
     licensing: LicensingService
     saas: SaasManagementService
     demo: DemoSetup
@@ -154,6 +156,7 @@ def assemble(
         connections=connections,
         imports=imports,
         queue=ImportQueue(database),
+        watch=ChangeWatch(database, database.claims),
         licensing=licensing,
         saas=saas,
         demo=demo,

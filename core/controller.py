@@ -41,7 +41,7 @@ from core.domain.licensing import (
     UserQuery,
     UserRow,
 )
-from core.domain.queue import QueuedImport, WorkerEvent
+from core.domain.queue import QueuedImport, WorkerEvent, WorkerImport
 from core.domain.saas import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.domain.settings import AppSettings
 from core.exports import TABLES, csv_rows
@@ -437,6 +437,15 @@ class Controller:
     def queued_imports(self, *, open_only: bool = False, limit: int = 100) -> list[QueuedImport]:
         """The workers' requests, newest first (`open_only`: not finished yet)."""
         return self._services.queue.recent(open_only=open_only, limit=limit)
+
+    def data_version(self) -> str:
+        """A token that changes whenever data the window shows changes, in any process (a
+        worker's import, another analyst's status change, the CLI); cheap, for polling."""
+        return self._services.watch.data_version()
+
+    def worker_imports(self) -> list[WorkerImport]:
+        """Imports waiting for a worker or running in another process, one per connection."""
+        return self._services.watch.worker_imports()
 
     def run_worker(
         self,

@@ -17,8 +17,6 @@ Several workers share one store. What keeps them apart is the connection's claim
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import sqlite3
 import threading
 import time
@@ -35,7 +33,7 @@ from core.errors import ConnectionInUse, LicenseDeskError
 from core.import_pool import ImportJob, ImportPool, ProgressListener
 from core.import_queue import ImportQueue
 from core.storage.claims import ConnectionClaim, ConnectionClaims
-from core.storage.db import Database
+from core.storage.db import Database, this_process
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +49,7 @@ RETRY_AFTER_S = 900.0
 
 def worker_identity() -> str:
     """host:pid, as requests record who took them."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return this_process()
 
 
 class ImportWorker:

@@ -1,4 +1,5 @@
-"""The status bar's running imports: per connection a progress bar and Cancel."""
+"""The status bar's running imports: per connection a progress bar and Cancel; and one line
+for the imports headless workers run or have queued."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from core.domain.imports import ImportProgress
+from core.domain.queue import RequestState, WorkerImport
 from desktop.jobs import ImportRunner
 
 SHOW_AFTER_S = 0.5  # short imports never flash a progress bar
@@ -64,6 +66,10 @@ class ImportStatusPanel(QWidget):
         self.rows: dict[int, _ImportRow] = {}
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
+        self.workers = QLabel(self)
+        self.workers.setObjectName("workerImports")
+        self.workers.hide()
+        self._layout.addWidget(self.workers)
         runner.started.connect(self._on_started)
         runner.progress_changed.connect(self._on_progress_changed)
         runner.running_changed.connect(self._on_running_changed)
@@ -91,3 +97,13 @@ class ImportStatusPanel(QWidget):
                 del self.rows[connection_id]
             elif self._runner.is_cancelling(connection_id):
                 row.show_cancelling()
+
+    def show_worker_imports(self, imports: tuple[WorkerImport, ...]) -> None:
+        """'On workers: 2 importing, 1 queued', each named in the tooltip."""
+        running = sum(1 for w in imports if w.state is RequestState.RUNNING)
+        queued = len(imports) - running
+        parts = [f"{running} importing"] if running else []
+        parts += [f"{queued} queued"] if queued else []
+        self.workers.setText(f"On workers: {', '.join(parts)}" if parts else "")
+        self.workers.setToolTip("\n".join(f"{w.connection_name}: {w.describe()}" for w in imports))
+        self.workers.setVisible(bool(parts))

@@ -16,6 +16,7 @@ from core.domain.connection import Connection, tenant_label
 from core.domain.imports import ImportRun
 from core.domain.licensing import ActionWarning
 from core.errors import LicenseDeskError
+from desktop.data_watch import DataWatcher, WatchReading
 from desktop.exporter import TableExporter
 from desktop.import_status import ImportStatusPanel
 from desktop.jobs import ImportRunner, JobRunner, LatestJob
@@ -96,6 +97,11 @@ class MainWindow(QMainWindow):
         self.age_loader.succeeded.connect(self._on_import_times_read)
         self.age_loader.failed.connect(self._on_import_times_failed)
         self.statusBar().addPermanentWidget(self.data_age)
+        # Changes by other processes (workers, other analysts, the CLI): polled as a job.
+        self.watcher = DataWatcher(controller, jobs, self)
+        self.updated = QLabel(self)
+        self.updated.setObjectName("dataUpdated")
+        self.statusBar().addPermanentWidget(self.updated)
         notifier.attach(self, self.statusBar())
         self._keychain_note()
         self._build_menus()
@@ -195,6 +201,14 @@ class MainWindow(QMainWindow):
         self.licenses.licenses_changed.connect(self._on_data_changed)
         self.settings_tab.data_changed.connect(self._on_data_changed)
         self.settings_tab.data_changed.connect(self._on_underlying_changed)
+        for own_write in (self.inventory.connections_changed, self.licenses.licenses_changed,
+                          self.settings_tab.data_changed, self.runner.finished,
+                          self.runner.failed, self.runner.cancelled):  # fmt: skip
+            own_write.connect(self.watcher.absorb)
+        self.watcher.read.connect(self._on_watch_read)
+        self.watcher.read_failed.connect(self._on_watch_failed)
+        self.watcher.changed.connect(self._on_changed_elsewhere)
+        self.inventory.worker_queue.queued.connect(self._on_queued)
         self.overview.warning_activated.connect(self._on_warning_activated)
         self.products.licenses_requested.connect(self._on_product_licenses_requested)
         for panel in self._all_panels():
@@ -212,6 +226,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_first_shown(self) -> None:
         self._schedule.start()
+        self.watcher.start()
         # The first tab reads at once; the import times say whether there is anything to show.
         self.reload_current()
         self.update_data_age(first=True)
@@ -239,6 +254,37 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_data_changed(self) -> None:
         self._stale = set(self._data_tabs()) - {self.tabs.currentWidget()}
+
+    @Slot()
+    def _on_changed_elsewhere(self) -> None:
+        """Another process changed data: the visible tab reads again through its usual job,
+        the others when shown. A settings form being edited is not read over."""
+        self._stale = set(self._data_tabs())
+        if self.tabs.currentWidget() is not self.settings_tab:
+            self.reload_current()
+        self.update_data_age()
+
+    @Slot(object)
+    def _on_watch_read(self, reading: WatchReading) -> None:
+        self.updated.setText(f"Updated {reading.read_at:%H:%M:%S}")
+        self.updated.setToolTip(
+            "Checked for changes by workers, other analysts and the command line every few "
+            "seconds; a change reloads the view."
+        )
+        self.inventory.show_watch(reading.worker_imports, reading.imports_on_workers)
+        self.import_panel.show_worker_imports(reading.worker_imports)
+
+    @Slot(object)
+    def _on_watch_failed(self, exc: BaseException) -> None:
+        self.updated.setToolTip(f"Could not check for changes: {exc}")
+
+    @Slot(object)
+    def _on_queued(self, requests: list[object]) -> None:
+        if requests:
+            self.notifier.status("Queued for the workers")
+        else:
+            self.notifier.status("There is no connection to import yet.")
+        self.watcher.absorb()
 
     @Slot()
     def _on_underlying_changed(self) -> None:
@@ -314,7 +360,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_import_all(self) -> None:
-        self.runner.start_all()
+        self.inventory.execute(None)
 
     @Slot(int)
     def _on_all_started(self, count: int) -> None:
@@ -421,6 +467,7 @@ class MainWindow(QMainWindow):
                 return
             if not self.runner.shutdown(CLOSE_TIMEOUT_S):
                 log.warning("closing with imports still stopping")
+        self.watcher.stop()
         self.jobs.shutdown(2.0)
         self._schedule.stop()
         self._save_layout()

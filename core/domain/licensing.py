@@ -255,6 +255,14 @@ class LicenseHolder:
     overlap: bool = False
 
 
+# Automatic changes keep a machine kind in `changed_by`; a change by hand keeps the user's name.
+AUTOMATIC_AUTHORS = {
+    "user": "A user",  # changes by hand recorded before the author's name was kept
+    "saas-management": "SaaS Management connector",
+    "import": "Import",
+}
+
+
 @dataclass(frozen=True)
 class StatusChange:
     id: int
@@ -264,6 +272,15 @@ class StatusChange:
     new_status: LicenseStatus
     changed_by: str  # the OS user's name (by hand), 'saas-management' or 'import'
     reason: str
+    changed_by_user: str | None = None  # the OS user whose process made it (None: older rows)
+
+    @property
+    def author(self) -> str:
+        """Who changed it, for people: 'alice', 'SaaS Management connector (alice)'."""
+        kind = AUTOMATIC_AUTHORS.get(self.changed_by)
+        if kind is None:
+            return self.changed_by  # by hand: the OS user's name
+        return f"{kind} ({self.changed_by_user})" if self.changed_by_user else kind
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,20 @@ class WorkerEvent:
     reason: str  # "queued by alice (request 3)", "scheduled (Every 4 h)"
     run: ImportRun | None = None
     error: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerImport:
+    """An import of a connection that waits for a worker, or runs in another process (a
+    worker, the CLI, another window): what this window shows beside its own imports."""
+
+    connection_id: int
+    connection_name: str
+    state: RequestState  # QUEUED: waiting for a worker; RUNNING: `worker` is importing it
+    worker: str | None = None  # host:pid
+    since: datetime | None = None  # queued at, or started at
+
+    def describe(self) -> str:
+        if self.state is RequestState.QUEUED:
+            return "Queued for the workers"
+        return f"Importing on worker {self.worker}" if self.worker else "Importing on a worker"

@@ -11,6 +11,8 @@ from core.domain.beacon import DEFAULT_BEACON_VERSION, parse_beacon_release
 from core.errors import ValidationError
 
 INACTIVE_DAY_CHOICES = (30, 60, 90, 180)
+RUN_IN_WINDOW = "window"
+RUN_ON_WORKERS = "workers"
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,13 @@ class AppSettings:
     min_assignment_age_days: int = 14
     currency: str = "USD"
     snapshots_kept: int = 30
+    # "Execute now" and Import all in the window: "window" runs them here, "workers" queues
+    # them for the headless workers (`licensedesk-cli worker`).
+    run_imports_on: str = "window"
+
+    @property
+    def imports_on_workers(self) -> bool:
+        return self.run_imports_on == RUN_ON_WORKERS
 
     def effective_beacon_version(self) -> str:
         return self.beacon_version or str(DEFAULT_BEACON_VERSION)
@@ -50,6 +59,13 @@ def _snapshots(value: str) -> int:
     return number
 
 
+def _run_imports_on(value: str) -> str:
+    choice = value.strip().lower()
+    if choice not in (RUN_IN_WINDOW, RUN_ON_WORKERS):
+        raise ValueError("Run imports “window” (in this window) or “workers” (headless workers).")
+    return choice
+
+
 # Said wherever the currency is changed: prices are numbers typed in one currency.
 CURRENCY_RELABEL_NOTE = (
     "Changing the currency relabels every amount; it does not convert them: update the unit "
@@ -70,6 +86,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "min_assignment_age_days": _non_negative,
     "currency": _currency,
     "snapshots_kept": _snapshots,
+    "run_imports_on": _run_imports_on,
 }
 SETTING_KEYS = tuple(f.name for f in fields(AppSettings))
 

@@ -57,19 +57,26 @@ def record_change(
     reason: str,
     when: datetime,
 ) -> None:
+    """Write one history row; `changed_by_user` is the OS user of the process making the
+    change (the analyst who switched the connector, the worker's user for an import)."""
     conn.execute(
         "INSERT INTO license_status_changes (license_id, changed_at, old_status, new_status, "
-        "changed_by, reason) VALUES (?, ?, ?, ?, ?, ?)",
-        (license_id, iso(when), old, new, by, reason),
+        "changed_by, changed_by_user, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (license_id, iso(when), old, new, by, os_user_name(), reason),
     )
+
+
+def os_user_name() -> str | None:
+    """The OS user's name, or None where it cannot be read (some containers)."""
+    try:
+        return getpass.getuser() or None
+    except (OSError, KeyError, ImportError):
+        return None
 
 
 def current_user() -> str:
     """The OS user's name, the author of a change by hand."""
-    try:
-        return getpass.getuser() or BY_USER
-    except (OSError, KeyError, ImportError):
-        return BY_USER
+    return os_user_name() or BY_USER
 
 
 def set_status_by_user(
@@ -230,8 +237,8 @@ def set_saas_enabled(conn: sqlite3.Connection, enabled: bool, when: datetime) ->
 
 def status_history(conn: sqlite3.Connection, license_id: int) -> list[StatusChange]:
     rows = conn.execute(
-        "SELECT id, license_id, changed_at, old_status, new_status, changed_by, reason "
-        "FROM license_status_changes WHERE license_id = ? ORDER BY changed_at, id",
+        "SELECT id, license_id, changed_at, old_status, new_status, changed_by, reason, "
+        "changed_by_user FROM license_status_changes WHERE license_id = ? ORDER BY changed_at, id",
         (license_id,),
     ).fetchall()
     out = []
@@ -247,6 +254,7 @@ def status_history(conn: sqlite3.Connection, license_id: int) -> list[StatusChan
                 new_status=LicenseStatus(r[4]),
                 changed_by=r[5],
                 reason=r[6],
+                changed_by_user=r[7],
             )
         )
     return out

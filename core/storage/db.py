@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -30,6 +32,11 @@ log = logging.getLogger(__name__)
 INTERRUPTED_ERROR = "The import was stopped before it finished (the process ended or was killed)."
 # Report folders of an import: tmp/reports-run<run id>-<random>.
 _REPORTS_DIR = re.compile(r"^reports-run(\d+)-")
+
+
+def this_process() -> str:
+    """host:pid: who runs an import or took a queued request, as the store records it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def utc_now() -> datetime:

@@ -24,7 +24,7 @@ from core.domain.connection import (
     UsagePeriod,
 )
 from core.domain.imports import ImportCounts, ImportRun, ImportStatus
-from core.storage.db import from_iso, iso, utc_now
+from core.storage.db import from_iso, iso, this_process, utc_now
 
 # Import runs with whether their connection is a simulated (demo) tenant.
 _RUNS = (
@@ -254,9 +254,15 @@ class SettingsRepository:
 class ImportRunRepository:
     def start(self, conn: sqlite3.Connection, connection: Connection) -> int:
         cur = conn.execute(
-            "INSERT INTO import_runs (connection_id, connection_name, started_at, status) "
-            "VALUES (?, ?, ?, ?)",
-            (connection.id, connection.name, iso(utc_now()), ImportStatus.RUNNING.value),
+            "INSERT INTO import_runs (connection_id, connection_name, started_at, status, run_by) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                connection.id,
+                connection.name,
+                iso(utc_now()),
+                ImportStatus.RUNNING.value,
+                this_process(),
+            ),
         )
         return int(cur.lastrowid or 0)
 

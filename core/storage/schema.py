@@ -295,6 +295,14 @@ CREATE TABLE saas_stats (
 ) WITHOUT ROWID;
 """
 
+# The desktop as a team client: which process runs an import (host:pid, so a window shows imports
+# running on workers), and which OS user's process made each status change (automatic ones too:
+# the analyst who switched the SaaS Management connector, the worker's user for an import).
+TEAM_CLIENT_V7 = """
+ALTER TABLE import_runs ADD COLUMN run_by TEXT;
+ALTER TABLE license_status_changes ADD COLUMN changed_by_user TEXT;
+"""
+
 MIGRATIONS: list[str] = [
     CORE_V1 + LICENSING_V1,
     REPORT_REQUESTS_V2,
@@ -302,5 +310,6 @@ MIGRATIONS: list[str] = [
     SAAS_DISABLED_RETIRES_V4,
     IMPORT_REQUESTS_V5,
     SAAS_STATS_V6,
+    TEAM_CLIENT_V7,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

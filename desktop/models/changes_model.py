@@ -26,12 +26,6 @@ CHANGE_HEADERS = {
     ChangeColumn.BY: "By",
     ChangeColumn.REASON: "Reason",
 }
-# Automatic changes keep a machine kind; a change by hand keeps the OS user's name.
-BY_TEXT = {
-    "user": "A user",  # changes recorded before the author's name was kept
-    "saas-management": "SaaS Management connector",
-    "import": "Import",
-}
 
 
 class ChangesModel(RowTableModel[StatusChange]):
@@ -49,7 +43,7 @@ class ChangesModel(RowTableModel[StatusChange]):
         if column == ChangeColumn.TO:
             return row.new_status.value
         if column == ChangeColumn.BY:
-            return BY_TEXT.get(row.changed_by, row.changed_by)
+            return row.author
         return row.reason
 
     def sort_value(self, row: StatusChange, column: int) -> Any:

@@ -198,6 +198,9 @@ class ConnectionsModel(RowTableModel[Connection]):
         return None
 
     def tooltip(self, row: Connection, column: int) -> str | None:
+        if column == ConnectionColumn.STATUS and row.id in self._live:
+            # The live text ("Importing on worker host:pid") may not fit the column.
+            return "\n".join(filter(None, (self._live[row.id], self._data_note(row))))
         if column in (ConnectionColumn.LAST_IMPORT, ConnectionColumn.STATUS):
             return self._data_note(row)
         if column == ConnectionColumn.NAME and row.is_simulated:

@@ -1,4 +1,5 @@
-"""ITAM Settings > General: beacon version, inactivity, currency, snapshots kept."""
+"""ITAM Settings > General: beacon version, inactivity, currency, snapshots kept, where
+imports run."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.domain.beacon import BEACON_RELEASES
-from core.domain.settings import CURRENCY_RELABEL_NOTE, INACTIVE_DAY_CHOICES, AppSettings
+from core.domain.settings import (
+    CURRENCY_RELABEL_NOTE,
+    INACTIVE_DAY_CHOICES,
+    RUN_IN_WINDOW,
+    RUN_ON_WORKERS,
+    AppSettings,
+)
 from desktop.dialogs.field_editors import Caption
 from desktop.jobs import Job, JobRunner, LatestJob
 from desktop.notify import describe_error
@@ -29,6 +36,10 @@ from desktop.widgets.inline_message import InlineMessage, restyle
 if TYPE_CHECKING:
     from core.controller import Controller
 
+RUN_ON_NOTE = (
+    "Execute now and Import all: run the import in this window, or queue it for the headless "
+    "workers (licensedesk-cli worker) that share this database."
+)
 VERSION_NOTE = (
     "The beacon version decides which source types and fields the Create PowerShell Source "
     "Connection dialog offers. Existing connections keep working when it changes."
@@ -68,6 +79,9 @@ class GeneralSettingsTab(QWidget):
         self.currency.setMaxLength(3)
         self.snapshots = QSpinBox(self)
         self.snapshots.setRange(1, 1000)
+        self.run_imports_on = QComboBox(self)
+        self.run_imports_on.addItem("In this window", RUN_IN_WINDOW)
+        self.run_imports_on.addItem("On headless workers", RUN_ON_WORKERS)
         self.keychain = QLabel(self)
         self.keychain.setWordWrap(True)
         self.save_button = QPushButton("Save settings", self)
@@ -83,6 +97,7 @@ class GeneralSettingsTab(QWidget):
         self.min_age.valueChanged.connect(self._on_form_edited)
         self.currency.textEdited.connect(self._on_form_edited)
         self.snapshots.valueChanged.connect(self._on_form_edited)
+        self.run_imports_on.currentIndexChanged.connect(self._on_form_edited)
 
     def _editors(self) -> dict[str, tuple[str, QWidget, str]]:
         return {
@@ -95,6 +110,7 @@ class GeneralSettingsTab(QWidget):
                          f"Three-letter ISO code, e.g. USD or EUR. {CURRENCY_RELABEL_NOTE}"),
             "snapshots_kept": ("Snapshots kept per connection", self.snapshots,
                                "Older imports are kept for trends up to this number."),
+            "run_imports_on": ("Run imports", self.run_imports_on, RUN_ON_NOTE),
         }  # fmt: skip
 
     def _lay_out(self) -> None:
@@ -148,6 +164,9 @@ class GeneralSettingsTab(QWidget):
         self.min_age.setValue(settings.min_assignment_age_days)
         self.currency.setText(settings.currency)
         self.snapshots.setValue(settings.snapshots_kept)
+        self.run_imports_on.setCurrentIndex(
+            max(0, self.run_imports_on.findData(settings.run_imports_on))
+        )
         self.keychain.setText(html.escape(keychain))
         for key in self.errors:
             self._show_error(key, "")
@@ -159,6 +178,7 @@ class GeneralSettingsTab(QWidget):
             "min_assignment_age_days": str(self.min_age.value()),
             "currency": self.currency.text().strip(),
             "snapshots_kept": str(self.snapshots.value()),
+            "run_imports_on": str(self.run_imports_on.currentData()),
         }
 
     def _show_error(self, key: str, message: str) -> None:

@@ -17,6 +17,7 @@ from core.domain.connection import (
     ConnectionTestReport,
 )
 from core.domain.imports import ImportProgress
+from core.domain.queue import RequestState, WorkerImport
 from core.errors import LicenseDeskError
 from desktop.dialogs.connection_dialog import ConnectionDialog
 from desktop.dialogs.report_view import PermissionReportView
@@ -25,8 +26,10 @@ from desktop.models.connections_model import ConnectionColumn, ConnectionsModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.notify import Notifier, describe_error
 from desktop.resources import icon
+from desktop.tabs import inventory_jobs
 from desktop.tabs.welcome_panel import WelcomePanel
 from desktop.widgets.table_panel import TablePanel
+from desktop.worker_queue import WorkerQueue
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -68,6 +71,12 @@ class InventoryTab(QWidget):
         self.writer.succeeded.connect(self._on_written)
         self.writer.failed.connect(self._on_write_failed)
         self.writer.busy_changed.connect(self._update_buttons)
+        # Where Execute now runs (ITAM Settings > General), and what others import or queued;
+        # both come with the window's poll for changes.
+        self.imports_on_workers = False
+        self.worker_imports: dict[int, WorkerImport] = {}
+        self.worker_queue = WorkerQueue(controller, jobs, self)
+        self.worker_queue.failed.connect(self._on_queue_failed)
         self.model = ConnectionsModel(self)
         proxy = SearchProxyModel(self)
         proxy.setSourceModel(self.model)
@@ -163,7 +172,7 @@ class InventoryTab(QWidget):
     def reload(self) -> Job:
         """Read the connections, their last imports and the beacon version on a worker
         thread; the rows shown stay meanwhile."""
-        return self.loader.run(functools.partial(_load, self._controller))
+        return self.loader.run(functools.partial(inventory_jobs.load, self._controller))
 
     @Slot(object)
     def _on_loaded(
@@ -264,7 +273,7 @@ class InventoryTab(QWidget):
         if dialog is None:
             return
         dialog.setEnabled(False)  # one save at a time; the form comes back on a refusal
-        call = functools.partial(_save, self._controller, draft, dialog.editing_id)
+        call = functools.partial(inventory_jobs.save, self._controller, draft, dialog.editing_id)
         job = self._jobs.run("save connection", call)
         job.succeeded.connect(functools.partial(self._on_saved, dialog))
         job.failed.connect(functools.partial(self._on_save_failed, dialog))
@@ -310,17 +319,38 @@ class InventoryTab(QWidget):
         if not self._notifier.confirm("Delete connection", question, ok_text="Delete"):
             return
         self._notifier.status(f"Deleting {names}…", 0)
-        self.writer.run(functools.partial(_delete, self._controller, chosen))
+        self.writer.run(functools.partial(inventory_jobs.delete, self._controller, chosen))
 
     @Slot()
     def _on_execute_clicked(self) -> None:
-        for connection in self.selected():
-            self._runner.start(connection.id)
+        self.execute([c.id for c in self.selected()])
 
     @Slot()
     def _on_execute_incremental(self) -> None:
-        for connection in self.selected():
-            self._runner.start(connection.id, incremental=True)
+        self.execute([c.id for c in self.selected()], incremental=True)
+
+    def execute(self, connection_ids: list[int] | None, *, incremental: bool = False) -> None:
+        """Import now, here or (by the setting) queued for the headless workers; None:
+        every connection (Import all)."""
+        if self.imports_on_workers:
+            if connection_ids is None or connection_ids:
+                self.worker_queue.queue(connection_ids, incremental=incremental)
+        elif connection_ids is None:
+            self._runner.start_all()
+        else:
+            for connection_id in connection_ids:
+                self._runner.start(connection_id, incremental=incremental)
+
+    def show_watch(self, worker_imports: tuple[WorkerImport, ...], on_workers: bool) -> None:
+        """What the window's poll read: imports others run or queued, where imports run."""
+        self.imports_on_workers = on_workers
+        self.worker_imports = {w.connection_id: w for w in worker_imports}
+        self._update_live()
+        self._update_buttons()
+
+    @Slot(object)
+    def _on_queue_failed(self, exc: BaseException) -> None:
+        self._notifier.error_from("Could not queue the import for the workers", exc)
 
     @Slot()
     def _on_cancel_clicked(self) -> None:
@@ -334,7 +364,7 @@ class InventoryTab(QWidget):
             self.start_test(chosen[0])
 
     def start_test(self, connection: Connection) -> Job:
-        call = functools.partial(_test, self._controller, connection.id)
+        call = functools.partial(inventory_jobs.test, self._controller, connection.id)
         self.test_title.setText(f"Test connection: {connection.display_name}")
         self.test_title.show()
         self.test_view.show_running("Testing the connection…")
@@ -363,7 +393,7 @@ class InventoryTab(QWidget):
     def add_demo_tenants(self) -> Job:
         """Create the demo tenants' connections (once) on a worker thread and import them."""
         self._notifier.status("Adding the demo tenants…", 0)
-        return self.writer.run(functools.partial(_add_demo, self._controller))
+        return self.writer.run(functools.partial(inventory_jobs.add_demo, self._controller))
 
     @Slot(object)
     def _on_written(self, result: tuple[str, list[Connection], list[tuple[str, str]]]) -> None:
@@ -396,7 +426,15 @@ class InventoryTab(QWidget):
         self.edit_button.setEnabled(len(chosen) == 1)
         self.delete_button.setEnabled(bool(chosen) and not running and not self.writer.busy)
         self.test_button.setEnabled(len(chosen) == 1 and not testing)
-        self.execute_button.setEnabled(len(running) < len(chosen))
+        # An import a worker runs holds the connection: starting one here would be refused.
+        elsewhere = [
+            c
+            for c in chosen
+            if c not in running
+            and (held := self.worker_imports.get(c.id)) is not None
+            and held.state is RequestState.RUNNING
+        ]
+        self.execute_button.setEnabled(len(running) + len(elsewhere) < len(chosen))
         cancellable = [c for c in running if not self._runner.is_cancelling(c.id)]
         self.cancel_button.setEnabled(bool(cancellable))
         for key, button in (("edit", self.edit_button), ("test", self.test_button),
@@ -414,7 +452,7 @@ class InventoryTab(QWidget):
         self._update_live()
 
     def _update_live(self) -> None:
-        live = {}
+        live = {i: w.describe() for i, w in self.worker_imports.items()}
         for connection_id in self._runner.running_ids():
             event = self._runner.progress_of(connection_id)
             if self._runner.is_cancelling(connection_id):
@@ -422,45 +460,3 @@ class InventoryTab(QWidget):
             else:
                 live[connection_id] = f"Importing: {event.message}" if event else "Importing…"
         self.model.set_live_status(live)
-
-
-def _save(
-    controller: Controller, draft: ConnectionDraft, editing_id: int | None, _token: object
-) -> tuple[Connection, list[str]]:
-    warnings: list[str] = []
-    if editing_id is None:
-        return controller.create_connection(draft, warnings=warnings), warnings
-    return controller.update_connection(editing_id, draft, warnings=warnings), warnings
-
-
-def _test(controller: Controller, connection_id: int, _token: object) -> ConnectionTestReport:
-    draft = controller.draft_for_edit(connection_id)
-    return controller.test_connection(draft, editing_id=connection_id)
-
-
-def _load(
-    controller: Controller, _token: object
-) -> tuple[list[Connection], dict[int, datetime], BeaconVersion]:
-    return (
-        controller.list_connections(),
-        controller.last_successful_imports(),
-        controller.beacon_version(),
-    )
-
-
-def _delete(
-    controller: Controller, chosen: list[Connection], _token: object
-) -> tuple[str, list[Connection], list[tuple[str, str]]]:
-    failures = []
-    for connection in chosen:
-        try:
-            controller.delete_connection(connection.id)
-        except LicenseDeskError as exc:
-            failures.append((connection.name, exc.message))
-    return "delete", chosen, failures
-
-
-def _add_demo(
-    controller: Controller, _token: object
-) -> tuple[str, list[Connection], list[tuple[str, str]]]:
-    return "demo", controller.add_demo_connections(start_imports=False), []

@@ -182,6 +182,7 @@ def test_settings_get_and_set(controller, tenant, capsys):
         "min_assignment_age_days",
         "currency",
         "snapshots_kept",
+        "run_imports_on",
     }
     assert values["currency"] == "USD" and values["beacon_version"]
 

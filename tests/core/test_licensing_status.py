@@ -112,6 +112,24 @@ def test_enabling_retires_connector_licenses_of_both_kinds_only(database, servic
     assert _history(service, o365.license_id(STANDARDPACK))[-1][2] == getpass.getuser()
 
 
+def test_every_change_names_the_os_user_whose_process_made_it(service, estate, monkeypatch):
+    m365, _, _ = estate
+    lid = m365.license_id(SPE_E3)
+    monkeypatch.setenv("LOGNAME", "carol")
+    monkeypatch.setenv("USER", "carol")
+    service.set_license_status(lid, "in stock", "spare seats")
+    monkeypatch.setenv("LOGNAME", "dave")
+    monkeypatch.setenv("USER", "dave")
+    service.set_saas_enabled(True)
+
+    created, by_hand, switched = service.status_history(lid)
+    assert created.changed_by == "import" and created.changed_by_user
+    assert created.author == f"Import ({created.changed_by_user})"
+    assert (by_hand.changed_by, by_hand.changed_by_user, by_hand.author) == ("carol",) * 3
+    assert (switched.changed_by, switched.changed_by_user) == ("saas-management", "dave")
+    assert switched.author == "SaaS Management connector (dave)"
+
+
 def test_a_status_changed_by_hand_while_enabled_survives_disabling(service, estate):
     m365, o365, _ = estate
     service.set_saas_enabled(True)

@@ -77,14 +77,17 @@ def test_a_status_change_names_its_author_and_the_connector(
     settle(dialog)
     model = dialog.changes_model
     authors = [model.index(r, ChangeColumn.BY).data() for r in range(model.rowCount())]
-    assert authors == ["Import", getpass.getuser()]
+    # Automatic changes name the OS user whose process made them (the worker's, the analyst
+    # who switched the connector): status history names who changed what.
+    me = getpass.getuser()
+    assert authors == [f"Import ({me})", me]
     assert "user" not in authors
     imported.set_up_demo_saas()
     imported.enable_saas()
     dialog.reload()
     settle(dialog)
     by = model.index(model.rowCount() - 1, ChangeColumn.BY).data()
-    assert by == "SaaS Management connector"
+    assert by == f"SaaS Management connector ({me})"
 
 
 def test_a_rejected_price_is_explained_without_internal_names(window: MainWindow) -> None:
