@@ -20,7 +20,6 @@ import logging
 import os
 import pickle
 import queue
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import ImportCancelled, LicenseDeskError, MalformedResponseError, StorageError
+from core.storage.dialect import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,13 @@ class StagingWorker:
     worker: memory stays flat however many users there are.
     """
 
-    def __init__(self, database_path: Path) -> None:
+    def __init__(self, database_location: str) -> None:
         env = {
             **os.environ,
             "PYTHONPATH": _source_root() + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
         self._process = subprocess.Popen(
-            [*worker_command(), str(database_path)],
+            [*worker_command(), database_location],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -231,7 +231,7 @@ def run_worker(database_path: str) -> None:
 
 
 def _serve(database_path: str, commands: IO[bytes], results: Any) -> None:
-    worker = _Worker(Path(database_path), results)
+    worker = _Worker(database_path, results)
     try:
         while True:
             command = _read_frame(commands)
@@ -247,8 +247,9 @@ class _Worker:
     moving 100,000 staged users into the snapshot, one long SQLite statement that releases
     the interpreter lock, runs on a thread while the reports are parsed."""
 
-    def __init__(self, database_path: Path, results: Any) -> None:
-        self.database_path = database_path
+    def __init__(self, location: str, results: Any) -> None:
+        self.location = location  # Database.location: a file path or a PostgreSQL URL
+        self.database_path = Path(location)
         self.results = results
         self.users_writer: Any = None
         self.usage_writer: Any = None
@@ -274,7 +275,7 @@ class _Worker:
         except Exception as exc:  # the disk, or a bug: report it rather than hang the import
             from core.storage.files import is_disk_full, storage_error
 
-            if is_disk_full(exc) or isinstance(exc, sqlite3.Error):
+            if is_disk_full(exc) or isinstance(exc, DATABASE_ERRORS):
                 failure = storage_error(exc, self.database_path, doing="The import")
                 self.fail("StorageError", failure.message, "", failure.detail)
             else:
@@ -309,10 +310,10 @@ class _Worker:
             self.stats["reports"] = {}
 
     def attach(self, snapshot_id: int) -> None:
-        from core.storage.db import Database
+        from core.storage.location import open_location
         from core.storage.snapshots import SnapshotWriter
 
-        database = Database(self.database_path)
+        database = open_location(self.location, self.database_path)
         # check_same_thread off: the users connection is used by the flush thread, strictly
         # after the loop stopped using it and before the loop uses it again (join_flush).
         self.users_writer = SnapshotWriter.for_staging(database, snapshot_id, any_thread=True)

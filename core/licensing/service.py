@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -37,6 +36,7 @@ from core.licensing.stats import (
 from core.licensing.sync import sync_licenses
 from core.licensing.usage_sql import prepare_overlap, window_params
 from core.storage.db import Database, utc_now
+from core.storage.dialect import DbConnection, dialect_of
 
 # Part of the key of stored holder stats: bump it when the SQL rules change, so figures stored
 # by an earlier version are computed again.
@@ -92,7 +92,7 @@ class LicensingService:
 
     # Import hook
 
-    def sync_after_import(self, conn: sqlite3.Connection, snapshot_id: int) -> None:
+    def sync_after_import(self, conn: DbConnection, snapshot_id: int) -> None:
         """In the import's commit transaction: the licenses of the new snapshot, and its holder
         statistics, so the figures flow forward with the data and reads only read."""
         sync_licenses(conn, snapshot_id, self._catalog, self._clock())
@@ -108,7 +108,7 @@ class LicensingService:
             ]
             self._store_stats(conn, snapshots)
 
-    def _store_stats(self, conn: sqlite3.Connection, snapshot_ids: Sequence[int]) -> None:
+    def _store_stats(self, conn: DbConnection, snapshot_ids: Sequence[int]) -> None:
         window = self._window()
         prepare_overlap(conn, self._catalog)
         for sid in snapshot_ids:
@@ -286,14 +286,14 @@ class LicensingService:
 
     # Internals
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> DbConnection:
         return self._db.thread_connection()
 
     def _window(self) -> tuple[str, str]:
         s = self._settings()
         return window_params(s.inactive_days, s.min_assignment_age_days)
 
-    def _context(self, conn: sqlite3.Connection) -> Context:
+    def _context(self, conn: DbConnection) -> Context:
         simulated = conn.execute(
             "SELECT value FROM settings WHERE key = 'saas_simulated'"
         ).fetchone()
@@ -307,7 +307,7 @@ class LicensingService:
     def _params(self, window: tuple[str, str]) -> str:
         return f"{STATS_RULES}|{window[0]}|{window[1]}|{self._catalog.fingerprint()}"
 
-    def _stats(self, conn: sqlite3.Connection) -> Stats:
+    def _stats(self, conn: DbConnection) -> Stats:
         """Holder aggregates: kept in memory per set of current snapshots, SaaS app users,
         inactivity settings and SKU table. They are stored per snapshot in holder_stats when an
         import commits and when a setting changes; a read never writes. A snapshot stored
@@ -319,8 +319,8 @@ class LicensingService:
         )
         saas = tuple(
             conn.execute(
-                "SELECT COUNT(*), MAX(rowid), (SELECT value FROM settings "
-                "WHERE key = 'saas_last_import_at') FROM saas_app_users"
+                f"SELECT COUNT(*), MAX({dialect_of(conn).row_version}), (SELECT value FROM "
+                "settings WHERE key = 'saas_last_import_at') FROM saas_app_users"
             ).fetchone()
         )
         params = self._params(window)

@@ -4,7 +4,6 @@ users in Python."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 
@@ -22,6 +21,7 @@ from core.licensing.usage_sql import (
     OVERLAP,
     SAAS_LICENSES_CTE,
 )
+from core.storage.dialect import DbConnection, Row
 
 
 @dataclass(frozen=True)
@@ -37,20 +37,26 @@ class HolderStats:
     wasted_holders: int = 0  # disabled or inactive or overlapping, each holder once
 
 
+def _flag(condition: str) -> str:
+    """1 or 0: PostgreSQL neither sums nor compares booleans as numbers, SQLite has none."""
+    return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
 _SUMS = f"""
-    COUNT(*), SUM(disabled), SUM({INACTIVE}), SUM({NEVER_ACTIVE}), SUM(known = 0), SUM(dup),
-    SUM(overlap), SUM({ACTIVE}), SUM(disabled = 1 OR {INACTIVE} OR overlap = 1)
+    COUNT(*), SUM(disabled), SUM({_flag(INACTIVE)}), SUM({_flag(NEVER_ACTIVE)}),
+    SUM({_flag("known = 0")}), SUM(dup), SUM(overlap), SUM({_flag(ACTIVE)}),
+    SUM({_flag(f"disabled = 1 OR {INACTIVE} OR overlap = 1")})
 """
 
 _SKU_STATS = f"""
 WITH {CURRENT_CTE},
 h AS (
     SELECT us.snapshot_id AS snapshot_id, us.sku_id AS sku_id,
-           (us.direct = 1 AND us.group_count > 0) AS dup,
-           (COALESCE(u.account_enabled, 1) = 0) AS disabled,
+           {_flag("us.direct = 1 AND us.group_count > 0")} AS dup,
+           {_flag("COALESCE(u.account_enabled, 1) = 0")} AS disabled,
            {KNOWN} AS known, {LAST_ACTIVITY} AS last_act, {ASSIGNED} AS assigned,
            cur.cutoff AS cutoff, cur.hire_cutoff AS hire_cutoff,
-           {OVERLAP} AS overlap
+           {_flag(OVERLAP)} AS overlap
     FROM user_skus us
     JOIN cur ON cur.id = us.snapshot_id
     LEFT JOIN users u ON u.snapshot_id = us.snapshot_id AND u.id = us.user_id
@@ -72,14 +78,15 @@ _SAAS_STATS = f"""
 WITH {CURRENT_CTE}, {SAAS_LICENSES_CTE},
 m AS (
     SELECT lic.license_id AS license_id, a.email_lower AS email,
-           MAX(COALESCE(u.account_enabled, 1) = 0) AS disabled,
+           MAX({_flag("COALESCE(u.account_enabled, 1) = 0")}) AS disabled,
            {APP_USER_USAGE}
 {APP_USER_JOINS}
     WHERE {ATTRIBUTED}
     GROUP BY lic.license_id, a.email_lower
 )
-SELECT license_id, COUNT(*), SUM(disabled), SUM({INACTIVE}), SUM({NEVER_ACTIVE}),
-       SUM(known = 0), 0, 0, SUM({ACTIVE}), SUM(disabled = 1 OR {INACTIVE})
+SELECT license_id, COUNT(*), SUM(disabled), SUM({_flag(INACTIVE)}), SUM({_flag(NEVER_ACTIVE)}),
+       SUM({_flag("known = 0")}), 0, 0, SUM({_flag(ACTIVE)}),
+       SUM({_flag(f"disabled = 1 OR {INACTIVE}")})
 FROM m GROUP BY license_id
 """
 # Active users of apps with several licenses that hold none of them in the imported tenants.
@@ -103,20 +110,20 @@ GROUP BY a.saas_app_id
 """
 
 
-def _stats(row: sqlite3.Row | tuple[object, ...], start: int) -> HolderStats:
+def _stats(row: Row | tuple[object, ...], start: int) -> HolderStats:
     values = [int(v or 0) for v in tuple(row)[start:]]
     return HolderStats(*values)
 
 
 def compute_sku_stats(
-    conn: sqlite3.Connection, snapshot_id: int, window: tuple[str, str]
+    conn: DbConnection, snapshot_id: int, window: tuple[str, str]
 ) -> dict[str, HolderStats]:
     """sku id -> holder stats of one current snapshot: one pass over its assignments."""
     return {r[1]: _stats(r, 2) for r in conn.execute(_SKU_STATS, (*window, snapshot_id))}
 
 
 def load_sku_stats(
-    conn: sqlite3.Connection, snapshot_ids: Sequence[int], params: str
+    conn: DbConnection, snapshot_ids: Sequence[int], params: str
 ) -> tuple[dict[tuple[int, str], HolderStats], set[int]]:
     """Stored stats of these snapshots for `params`, and which snapshots have them."""
     out: dict[tuple[int, str], HolderStats] = {}
@@ -136,7 +143,7 @@ def load_sku_stats(
 
 
 def store_sku_stats(
-    conn: sqlite3.Connection, snapshot_id: int, params: str, stats: dict[str, HolderStats]
+    conn: DbConnection, snapshot_id: int, params: str, stats: dict[str, HolderStats]
 ) -> None:
     """Replace the stored stats of a snapshot (other params' rows go: settings changed)."""
     conn.execute("DELETE FROM holder_stats WHERE snapshot_id = ?", (snapshot_id,))
@@ -150,7 +157,7 @@ def store_sku_stats(
 
 
 def saas_stats(
-    conn: sqlite3.Connection, window: tuple[str, str]
+    conn: DbConnection, window: tuple[str, str]
 ) -> tuple[dict[int, HolderStats], dict[str, int]]:
     """SaaS Management license id -> stats over the active app users it is attributed; and
     app id -> active users attributed to none of the app's licenses."""
