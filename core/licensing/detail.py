@@ -50,7 +50,7 @@ h AS (
            {APP_USER_USAGE}
 {APP_USER_JOINS}
     WHERE lic.license_id = ? AND {ATTRIBUTED}
-    GROUP BY a.email_lower
+    GROUP BY a.email_lower, a.unique_id, a.activated_at  -- one app: one row per address
 )
 SELECT *, {INACTIVE} AS inactive, {NEVER_ACTIVE} AS never FROM h
 ORDER BY email LIMIT ? OFFSET ?
