@@ -142,7 +142,9 @@ class LicensingService:
             str(r[0])
             for r in conn.execute("SELECT id FROM snapshots WHERE state = 'current' ORDER BY id")
         )
-        users = conn.execute("SELECT COUNT(*), MAX(rowid) FROM saas_app_users").fetchone()
+        users = conn.execute(
+            f"SELECT COUNT(*), MAX({dialect_of(conn).row_version}) FROM saas_app_users"
+        ).fetchone()
         licenses = conn.execute(
             "SELECT group_concat(id || ':' || name, ',') FROM "
             "(SELECT id, name FROM licenses WHERE source = 'SaaS Management' ORDER BY id)"
