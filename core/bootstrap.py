@@ -29,6 +29,7 @@ from core.secrets import SecretStore
 from core.settings import SettingsService
 from core.simulation import SimulatedOrganization, Simulation
 from core.storage.db import Database, utc_now
+from core.storage.location import database_url, open_database
 from core.storage.report_budget import StoredReportBudget
 from core.watch import ChangeWatch
 from core.worker import EventListener, ImportWorker
@@ -189,7 +190,7 @@ def open_services(
     """Resolve paths, migrate the database, open the secret store and build the services
     (the window's and the CLI's start)."""
     paths = (paths or AppPaths.resolve()).ensure()
-    database = Database(paths.database, backups_dir=paths.backups_dir)
+    database = open_database(paths.database, url=database_url(), backups_dir=paths.backups_dir)
     database.migrate()
     store = SecretStore(blob_dir=paths.data_dir, fallback_file=_secrets_file_choice(paths))
     return assemble(

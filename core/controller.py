@@ -64,6 +64,14 @@ class Controller:
         self._demo = services.demo
         self._clock = services.clock
 
+    @staticmethod
+    def use_database(url: str) -> None:
+        """Open the PostgreSQL database at `url` from now on (`--database`; no password in
+        it: PGPASSWORD or ~/.pgpass). Raises StorageError for a URL with a password."""
+        from core.storage.location import choose_database
+
+        choose_database(url)
+
     @classmethod
     def open(
         cls,

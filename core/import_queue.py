@@ -4,11 +4,11 @@ one short transaction on the calling thread's connection."""
 from __future__ import annotations
 
 import getpass
-import sqlite3
 from collections.abc import Sequence
 
 from core.domain.queue import QueuedImport
 from core.storage.db import Database
+from core.storage.dialect import DbConnection
 from core.storage.requests import ImportRequestRepository
 
 
@@ -59,5 +59,5 @@ class ImportQueue:
         with self._database.transaction(self._db()) as conn:
             self._requests.give_back(conn, ids, worker=worker)
 
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> DbConnection:
         return self._database.thread_connection()

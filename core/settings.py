@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Mapping
 
 from core.domain.beacon import BeaconVersion, parse_beacon_version
 from core.domain.settings import AppSettings, parse_setting, settings_from_rows
 from core.errors import ValidationError
 from core.storage.db import Database
+from core.storage.dialect import DbConnection
 from core.storage.repositories import SettingsRepository
 
 # Settings the stored holder statistics depend on (spec §7: inactivity and new-hire window).
@@ -24,7 +24,7 @@ class SettingsService:
         self,
         database: Database,
         *,
-        stats_changed: Callable[[sqlite3.Connection], None] | None = None,
+        stats_changed: Callable[[DbConnection], None] | None = None,
     ) -> None:
         self._database = database
         self._repository = SettingsRepository()

@@ -9,11 +9,11 @@ of its own. Equal tokens mean nothing a window shows changed.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 
 from core.domain.queue import RequestState, WorkerImport
 from core.storage.claims import ConnectionClaims
 from core.storage.db import Database, from_iso, this_process
+from core.storage.dialect import DbConnection
 
 # One row of aggregates; each part moves when its table gets, loses or changes rows. An import
 # that starts changes nothing shown (its connection shows as importing through
@@ -89,5 +89,5 @@ class ChangeWatch:
                 )
         return list(found.values())
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> DbConnection:
         return self._database.thread_connection()

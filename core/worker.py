@@ -17,7 +17,6 @@ Several workers share one store. What keeps them apart is the connection's claim
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -34,8 +33,11 @@ from core.import_pool import ImportJob, ImportPool, ProgressListener
 from core.import_queue import ImportQueue
 from core.storage.claims import ConnectionClaim, ConnectionClaims
 from core.storage.db import Database, this_process
+from core.storage.dialect import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
+# What a failed round raises: the service keeps going on these.
+_ROUND_ERRORS: tuple[type[Exception], ...] = (LicenseDeskError, *DATABASE_ERRORS)
 
 EventListener = Callable[[WorkerEvent], None]
 # The main thread wakes at least this often while it waits, so a signal delivered to another
@@ -88,7 +90,7 @@ class ImportWorker:
             while not stop.cancelled:
                 try:
                     started = self.run_round(skip=tried if once else frozenset())
-                except (LicenseDeskError, sqlite3.Error) as exc:
+                except _ROUND_ERRORS as exc:
                     if once:
                         raise
                     # A busy or full disk, say: a service keeps going and tries again.

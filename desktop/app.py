@@ -74,6 +74,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="a PostgreSQL database, postgresql://user@host:port/db (password: PGPASSWORD or "
+        "~/.pgpass); default: LICENSEDESK_DATABASE_URL, else the SQLite file",
+    )
+    parser.add_argument(
         "--smoke-test",
         action="store_true",
         help="open offscreen on a temporary folder, import the demo, check the figures, exit",
@@ -191,6 +197,8 @@ def _run(args: argparse.Namespace) -> int:
 
     imports = worker_pool(IMPORT_THREADS, "import", IMPORT_NICENESS)
     try:
+        if args.database is not None:
+            Controller.use_database(args.database)
         controller = Controller.open(executor=imports, warm_figures=True)
     except LicenseDeskError as exc:  # a damaged, full or unwritable data folder: say it plainly
         from desktop.notify import Notifier

@@ -9,7 +9,6 @@ import argparse
 import contextlib
 import logging
 import signal
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +16,7 @@ from typing import Any, NoReturn
 
 from core import APP_NAME, __version__
 from core.errors import LicenseDeskError, ValidationError
+from core.storage.dialect import DATABASE_ERRORS, STORAGE_ERRORS
 
 Handler = Callable[[argparse.Namespace, Any], int]
 
@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = CliParser(prog=PROG, description=f"{APP_NAME}: Microsoft 365 licenses from the shell.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="a PostgreSQL database, postgresql://user@host:port/db (the password from "
+        "PGPASSWORD or ~/.pgpass); default: LICENSEDESK_DATABASE_URL, else the SQLite file",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(commands)
@@ -105,6 +111,14 @@ def main(
         message = f"unrecognized arguments: {' '.join(extra)}"
         print(usage_error(message, _command(args)), file=sys.stderr)
         return EXIT_USAGE
+    if args.database is not None:
+        try:
+            from core.controller import Controller
+
+            Controller.use_database(args.database)
+        except LicenseDeskError as exc:
+            print(f"error: {one_line(exc.message)}", file=sys.stderr)
+            return EXIT_USAGE
     with cli_logging(verbose=args.verbose):
         return _run(args, controller_factory)
 
@@ -130,7 +144,7 @@ def _run(args: argparse.Namespace, controller_factory: Callable[[], Any] | None)
     except LicenseDeskError as exc:
         print(f"error: {one_line(exc.message)}", file=sys.stderr)
         return EXIT_FAILURE
-    except (sqlite3.Error, OSError) as exc:
+    except STORAGE_ERRORS as exc:
         # The disk or the database failed under a command: one line, never a traceback.
         if isinstance(exc, BrokenPipeError):
             return _broken_pipe()
@@ -214,7 +228,7 @@ def _broken_pipe() -> int:
 def _is_storage_failure(exc: BaseException) -> bool:
     import errno
 
-    if isinstance(exc, sqlite3.Error):
+    if isinstance(exc, DATABASE_ERRORS):
         return True
     storage_errnos = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
     return isinstance(exc, OSError) and (

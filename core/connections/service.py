@@ -4,7 +4,6 @@ job of each. Blocking calls (test, sign-in, the import job) run off the GUI thre
 from __future__ import annotations
 
 import secrets as token_ids
-import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -49,6 +48,7 @@ from core.imports.engine import ImportRequest, run_import
 from core.secrets import SecretStore
 from core.settings import SettingsService
 from core.storage.db import Database, utc_now
+from core.storage.dialect import DbConnection
 from core.storage.repositories import (
     ConnectionRepository,
     ImportRunRepository,
@@ -71,7 +71,7 @@ class ConnectionService:
         report_budget: ReportBudget,
         commit_hooks: list[CommitHook] | None = None,
         is_busy: Callable[[int], bool] = lambda _id: False,
-        deleted_hooks: list[Callable[[sqlite3.Connection], None]] | None = None,
+        deleted_hooks: list[Callable[[DbConnection], None]] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._database = database
@@ -433,7 +433,7 @@ class ConnectionService:
         merged = {name: value or getattr(stored, name) for name, value in draft.secrets.items()}
         return replace(draft, secrets=ConnectionSecrets(**merged))
 
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> DbConnection:
         return self._database.thread_connection()
 
 

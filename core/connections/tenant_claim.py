@@ -5,13 +5,13 @@ engine), for connections saved while the lookup was not possible."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import replace
 
 from core.auth.discovery import TenantUnresolved, resolve_tenant_id
 from core.connections.wiring import Transport
 from core.domain.connection import Connection, ConnectionDraft, ConnectionTestReport
 from core.errors import AuthError, ValidationError
+from core.storage.dialect import DbConnection
 from core.storage.repositories import ConnectionRepository
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def tenant_taken(typed: str, tenant_id: str, other: Connection) -> str:
 
 def claim_tenant(
     draft: ConnectionDraft,
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     *,
     transport: Transport,
     editing_id: int | None,
@@ -60,7 +60,7 @@ def claim_tenant(
 def refuse_taken_tenant(
     report: ConnectionTestReport,
     draft: ConnectionDraft,
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     *,
     editing_id: int | None,
 ) -> ConnectionTestReport:

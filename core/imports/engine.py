@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -46,6 +45,7 @@ from core.imports.parse import (
 )
 from core.imports.stager import StagingWorker
 from core.storage.db import Database, iso, utc_now
+from core.storage.dialect import DATABASE_ERRORS, DbConnection
 from core.storage.files import PRIVATE_DIR, is_disk_full, storage_error
 from core.storage.repositories import ConnectionRepository, ImportRunRepository
 from core.storage.snapshots import CommitHook, SnapshotWriter
@@ -117,7 +117,7 @@ def run_import(
     stager: StagingWorker | None = None
     status, error, detail = ImportStatus.FAILED, None, None
     try:
-        stager = StagingWorker(db.path)  # starts while the token and organization are read
+        stager = StagingWorker(db.location)  # starts while the token and organization are read
         _Importer(request, writer, stager, state, progress, cancel).run()
         status = ImportStatus.SUCCEEDED_WITH_WARNINGS if state.warnings else ImportStatus.SUCCEEDED
     except ImportCancelled:
@@ -126,7 +126,7 @@ def run_import(
         error, detail = exc.message, exc.detail or None
         log.warning("import of %s failed: %s", request.connection.name, exc.message)
     except Exception as exc:  # the disk, or a bug: record it, keep the previous data
-        if isinstance(exc, sqlite3.Error) or is_disk_full(exc):
+        if isinstance(exc, DATABASE_ERRORS) or is_disk_full(exc):
             failure = storage_error(exc, db.path, doing="The import")
             error, detail = failure.message, failure.detail
             log.warning("import of %s failed: %s", request.connection.name, error)
@@ -158,7 +158,7 @@ def run_import(
                 snapshot_id=writer.snapshot_id if committed else None,
             )
             run = runs.get(conn, run_id)
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         # Even the history row could not be written (a full disk): the next start marks it
         # interrupted and removes the partial snapshot.
         raise storage_error(exc, db.path, doing="The import") from None
@@ -277,7 +277,7 @@ class _Importer:
         return tenant_id, name
 
     def _check_tenant_unclaimed(
-        self, tenant_id: str, name: str, conn: sqlite3.Connection | None = None
+        self, tenant_id: str, name: str, conn: DbConnection | None = None
     ) -> None:
         """One connection per tenant, however it was typed: refuse a tenant another
         connection already imports (by its tenant ID, typed or looked up)."""

@@ -51,13 +51,13 @@ class StagingWorker:
     worker: memory stays flat however many users there are.
     """
 
-    def __init__(self, database_path: Path) -> None:
+    def __init__(self, database_location: str) -> None:
         env = {
             **os.environ,
             "PYTHONPATH": _source_root() + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
         self._process = subprocess.Popen(
-            [*worker_command(), str(database_path)],
+            [*worker_command(), database_location],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import queue
-import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import LicenseDeskError, MalformedResponseError
+from core.storage.dialect import DATABASE_ERRORS
 
 USAGE_BATCH = 20_000
 # Staged users move into the snapshot once this many wait, or half as many as moved before:
@@ -58,7 +58,7 @@ def serve(database_path: str, commands: IO[bytes], results: Any, read_frame: Rea
     reader = threading.Thread(target=read, name="stager-reader", daemon=True)
     reader.start()
     _preload()
-    worker = Worker(Path(database_path), results)
+    worker = Worker(database_path, results)
     try:
         while True:
             command = frames.get()
@@ -84,8 +84,9 @@ def _preload() -> None:
 class Worker:
     """Users and usage rows stage on two connections (each has its own temporary tables)."""
 
-    def __init__(self, database_path: Path, results: Any) -> None:
-        self.database_path = database_path
+    def __init__(self, location: str, results: Any) -> None:
+        self.location = location  # Database.location: a file path or a PostgreSQL URL
+        self.database_path = Path(location)
         self.results = results
         self._results_lock = threading.Lock()  # results come from the loop and the usage thread
         self.usage_writer: Any = None
@@ -123,7 +124,7 @@ class Worker:
         except Exception as exc:  # the disk, or a bug: report it rather than hang the import
             from core.storage.files import is_disk_full, storage_error
 
-            if is_disk_full(exc) or isinstance(exc, sqlite3.Error):
+            if is_disk_full(exc) or isinstance(exc, DATABASE_ERRORS):
                 failure = storage_error(exc, self.database_path, doing="The import")
                 self.fail("StorageError", failure.message, "", failure.detail)
             else:
@@ -147,10 +148,10 @@ class Worker:
             self.stats["users"] = 0
 
     def attach(self, snapshot_id: int) -> None:
-        from core.storage.db import Database
+        from core.storage.location import open_location
         from core.storage.snapshots import SnapshotWriter
 
-        database = Database(self.database_path)
+        database = open_location(self.location, self.database_path)
         # check_same_thread off: a users connection is used by a move thread strictly after
         # the loop stopped staging on it and before the loop stages on it again (_UserMoves);
         # the usage connection only by the usage thread.

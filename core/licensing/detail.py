@@ -3,7 +3,6 @@ users who hold it, with the same usage rules as everywhere else (usage_sql)."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from core.domain.licensing import LicenseHolder, LicenseRow, LicenseSubscription, SaasTerm
@@ -21,6 +20,7 @@ from core.licensing.usage_sql import (
     SAAS_LICENSES_CTE,
 )
 from core.storage.db import from_iso
+from core.storage.dialect import DbConnection, Row
 
 _HOLDERS = f"""
 WITH {CURRENT_CTE},
@@ -50,16 +50,14 @@ h AS (
            {APP_USER_USAGE}
 {APP_USER_JOINS}
     WHERE lic.license_id = ? AND {ATTRIBUTED}
-    GROUP BY a.email_lower
+    GROUP BY a.email_lower, a.unique_id, a.activated_at  -- one app: one row per address
 )
 SELECT *, {INACTIVE} AS inactive, {NEVER_ACTIVE} AS never FROM h
 ORDER BY email LIMIT ? OFFSET ?
 """
 
 
-def current_snapshot(
-    conn: sqlite3.Connection, connection_id: int | None, source: str
-) -> int | None:
+def current_snapshot(conn: DbConnection, connection_id: int | None, source: str) -> int | None:
     row = conn.execute(
         "SELECT id FROM snapshots WHERE connection_id = ? AND state = 'current' AND source = ?",
         (connection_id, source),
@@ -68,7 +66,7 @@ def current_snapshot(
 
 
 def subscriptions(
-    conn: sqlite3.Connection, snapshot_id: int | None, sku_id: str
+    conn: DbConnection, snapshot_id: int | None, sku_id: str
 ) -> tuple[LicenseSubscription, ...]:
     if snapshot_id is None:
         return ()
@@ -90,7 +88,7 @@ def subscriptions(
     )
 
 
-def terms(conn: sqlite3.Connection, license_id: int, now: datetime) -> tuple[SaasTerm, ...]:
+def terms(conn: DbConnection, license_id: int, now: datetime) -> tuple[SaasTerm, ...]:
     out = []
     for r in conn.execute(
         "SELECT term_id, term_type, total_active, annual_cost, ends_at FROM saas_terms "
@@ -112,7 +110,7 @@ def terms(conn: sqlite3.Connection, license_id: int, now: datetime) -> tuple[Saa
 
 
 def holders(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     row: LicenseRow,
     saas: bool,
     window: tuple[str, str],
@@ -146,7 +144,7 @@ def holders(
     )
 
 
-def _app_holder(r: sqlite3.Row) -> LicenseHolder:
+def _app_holder(r: Row) -> LicenseHolder:
     return LicenseHolder(
         user_id=r["user_id"] or r["unique_id"] or r["email"],
         user_principal_name=r["upn"] or r["email"],

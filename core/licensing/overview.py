@@ -7,7 +7,6 @@ unknown = holders, and a figure whose usage is entirely unknown is None ("—"),
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -21,6 +20,7 @@ from core.domain.licensing import (
 )
 from core.imports.engine import CONCEALED_HELP
 from core.licensing.reconcile import usage_sums
+from core.storage.dialect import DbConnection
 from core.storage.repositories import ConnectionRepository, SettingsRepository
 
 EXPIRY_WARNING_DAYS = 30
@@ -63,7 +63,7 @@ def tenant_totals(rows: Sequence[LicenseRow]) -> list[OverviewTotals]:
 
 
 def warnings(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     rows: Sequence[LicenseRow],
     unrecognized: Sequence[UnrecognizedSku],
     now: datetime,
@@ -89,7 +89,7 @@ def warnings(
 
 
 def _mark_simulated(
-    conn: sqlite3.Connection, found: list[ActionWarning], rows: Sequence[LicenseRow]
+    conn: DbConnection, found: list[ActionWarning], rows: Sequence[LicenseRow]
 ) -> list[ActionWarning]:
     """Mark the warnings about simulated (demo) tenants, by connection or license."""
     connections = {
@@ -111,7 +111,7 @@ def _mark_simulated(
     ]
 
 
-def _concealed(conn: sqlite3.Connection) -> dict[int, ActionWarning]:
+def _concealed(conn: DbConnection) -> dict[int, ActionWarning]:
     rows = conn.execute(
         "SELECT s.connection_id, COALESCE(s.tenant_name, c.name) FROM snapshots s "
         "JOIN connections c ON c.id = s.connection_id "
@@ -129,7 +129,7 @@ def _concealed(conn: sqlite3.Connection) -> dict[int, ActionWarning]:
     }
 
 
-def _expiring_secrets(conn: sqlite3.Connection, now: datetime) -> list[ActionWarning]:
+def _expiring_secrets(conn: DbConnection, now: datetime) -> list[ActionWarning]:
     out = []
     today = now.date()
     for connection in ConnectionRepository().list(conn):
@@ -153,7 +153,7 @@ def _expiring_secrets(conn: sqlite3.Connection, now: datetime) -> list[ActionWar
     return out
 
 
-def _import_runs(conn: sqlite3.Connection, *, skip_concealed: set[int]) -> list[ActionWarning]:
+def _import_runs(conn: DbConnection, *, skip_concealed: set[int]) -> list[ActionWarning]:
     rows = conn.execute(
         """
         SELECT r.connection_id, r.connection_name, r.status, r.warnings, r.error,
@@ -235,7 +235,7 @@ def _license_warnings(rows: Sequence[LicenseRow]) -> list[ActionWarning]:
     return out
 
 
-def _saas_warnings(conn: sqlite3.Connection, rows: Sequence[LicenseRow]) -> list[ActionWarning]:
+def _saas_warnings(conn: DbConnection, rows: Sequence[LicenseRow]) -> list[ActionWarning]:
     settings = SettingsRepository().with_prefix(conn, "saas_")
     enabled = settings.get("saas_enabled") == "1"
     out = []

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import math
-import sqlite3
 from pathlib import Path
 
 from core.errors import ValidationError
 from core.licensing.catalog import SkuCatalog
+from core.storage.dialect import DbConnection
 
 KEY_COLUMNS = ("product_key", "sku_part_number", "sku", "string_id", "product", "product_name")
 PRICE_COLUMNS = ("unit_price", "price", "monthly_price", "price_per_month")
@@ -45,11 +45,11 @@ def parse_price(text: str | float) -> float:
     return value
 
 
-def get_prices(conn: sqlite3.Connection) -> dict[str, float]:
+def get_prices(conn: DbConnection) -> dict[str, float]:
     return {r[0]: float(r[1]) for r in conn.execute("SELECT product_key, unit_price FROM prices")}
 
 
-def set_price(conn: sqlite3.Connection, key: str, price: float | None) -> None:
+def set_price(conn: DbConnection, key: str, price: float | None) -> None:
     key = normalize_key(key)
     if price is None:
         conn.execute("DELETE FROM prices WHERE product_key = ?", (key,))
@@ -102,7 +102,7 @@ def read_prices_csv(path: Path, catalog: SkuCatalog) -> dict[str, float]:
     return out
 
 
-def import_prices(conn: sqlite3.Connection, prices: dict[str, float]) -> int:
+def import_prices(conn: DbConnection, prices: dict[str, float]) -> int:
     conn.executemany(
         "INSERT INTO prices (product_key, unit_price) VALUES (?, ?) "
         "ON CONFLICT(product_key) DO UPDATE SET unit_price = excluded.unit_price",

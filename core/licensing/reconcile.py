@@ -11,7 +11,6 @@ the sum of their current terms' annualCost.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,6 +19,7 @@ from core.domain.licensing import LicenseRow, LicenseSource, LicenseStatus, Prod
 from core.licensing.catalog import SkuCatalog, SkuInfo
 from core.licensing.stats import HolderStats
 from core.storage.db import from_iso
+from core.storage.dialect import DbConnection, Row
 
 # Very large enabled counts without a price mark free/viral SKUs (FLOW_FREE has 10,000).
 FREE_UNITS_THRESHOLD = 10_000
@@ -68,7 +68,7 @@ def saas_product(name: str, catalog: SkuCatalog | None) -> SkuInfo | None:
 
 
 def build_license_rows(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     ctx: Context,
     sku_stats: Mapping[tuple[int, str], HolderStats],
     saas: tuple[Mapping[int, HolderStats], Mapping[str, int]],
@@ -92,7 +92,7 @@ def build_license_rows(
             "AND g.status = 'Warning' GROUP BY g.snapshot_id, g.sku_id"
         )
     }
-    terms: dict[int, list[sqlite3.Row]] = {}
+    terms: dict[int, list[Row]] = {}
     for t in conn.execute("SELECT * FROM saas_terms"):
         terms.setdefault(t["license_id"], []).append(t)
     rows = []
@@ -110,7 +110,7 @@ def build_license_rows(
     return rows
 
 
-def _base(rec: sqlite3.Row, stats: HolderStats, ctx: Context, **kw: object) -> LicenseRow:
+def _base(rec: Row, stats: HolderStats, ctx: Context, **kw: object) -> LicenseRow:
     status = LicenseStatus(rec["status"])
     return LicenseRow(
         id=rec["id"],
@@ -158,8 +158,8 @@ def usage_sums(rows: Sequence[LicenseRow]) -> tuple[int | None, int | None, int]
 
 
 def _connector_row(
-    rec: sqlite3.Row,
-    sku: sqlite3.Row | None,
+    rec: Row,
+    sku: Row | None,
     grace_until: datetime | None,
     stats: HolderStats,
     ctx: Context,
@@ -197,9 +197,7 @@ def _connector_row(
     )
 
 
-def _saas_row(
-    rec: sqlite3.Row, terms: Iterable[sqlite3.Row], stats: HolderStats, ctx: Context
-) -> LicenseRow:
+def _saas_row(rec: Row, terms: Iterable[Row], stats: HolderStats, ctx: Context) -> LicenseRow:
     entitlement, annual, renewal = 0, None, None
     for term in terms:
         ends = from_iso(term["ends_at"])

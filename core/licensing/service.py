@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -40,6 +39,7 @@ from core.licensing.stats import (
 from core.licensing.sync import sync_licenses
 from core.licensing.usage_sql import prepare_overlap, window_params
 from core.storage.db import Database, utc_now
+from core.storage.dialect import DbConnection, dialect_of
 from core.storage.repositories import SettingsRepository
 
 # Part of the key of stored holder stats: bump it when the SQL rules change, so figures stored
@@ -99,14 +99,14 @@ class LicensingService:
 
     # Import hook
 
-    def sync_after_import(self, conn: sqlite3.Connection, snapshot_id: int) -> None:
+    def sync_after_import(self, conn: DbConnection, snapshot_id: int) -> None:
         """In the import's commit transaction: the licenses of the new snapshot, and its holder
         statistics, so the figures flow forward with the data and reads only read."""
         sync_licenses(conn, snapshot_id, self._catalog, self._clock())
         self._store_stats(conn, [snapshot_id])
         self.after_snapshots_changed(conn)
 
-    def after_snapshots_changed(self, conn: sqlite3.Connection) -> None:
+    def after_snapshots_changed(self, conn: DbConnection) -> None:
         """In the transaction that changed the current snapshots (an import's commit, a
         connection deleted with its snapshots): the SaaS Management statistics match app users
         to the current snapshots' users, so they are stored again there, not on a read."""
@@ -120,7 +120,7 @@ class LicensingService:
         with self._db.transaction(conn):
             self.store_all_stats(conn)
 
-    def store_all_stats(self, conn: sqlite3.Connection) -> None:
+    def store_all_stats(self, conn: DbConnection) -> None:
         """In the write transaction that changed the settings or SKU table they depend on:
         the holder and SaaS Management statistics for the settings as that transaction sees
         them, so a reader sees old settings with old figures or new with new, never computes."""
@@ -128,28 +128,30 @@ class LicensingService:
         self._store_stats(conn, snapshots)
         self.store_saas_stats(conn)
 
-    def store_saas_stats(self, conn: sqlite3.Connection) -> None:
+    def store_saas_stats(self, conn: DbConnection) -> None:
         """In a write transaction that changed what they depend on (a SaaS Management import,
         a tenant import, a setting): compute and store the SaaS Management statistics."""
         window = self._window()
         prepare_overlap(conn, self._catalog)
         store_saas_stats(conn, self._saas_inputs(conn, window), saas_stats(conn, window))
 
-    def _saas_inputs(self, conn: sqlite3.Connection, window: tuple[str, str]) -> str:
+    def _saas_inputs(self, conn: DbConnection, window: tuple[str, str]) -> str:
         """What the SaaS Management statistics are computed from, as text: the writes that
         change it store them again in the same transaction."""
         snapshots = ",".join(
             str(r[0])
             for r in conn.execute("SELECT id FROM snapshots WHERE state = 'current' ORDER BY id")
         )
-        users = conn.execute("SELECT COUNT(*), MAX(rowid) FROM saas_app_users").fetchone()
+        users = conn.execute(
+            f"SELECT COUNT(*), MAX({dialect_of(conn).row_version}) FROM saas_app_users"
+        ).fetchone()
         licenses = conn.execute(
             "SELECT group_concat(id || ':' || name, ',') FROM "
             "(SELECT id, name FROM licenses WHERE source = 'SaaS Management' ORDER BY id)"
         ).fetchone()
         return f"{self._params(window)}|{snapshots}|{users[0]}:{users[1]}|{licenses[0] or ''}"
 
-    def _store_stats(self, conn: sqlite3.Connection, snapshot_ids: Sequence[int]) -> None:
+    def _store_stats(self, conn: DbConnection, snapshot_ids: Sequence[int]) -> None:
         window = self._window()
         prepare_overlap(conn, self._catalog)
         for sid in snapshot_ids:
@@ -328,14 +330,14 @@ class LicensingService:
 
     # Internals
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> DbConnection:
         return self._db.thread_connection()
 
     def _window(self) -> tuple[str, str]:
         s = self._settings()
         return window_params(s.inactive_days, s.min_assignment_age_days)
 
-    def _context(self, conn: sqlite3.Connection) -> Context:
+    def _context(self, conn: DbConnection) -> Context:
         return Context(
             self._catalog,
             prices.get_prices(conn),
@@ -346,7 +348,7 @@ class LicensingService:
     def _params(self, window: tuple[str, str]) -> str:
         return f"{STATS_RULES}|{window[0]}|{window[1]}|{self._catalog.fingerprint()}"
 
-    def _stats(self, conn: sqlite3.Connection) -> Stats:
+    def _stats(self, conn: DbConnection) -> Stats:
         """Holder aggregates: kept in memory per set of current snapshots, SaaS app users,
         inactivity settings and SKU table. They are stored per snapshot in holder_stats when an
         import commits and when a setting changes; a read never writes. A snapshot stored
@@ -357,7 +359,9 @@ class LicensingService:
             for r in conn.execute("SELECT id FROM snapshots WHERE state = 'current' ORDER BY id")
         )
         saas = (
-            *conn.execute("SELECT COUNT(*), MAX(rowid) FROM saas_app_users").fetchone(),
+            *conn.execute(
+                f"SELECT COUNT(*), MAX({dialect_of(conn).row_version}) FROM saas_app_users"
+            ).fetchone(),
             _SETTINGS.get(conn, "saas_last_import_at"),
         )
         params = self._params(window)

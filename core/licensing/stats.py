@@ -4,7 +4,6 @@ users in Python."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass
@@ -24,6 +23,7 @@ from core.licensing.usage_sql import (
     OVERLAP_TABLE,
     SAAS_LICENSES_CTE,
 )
+from core.storage.dialect import DbConnection, Row
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,15 @@ class HolderStats:
     wasted_holders: int = 0  # disabled or inactive or overlapping, each holder once
 
 
+def _flag(condition: str) -> str:
+    """1 or 0: PostgreSQL neither sums nor compares booleans as numbers, SQLite has none."""
+    return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
 _SUMS = f"""
-    COUNT(*), SUM(disabled), SUM({INACTIVE}), SUM({NEVER_ACTIVE}), SUM(known = 0), SUM(dup),
-    SUM(overlap), SUM({ACTIVE}), SUM(disabled = 1 OR {INACTIVE} OR overlap = 1)
+    COUNT(*), SUM(disabled), SUM({_flag(INACTIVE)}), SUM({_flag(NEVER_ACTIVE)}),
+    SUM({_flag("known = 0")}), SUM(dup), SUM(overlap), SUM({_flag(ACTIVE)}),
+    SUM({_flag(f"disabled = 1 OR {INACTIVE} OR overlap = 1")})
 """
 
 
@@ -52,11 +58,11 @@ def _sku_stats_sql(snapshots: str, holders: str) -> str:
 WITH {snapshots},
 h AS (
     SELECT us.snapshot_id AS snapshot_id, us.sku_id AS sku_id,
-           (us.direct = 1 AND us.group_count > 0) AS dup,
-           (COALESCE(u.account_enabled, 1) = 0) AS disabled,
+           {_flag("us.direct = 1 AND us.group_count > 0")} AS dup,
+           {_flag("COALESCE(u.account_enabled, 1) = 0")} AS disabled,
            {KNOWN} AS known, {LAST_ACTIVITY} AS last_act, {ASSIGNED} AS assigned,
            cur.cutoff AS cutoff, cur.hire_cutoff AS hire_cutoff,
-           {OVERLAP} AS overlap
+           {_flag(OVERLAP)} AS overlap
     FROM user_skus us
     JOIN cur ON cur.id = us.snapshot_id
     LEFT JOIN users u ON u.snapshot_id = us.snapshot_id AND u.id = us.user_id
@@ -95,14 +101,15 @@ _SAAS_STATS = f"""
 WITH {CURRENT_CTE}, {SAAS_LICENSES_CTE},
 m AS (
     SELECT lic.license_id AS license_id, a.email_lower AS email,
-           MAX(COALESCE(u.account_enabled, 1) = 0) AS disabled,
+           MAX({_flag("COALESCE(u.account_enabled, 1) = 0")}) AS disabled,
            {APP_USER_USAGE}
 {APP_USER_JOINS}
     WHERE {ATTRIBUTED}
     GROUP BY lic.license_id, a.email_lower
 )
-SELECT license_id, COUNT(*), SUM(disabled), SUM({INACTIVE}), SUM({NEVER_ACTIVE}),
-       SUM(known = 0), 0, 0, SUM({ACTIVE}), SUM(disabled = 1 OR {INACTIVE})
+SELECT license_id, COUNT(*), SUM(disabled), SUM({_flag(INACTIVE)}), SUM({_flag(NEVER_ACTIVE)}),
+       SUM({_flag("known = 0")}), 0, 0, SUM({_flag(ACTIVE)}),
+       SUM({_flag(f"disabled = 1 OR {INACTIVE}")})
 FROM m GROUP BY license_id
 """
 # Active users of apps with several licenses that hold none of them in the imported tenants.
@@ -126,23 +133,23 @@ GROUP BY a.saas_app_id
 """
 
 
-def _stats(row: sqlite3.Row | tuple[object, ...], start: int) -> HolderStats:
+def _stats(row: Row | tuple[object, ...], start: int) -> HolderStats:
     values = [int(v or 0) for v in tuple(row)[start:]]
     return HolderStats(*values)
 
 
 def compute_sku_stats(
-    conn: sqlite3.Connection, snapshot_id: int, window: tuple[str, str]
+    conn: DbConnection, snapshot_id: int, window: tuple[str, str]
 ) -> dict[str, HolderStats]:
     """sku id -> holder stats of one current snapshot: one pass over its assignments."""
     return {r[1]: _stats(r, 2) for r in conn.execute(_SKU_STATS, (*window, snapshot_id))}
 
 
 def compute_sku_stats_in_halves(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     snapshot_id: int,
     window: tuple[str, str],
-    connect: Callable[[], sqlite3.Connection],
+    connect: Callable[[], DbConnection],
 ) -> dict[str, HolderStats]:
     """Like `compute_sku_stats`, with half of the holders on a second connection (`connect`
     opens one) on a thread: SQLite runs both halves at once, so the import's commit, where
@@ -188,7 +195,7 @@ def _sum(a: HolderStats, b: HolderStats) -> HolderStats:
 
 
 def load_sku_stats(
-    conn: sqlite3.Connection, snapshot_ids: Sequence[int], params: str
+    conn: DbConnection, snapshot_ids: Sequence[int], params: str
 ) -> tuple[dict[tuple[int, str], HolderStats], set[int]]:
     """Stored stats of these snapshots for `params`, and which snapshots have them."""
     out: dict[tuple[int, str], HolderStats] = {}
@@ -208,7 +215,7 @@ def load_sku_stats(
 
 
 def store_sku_stats(
-    conn: sqlite3.Connection, snapshot_id: int, params: str, stats: dict[str, HolderStats]
+    conn: DbConnection, snapshot_id: int, params: str, stats: dict[str, HolderStats]
 ) -> None:
     """Replace the stored stats of a snapshot (other params' rows go: settings changed)."""
     conn.execute("DELETE FROM holder_stats WHERE snapshot_id = ?", (snapshot_id,))
@@ -224,7 +231,7 @@ def store_sku_stats(
 SaasStats = tuple[dict[int, HolderStats], dict[str, int]]
 
 
-def store_saas_stats(conn: sqlite3.Connection, inputs: str, stats: SaasStats) -> None:
+def store_saas_stats(conn: DbConnection, inputs: str, stats: SaasStats) -> None:
     """Replace the stored SaaS Management statistics with these, computed for `inputs`."""
     by_license, unattributed = stats
     conn.execute("DELETE FROM saas_stats")
@@ -238,7 +245,7 @@ def store_saas_stats(conn: sqlite3.Connection, inputs: str, stats: SaasStats) ->
     )
 
 
-def load_saas_stats(conn: sqlite3.Connection, inputs: str) -> SaasStats | None:
+def load_saas_stats(conn: DbConnection, inputs: str) -> SaasStats | None:
     """The stored SaaS Management statistics for `inputs`, or None if they were not stored."""
     rows = conn.execute(
         f"SELECT license_id, app_id, {_STAT_COLUMNS} FROM saas_stats WHERE inputs = ?",
@@ -252,7 +259,7 @@ def load_saas_stats(conn: sqlite3.Connection, inputs: str) -> SaasStats | None:
 
 
 def saas_stats(
-    conn: sqlite3.Connection, window: tuple[str, str]
+    conn: DbConnection, window: tuple[str, str]
 ) -> tuple[dict[int, HolderStats], dict[str, int]]:
     """SaaS Management license id -> stats over the active app users it is attributed; and
     app id -> active users attributed to none of the app's licenses."""

@@ -11,13 +11,13 @@ a status by hand clears `status_before_saas`, so the user's choice stays. Every 
 from __future__ import annotations
 
 import getpass
-import sqlite3
 from datetime import datetime
 
 from core.domain.licensing import LicenseSource, LicenseStatus, StatusChange
 from core.domain.saas import SwitchCounts
 from core.errors import LicenseDeskError
 from core.storage.db import from_iso, iso
+from core.storage.dialect import DbConnection
 from core.storage.repositories import SettingsRepository
 
 SAAS_ENABLED_KEY = "saas_enabled"
@@ -43,12 +43,12 @@ REASON_CREATED_RETIRED = (
 )
 
 
-def saas_enabled(conn: sqlite3.Connection) -> bool:
+def saas_enabled(conn: DbConnection) -> bool:
     return SettingsRepository().get(conn, SAAS_ENABLED_KEY) == "1"
 
 
 def record_change(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     license_id: int,
     old: str | None,
     new: str,
@@ -80,7 +80,7 @@ def current_user() -> str:
 
 
 def set_status_by_user(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     license_id: int,
     status: LicenseStatus,
     reason: str,
@@ -116,7 +116,7 @@ def set_status_by_user(
 
 
 def set_statuses_by_user(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     license_ids: list[int],
     status: LicenseStatus,
     reason: str,
@@ -141,7 +141,7 @@ def _in(sources: tuple[str, ...]) -> str:
     return f"source IN ({', '.join('?' * len(sources))})"
 
 
-def switch_preview(conn: sqlite3.Connection, enabled: bool) -> SwitchCounts:
+def switch_preview(conn: DbConnection, enabled: bool) -> SwitchCounts:
     """What turning the connector to `enabled` would change now (nothing if it already is)."""
     if enabled == saas_enabled(conn):
         return SwitchCounts(enabled, 0, 0)
@@ -158,7 +158,7 @@ def switch_preview(conn: sqlite3.Connection, enabled: bool) -> SwitchCounts:
     return SwitchCounts(enabled, int(retire[0]), int(restore[0]))
 
 
-def retire_preview_count(conn: sqlite3.Connection) -> int:
+def retire_preview_count(conn: DbConnection) -> int:
     """How many licenses enabling the connector would retire now."""
     row = conn.execute(
         f"SELECT COUNT(*) FROM licenses WHERE {_CONNECTOR_IN} AND status != ?",
@@ -167,7 +167,7 @@ def retire_preview_count(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-def retired_by_connector_count(conn: sqlite3.Connection) -> int:
+def retired_by_connector_count(conn: DbConnection) -> int:
     """How many Office 365 connector licenses the enabled connector holds Retired."""
     row = conn.execute(
         f"SELECT COUNT(*) FROM licenses WHERE {_CONNECTOR_IN} AND status_before_saas IS NOT NULL",
@@ -177,7 +177,7 @@ def retired_by_connector_count(conn: sqlite3.Connection) -> int:
 
 
 def retire_held_licenses(
-    conn: sqlite3.Connection, sources: tuple[str, ...], when: datetime, reason: str
+    conn: DbConnection, sources: tuple[str, ...], when: datetime, reason: str
 ) -> int:
     """Retire every license of these sources that is not Retired yet; licenses already Retired
     stay as they are and are never restored."""
@@ -204,7 +204,7 @@ def retire_held_licenses(
 
 
 def restore_held_licenses(
-    conn: sqlite3.Connection, sources: tuple[str, ...], when: datetime, reason: str
+    conn: DbConnection, sources: tuple[str, ...], when: datetime, reason: str
 ) -> int:
     """Give each license of these sources that the switch retired the status it had before."""
     rows = conn.execute(
@@ -221,7 +221,7 @@ def restore_held_licenses(
     return len(rows)
 
 
-def set_saas_enabled(conn: sqlite3.Connection, enabled: bool, when: datetime) -> SwitchCounts:
+def set_saas_enabled(conn: DbConnection, enabled: bool, when: datetime) -> SwitchCounts:
     """Flip the connector and, in the same transaction (the caller's), restore the side it
     held Retired and retire the other (spec §6): the totals before enabling equal the totals
     after disabling."""
@@ -235,7 +235,7 @@ def set_saas_enabled(conn: sqlite3.Connection, enabled: bool, when: datetime) ->
     return SwitchCounts(enabled, retired, restored)
 
 
-def status_history(conn: sqlite3.Connection, license_id: int) -> list[StatusChange]:
+def status_history(conn: DbConnection, license_id: int) -> list[StatusChange]:
     rows = conn.execute(
         "SELECT id, license_id, changed_at, old_status, new_status, changed_by, reason, "
         "changed_by_user FROM license_status_changes WHERE license_id = ? ORDER BY changed_at, id",

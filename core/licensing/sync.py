@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from core.domain.licensing import LicenseSource, LicenseStatus
@@ -15,11 +14,10 @@ from core.licensing.status import (
     saas_enabled,
 )
 from core.storage.db import iso
+from core.storage.dialect import DbConnection
 
 
-def sync_licenses(
-    conn: sqlite3.Connection, snapshot_id: int, catalog: SkuCatalog, when: datetime
-) -> int:
+def sync_licenses(conn: DbConnection, snapshot_id: int, catalog: SkuCatalog, when: datetime) -> int:
     """One license per (connection, SKU, source) for every SKU of the snapshot; returns how
     many were created. New ones are Active, or Retired from the start while the SaaS
     Management connector is enabled. Existing ones keep their status; names are refreshed."""
@@ -55,7 +53,8 @@ def sync_licenses(
         status = LicenseStatus.RETIRED if retire else LicenseStatus.ACTIVE
         cur = conn.execute(
             "INSERT INTO licenses (source, connection_id, tenant_id, sku_id, sku_part_number, "
-            "name, status, status_before_saas, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "name, status, status_before_saas, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             (
                 source,
                 connection_id,
@@ -68,7 +67,7 @@ def sync_licenses(
                 iso(when),
             ),
         )
-        new_id = int(cur.lastrowid or 0)
+        new_id = int(cur.fetchone()[0])
         if retire:
             record_change(
                 conn,
@@ -94,7 +93,7 @@ def sync_licenses(
     return created
 
 
-def refresh_email_matches(conn: sqlite3.Connection) -> None:
+def refresh_email_matches(conn: DbConnection) -> None:
     """Point SaaS Management app users whose address is no UPN at the user whose mail it is,
     so reads match them through the UPN index. One pass over the current users, and only
     when there are app users at all."""

@@ -18,10 +18,10 @@ Aliases: `cur` = a current snapshot (from CURRENT_CTE), `u` = users, `us` = user
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
 from core.licensing.catalog import SkuCatalog
+from core.storage.dialect import DbConnection
 
 CURRENT_CTE = """cur AS (
     SELECT s.id, s.connection_id, s.tenant_id, s.tenant_name, s.sign_in_imported,
@@ -67,13 +67,13 @@ SAAS_LICENSES_CTE = """lic AS (
 # and reads every user of the tenant for each app user, 15 s on the demo instead of 0.35 s.
 APP_USER_JOINS = """    FROM lic
     JOIN saas_app_users a ON a.saas_app_id = lic.app AND COALESCE(a.deactivated_at, '') = ''
-    LEFT JOIN cur ON 1
+    LEFT JOIN cur ON TRUE
     LEFT JOIN users u INDEXED BY users_upn ON u.snapshot_id = cur.id
          AND u.upn_lower = COALESCE(a.matched_upn, a.email_lower)
     LEFT JOIN report_usage r ON r.snapshot_id = u.snapshot_id AND r.upn_lower = u.upn_lower"""
 APP_USER_USAGE = f"""COALESCE(MAX(CASE WHEN u.id IS NULL THEN 0 ELSE {KNOWN} END), 0) AS known,
            COALESCE(MAX({LAST_ACTIVITY}), '') AS last_act,
-           COALESCE(NULLIF(substr(COALESCE(a.activated_at, ''), 1, 10), ''),
+           COALESCE(NULLIF(MIN(substr(COALESCE(a.activated_at, ''), 1, 10)), ''),
                     MIN(substr(COALESCE(u.created_at, ''), 1, 10)), '') AS assigned,
            COALESCE(MIN(cur.cutoff), '') AS cutoff,
            COALESCE(MIN(cur.hire_cutoff), '') AS hire_cutoff"""
@@ -90,7 +90,7 @@ def window_params(inactive_days: int, min_assignment_age_days: int) -> tuple[str
     return (f"-{int(inactive_days)} days", f"-{int(min_assignment_age_days)} days")
 
 
-def prepare_overlap(conn: sqlite3.Connection, catalog: SkuCatalog) -> None:
+def prepare_overlap(conn: DbConnection, catalog: SkuCatalog) -> None:
     """Fill the temporary lookup tables of this connection: temp.ld_overlap (snapshot,
     product SKU, suite SKU) for the SKUs each current snapshot has, so the overlap check is two
     index lookups per holder; and temp.ld_saas_map (SaaS Management license, SKU)."""
@@ -124,7 +124,7 @@ _TEMP_TABLES = (
 
 
 def _saas_map(
-    conn: sqlite3.Connection, skus: Iterable[tuple[int, str, str]], catalog: SkuCatalog
+    conn: DbConnection, skus: Iterable[tuple[int, str, str]], catalog: SkuCatalog
 ) -> list[tuple[int, str]]:
     """SaaS Management license -> SKU ids: its name is a product name (or part number) of the
     SKU table; tenants' SKUs with that part number count too (gov and renamed ids)."""

@@ -3,7 +3,6 @@ licenses. `iter_users` streams every matching user in batches for CLI and CSV ex
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ from core.licensing.usage_sql import (
     NEVER_ACTIVE,
     OVERLAP,
 )
+from core.storage.dialect import DbConnection
 
 BATCH = 500
 
@@ -46,11 +46,12 @@ _FROM = """
 _BASE = f"""
 WITH {CURRENT_CTE},
 base AS ({_COLUMNS}
-           EXISTS (SELECT 1 {_PER_USER}) AS licensed,
+           (CASE WHEN EXISTS (SELECT 1 {_PER_USER}) THEN 1 ELSE 0 END) AS licensed,
            (SELECT COUNT(*) {_PER_USER}) AS sku_count,
            (SELECT MIN({ASSIGNED}) {_PER_USER}) AS assigned,
-           EXISTS (SELECT 1 {_PER_USER} AND us.direct = 1 AND us.group_count > 0) AS dup,
-           EXISTS (SELECT 1 {_PER_USER} AND {OVERLAP}) AS overlap
+           (CASE WHEN EXISTS (SELECT 1 {_PER_USER} AND us.direct = 1 AND us.group_count > 0)
+                 THEN 1 ELSE 0 END) AS dup,
+           (CASE WHEN EXISTS (SELECT 1 {_PER_USER} AND {OVERLAP}) THEN 1 ELSE 0 END) AS overlap
     {_FROM}
     WHERE {{where}}
 )
@@ -61,14 +62,16 @@ _BATCH = f"""
 WITH {CURRENT_CTE},
 agg AS (
     SELECT us.snapshot_id AS snapshot_id, us.user_id AS user_id, COUNT(*) AS sku_count,
-           MIN({ASSIGNED}) AS assigned, MAX(us.direct = 1 AND us.group_count > 0) AS dup
+           MIN({ASSIGNED}) AS assigned,
+           MAX(CASE WHEN us.direct = 1 AND us.group_count > 0 THEN 1 ELSE 0 END) AS dup
     FROM user_skus us INDEXED BY user_skus_user
     JOIN users u ON u.snapshot_id = us.snapshot_id AND u.id = us.user_id
     WHERE {{us_where}}
     GROUP BY us.snapshot_id, us.user_id
 ),
 base AS ({_COLUMNS}
-           COALESCE(a.sku_count, 0) > 0 AS licensed, COALESCE(a.sku_count, 0) AS sku_count,
+           (CASE WHEN a.sku_count > 0 THEN 1 ELSE 0 END) AS licensed,
+           COALESCE(a.sku_count, 0) AS sku_count,
            a.assigned AS assigned, COALESCE(a.dup, 0) AS dup
     {_FROM}
     LEFT JOIN agg a ON a.snapshot_id = u.snapshot_id AND a.user_id = u.id
@@ -79,15 +82,15 @@ base AS ({_COLUMNS}
 # Cheap column tests first: SQLite stops at the first false term, so the per-user subqueries
 # run only for the users still in question.
 FLAG_SQL: dict[UserFlag, str] = {
-    UserFlag.INACTIVE: f"({INACTIVE} AND licensed)",
-    UserFlag.NEVER_ACTIVE: f"({NEVER_ACTIVE} AND licensed)",
-    UserFlag.DISABLED_WITH_LICENSE: "(account_enabled = 0 AND licensed)",
-    UserFlag.DUPLICATE_PATH: "(dup)",
+    UserFlag.INACTIVE: f"({INACTIVE} AND licensed = 1)",
+    UserFlag.NEVER_ACTIVE: f"({NEVER_ACTIVE} AND licensed = 1)",
+    UserFlag.DISABLED_WITH_LICENSE: "(account_enabled = 0 AND licensed = 1)",
+    UserFlag.DUPLICATE_PATH: "(dup = 1)",
     UserFlag.USAGE_UNKNOWN: "(known = 0)",
     # Needs temp.ld_overlap (prepare_overlap) on the connection, as the holders' figures do.
-    UserFlag.OVERLAP: "(overlap)",
-    UserFlag.LICENSED: "(licensed)",
-    UserFlag.UNLICENSED: "(NOT licensed)",
+    UserFlag.OVERLAP: "(overlap = 1)",
+    UserFlag.LICENSED: "(licensed = 1)",
+    UserFlag.UNLICENSED: "(licensed = 0)",
 }
 SORT_SQL: dict[UserSort, str] = {
     UserSort.DISPLAY_NAME: "display_name COLLATE NOCASE",
@@ -105,7 +108,7 @@ def _escape_like(text: str) -> str:
 
 
 def _filters(query: UserQuery) -> tuple[str, list[Any]]:
-    clauses, params = ["1"], []
+    clauses, params = ["TRUE"], []
     search = query.search.strip().lower()
     if search:
         pattern = f"%{_escape_like(search)}%"
@@ -119,10 +122,10 @@ def _filters(query: UserQuery) -> tuple[str, list[Any]]:
 
 
 def _flag(query: UserQuery) -> str:
-    return FLAG_SQL[query.flag] if query.flag is not None else "1"
+    return FLAG_SQL[query.flag] if query.flag is not None else "TRUE"
 
 
-def count_users(conn: sqlite3.Connection, query: UserQuery, window: tuple[str, str]) -> int:
+def count_users(conn: DbConnection, query: UserQuery, window: tuple[str, str]) -> int:
     where, params = _filters(query)
     sql = _BASE.format(where=where) + f"SELECT COUNT(*) FROM base WHERE {_flag(query)}"
     return int(conn.execute(sql, (*window, *params)).fetchone()[0])
@@ -147,7 +150,7 @@ def _keys_sql(query: UserQuery, *, with_total: bool = False) -> tuple[str, list[
 
 
 def page_keys(
-    conn: sqlite3.Connection, query: UserQuery, window: tuple[str, str]
+    conn: DbConnection, query: UserQuery, window: tuple[str, str]
 ) -> tuple[list[tuple[int, str]], int]:
     """One page of keys and the number of matching users, in one pass when the page is
     not empty."""
@@ -160,7 +163,7 @@ def page_keys(
 
 
 def iter_keys(
-    conn: sqlite3.Connection, query: UserQuery, window: tuple[str, str]
+    conn: DbConnection, query: UserQuery, window: tuple[str, str]
 ) -> Iterator[list[tuple[int, str]]]:
     sql, params = _keys_sql(query)
     cursor = conn.execute(sql, (*window, *params))
@@ -184,7 +187,7 @@ def _key_filter(keys: Sequence[tuple[int, str]], snapshot: str, user: str) -> tu
 
 
 def load_users(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     keys: Sequence[tuple[int, str]],
     window: tuple[str, str],
     catalog: SkuCatalog,
@@ -240,7 +243,7 @@ def load_users(
 
 
 def _user_skus(
-    conn: sqlite3.Connection, keys: Sequence[tuple[int, str]], catalog: SkuCatalog
+    conn: DbConnection, keys: Sequence[tuple[int, str]], catalog: SkuCatalog
 ) -> dict[tuple[int, str], list[UserSkuRef]]:
     where, params = _key_filter(keys, "us.snapshot_id", "us.user_id")
     sql = (

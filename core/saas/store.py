@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -14,6 +13,7 @@ from core.domain.saas import SaasResult, SaasZone
 from core.licensing.status import BY_IMPORT, record_change
 from core.licensing.sync import refresh_email_matches
 from core.storage.db import from_iso, iso
+from core.storage.dialect import DbConnection
 
 PREFIX = "saas_"
 KEY_ZONE = "saas_zone"
@@ -79,9 +79,7 @@ def _normalized_time(value: Any) -> str | None:
         return None
 
 
-def store_import(
-    conn: sqlite3.Connection, apps: Iterable[AppData], when: datetime
-) -> tuple[int, int]:
+def store_import(conn: DbConnection, apps: Iterable[AppData], when: datetime) -> tuple[int, int]:
     """Upsert the apps' licenses with their terms and replace their users; licenses that are
     gone lose their terms (no entitlement) but keep their history. Returns (licenses, users)."""
     existing = {
@@ -117,15 +115,13 @@ def store_import(
     return len(seen), user_count
 
 
-def _create_license(
-    conn: sqlite3.Connection, key: str, app_id: str, name: str, when: datetime
-) -> int:
+def _create_license(conn: DbConnection, key: str, app_id: str, name: str, when: datetime) -> int:
     cur = conn.execute(
         "INSERT INTO licenses (source, saas_license_id, saas_app_id, name, status, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (SOURCE, key, app_id, name, LicenseStatus.ACTIVE.value, iso(when)),
     )
-    license_id = int(cur.lastrowid or 0)
+    license_id = int(cur.fetchone()[0])
     record_change(
         conn,
         license_id,
@@ -138,7 +134,7 @@ def _create_license(
     return license_id
 
 
-def _replace_terms(conn: sqlite3.Connection, license_id: int, terms: list[Any]) -> None:
+def _replace_terms(conn: DbConnection, license_id: int, terms: list[Any]) -> None:
     conn.execute("DELETE FROM saas_terms WHERE license_id = ?", (license_id,))
     for index, term in enumerate(t for t in terms if isinstance(t, dict)):
         conn.execute(
@@ -155,7 +151,7 @@ def _replace_terms(conn: sqlite3.Connection, license_id: int, terms: list[Any]) 
         )
 
 
-def _store_users(conn: sqlite3.Connection, app: AppData) -> int:
+def _store_users(conn: DbConnection, app: AppData) -> int:
     rows = []
     for user in app.users:
         email = (_text(user.get("email")) or "").strip().lower()
@@ -178,7 +174,7 @@ def _store_users(conn: sqlite3.Connection, app: AppData) -> int:
     return sum(1 for r in rows if not r[4])
 
 
-def counts(conn: sqlite3.Connection) -> int:
+def counts(conn: DbConnection) -> int:
     return int(
         conn.execute("SELECT COUNT(*) FROM licenses WHERE source = ?", (SOURCE,)).fetchone()[0]
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core.errors import StorageError
 from core.storage.claims import ConnectionClaims
+from core.storage.dialect import DATABASE_ERRORS, SQLITE, DbConnection, Dialect
 from core.storage.files import (
     PRIVATE_DIR,
     create_private_file,
@@ -55,7 +56,12 @@ def from_iso(text: str | None) -> datetime | None:
 
 
 class Database:
-    """Owns the file path and hands out connections; never shares one across threads."""
+    """Owns the file path and hands out connections; never shares one across threads.
+
+    The SQLite store; `core.storage.postgres.PostgresDatabase` is the same interface on
+    PostgreSQL (`core.storage.location.open_database` picks one)."""
+
+    dialect: Dialect = SQLITE
 
     def __init__(
         self, path: Path, *, backups_dir: Path | None = None, read_only: bool | None = None
@@ -68,6 +74,14 @@ class Database:
             read_only if read_only is not None else path.exists() and not is_writable(path)
         )
         self._local = threading.local()
+
+    @property
+    def location(self) -> str:
+        """What another process opens the same store with (`open_database`)."""
+        return str(self.path)
+
+    def describe(self) -> str:
+        return str(self.path)
 
     @property
     def locks_dir(self) -> Path:
@@ -83,7 +97,7 @@ class Database:
         """Owner-only scratch space of imports (usage reports), cleaned at start."""
         return self.path.parent / "tmp"
 
-    def connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
+    def connect(self, *, check_same_thread: bool = True) -> DbConnection:
         """A new connection (caller closes it). Autocommit off; use `transaction()`."""
         try:
             if self.read_only:
@@ -102,7 +116,7 @@ class Database:
             raise storage_error(exc, self.path) from None
         return conn
 
-    def _connect_read_only(self, check_same_thread: bool) -> sqlite3.Connection:
+    def _connect_read_only(self, check_same_thread: bool) -> DbConnection:
         # mode=ro reads the WAL too; where the -shm cannot be made (read-only folder or
         # mount), `immutable` reads the file alone, which a cleanly closed database is.
         last: sqlite3.Error | None = None
@@ -126,7 +140,7 @@ class Database:
         assert last is not None
         raise last
 
-    def thread_connection(self) -> sqlite3.Connection:
+    def thread_connection(self) -> DbConnection:
         """This thread's long-lived connection (for readers and short writes)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
@@ -135,7 +149,7 @@ class Database:
         return conn
 
     @contextmanager
-    def transaction(self, conn: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
+    def transaction(self, conn: DbConnection | None = None) -> Iterator[DbConnection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
         conn = conn or self.thread_connection()
         conn.execute("BEGIN IMMEDIATE")
@@ -196,7 +210,7 @@ class Database:
                     + MIGRATIONS[target - 1]
                     + f"\nPRAGMA user_version = {target};\nCOMMIT;"
                 )
-            except sqlite3.Error as exc:
+            except DATABASE_ERRORS as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise StorageError(
@@ -207,12 +221,13 @@ class Database:
         self.recover_interrupted_imports(conn)
         return version
 
-    def _backup(self, conn: sqlite3.Connection, version: int) -> Path:
+    def _backup(self, conn: DbConnection, version: int) -> Path:
         self.backups_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         tighten(self.backups_dir, PRIVATE_DIR)
         stamp = utc_now().strftime("%Y%m%dT%H%M%S")
         target = self.backups_dir / f"{self.path.stem}-schema{version}-{stamp}.sqlite3"
         create_private_file(target)
+        assert isinstance(conn, sqlite3.Connection)
         dest = sqlite3.connect(target)
         try:
             conn.backup(dest)
@@ -221,7 +236,7 @@ class Database:
         log.info("database backed up to %s before migration", target)
         return target
 
-    def recover_interrupted_imports(self, conn: sqlite3.Connection | None = None) -> int:
+    def recover_interrupted_imports(self, conn: DbConnection | None = None) -> int:
         """Clean up after imports that are not running any more (killed, power cut): their
         'running' history rows become 'interrupted', their partial snapshots and report files
         go, and the file shrinks back. An import whose lock is held is running (this process,
@@ -263,7 +278,7 @@ class Database:
             self._shrink(conn)
         return len(runs)
 
-    def _remove_stale_report_files(self, conn: sqlite3.Connection) -> None:
+    def _remove_stale_report_files(self, conn: DbConnection) -> None:
         if not self.tmp_dir.is_dir():
             return
         running = {
@@ -274,7 +289,7 @@ class Database:
             if match and int(match.group(1)) not in running:
                 shutil.rmtree(entry, ignore_errors=True)
 
-    def _shrink(self, conn: sqlite3.Connection) -> None:
+    def _shrink(self, conn: DbConnection) -> None:
         """Give the pages of removed partial snapshots back to the file system. VACUUM
         rewrites the file, so only while no import of any process is writing."""
         if self.claims.any_claimed():

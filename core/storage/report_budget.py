@@ -3,12 +3,12 @@ Microsoft counts 14 report requests per 10 minutes per tenant, whoever sends the
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 
 from core.graph.reports import ReportBudget
 from core.storage.db import Database
+from core.storage.dialect import DbConnection
 
 
 class StoredReportBudget(ReportBudget):
@@ -58,7 +58,7 @@ class StoredReportBudget(ReportBudget):
         finally:
             conn.close()
 
-    def _recent(self, conn: sqlite3.Connection, tenant_key: str, now: float) -> list[float]:
+    def _recent(self, conn: DbConnection, tenant_key: str, now: float) -> list[float]:
         # Old rows go as they leave the window, so the table stays a few rows per tenant.
         conn.execute("DELETE FROM report_requests WHERE requested_at <= ?", (now - self._window,))
         rows = conn.execute(

@@ -4,7 +4,6 @@ connection it runs on, so callers decide the thread and the transaction."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import asdict, fields, replace
 from datetime import date, datetime
@@ -25,6 +24,7 @@ from core.domain.connection import (
 )
 from core.domain.imports import ImportCounts, ImportRun, ImportStatus
 from core.storage.db import from_iso, iso, this_process, utc_now
+from core.storage.dialect import DbConnection, Row
 
 # Import runs with whether their connection is a simulated (demo) tenant.
 _RUNS = (
@@ -74,7 +74,7 @@ def tenant_key(tenant: str) -> str | None:
 
 
 class ConnectionRepository:
-    def list(self, conn: sqlite3.Connection) -> list[Connection]:
+    def list(self, conn: DbConnection) -> list[Connection]:
         rows = conn.execute(
             """
             SELECT c.*, r.started_at AS last_started, r.status AS last_status
@@ -87,15 +87,15 @@ class ConnectionRepository:
         ).fetchall()
         return [self._from_row(r) for r in rows]
 
-    def get(self, conn: sqlite3.Connection, connection_id: int) -> Connection | None:
+    def get(self, conn: DbConnection, connection_id: int) -> Connection | None:
         return next((c for c in self.list(conn) if c.id == connection_id), None)
 
-    def find_by_name(self, conn: sqlite3.Connection, name: str) -> Connection | None:
+    def find_by_name(self, conn: DbConnection, name: str) -> Connection | None:
         key = name.strip().lower()
         return next((c for c in self.list(conn) if c.name.lower() == key), None)
 
     def find_by_tenant(
-        self, conn: sqlite3.Connection, tenant: str, *, exclude_id: int | None = None
+        self, conn: DbConnection, tenant: str, *, exclude_id: int | None = None
     ) -> Connection | None:
         """The connection already bound to this tenant (typed value or resolved GUID)."""
         key = tenant_key(tenant)
@@ -107,11 +107,11 @@ class ConnectionRepository:
         ).fetchone()
         return self.get(conn, row["id"]) if row else None
 
-    def insert(self, conn: sqlite3.Connection, draft: ConnectionDraft) -> int:
+    def insert(self, conn: DbConnection, draft: ConnectionDraft) -> int:
         now = iso(utc_now())
         cur = conn.execute(
             "INSERT INTO connections (name, source_type, tenant_key, config, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 draft.name.strip(),
                 draft.source_type.value,
@@ -121,9 +121,9 @@ class ConnectionRepository:
                 now,
             ),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
-    def update(self, conn: sqlite3.Connection, connection_id: int, draft: ConnectionDraft) -> None:
+    def update(self, conn: DbConnection, connection_id: int, draft: ConnectionDraft) -> None:
         conn.execute(
             "UPDATE connections SET name = ?, source_type = ?, tenant_key = ?, config = ?, "
             "updated_at = ? WHERE id = ?",
@@ -138,27 +138,25 @@ class ConnectionRepository:
         )
 
     def set_tenant(
-        self, conn: sqlite3.Connection, connection_id: int, tenant_id: str, tenant_name: str
+        self, conn: DbConnection, connection_id: int, tenant_id: str, tenant_name: str
     ) -> None:
         conn.execute(
             "UPDATE connections SET tenant_id = ?, tenant_name = ? WHERE id = ?",
             (tenant_id.lower(), tenant_name, connection_id),
         )
 
-    def set_tenant_id(
-        self, conn: sqlite3.Connection, connection_id: int, tenant_id: str | None
-    ) -> None:
+    def set_tenant_id(self, conn: DbConnection, connection_id: int, tenant_id: str | None) -> None:
         """The tenant GUID looked up for the typed tenant (None: not known yet)."""
         conn.execute(
             "UPDATE connections SET tenant_id = ? WHERE id = ?",
             (tenant_id.lower() if tenant_id else None, connection_id),
         )
 
-    def delete(self, conn: sqlite3.Connection, connection_id: int) -> None:
+    def delete(self, conn: DbConnection, connection_id: int) -> None:
         conn.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
 
     def set_delta_link(
-        self, conn: sqlite3.Connection, connection_id: int, link: str | None, selected: str = ""
+        self, conn: DbConnection, connection_id: int, link: str | None, selected: str = ""
     ) -> None:
         """Keep the delta link and the $select it was made with (what it tracks)."""
         if link is None:
@@ -173,7 +171,7 @@ class ConnectionRepository:
         )
 
     def incremental_base(
-        self, conn: sqlite3.Connection, connection_id: int, *, max_age_days: int = 7
+        self, conn: DbConnection, connection_id: int, *, max_age_days: int = 7
     ) -> tuple[str, int, bool, str] | None:
         """(delta link, current snapshot id, sign-in imported, the link's $select) when an
         incremental import can start from here: a link younger than the 7 days Graph keeps it,
@@ -198,7 +196,7 @@ class ConnectionRepository:
         )
 
     @staticmethod
-    def _from_row(row: sqlite3.Row) -> Connection:
+    def _from_row(row: Row) -> Connection:
         kwargs = draft_kwargs_from_json(row["config"])
         kwargs["name"] = row["name"]
         last_status = row["last_status"]
@@ -220,14 +218,14 @@ def connection_as_draft(connection: Connection, secrets: ConnectionSecrets) -> C
 
 
 class SettingsRepository:
-    def get_all(self, conn: sqlite3.Connection) -> dict[str, str]:
+    def get_all(self, conn: DbConnection) -> dict[str, str]:
         return {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM settings")}
 
-    def get(self, conn: sqlite3.Connection, key: str) -> str | None:
+    def get(self, conn: DbConnection, key: str) -> str | None:
         row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return row["value"] if row else None
 
-    def with_prefix(self, conn: sqlite3.Connection, prefix: str) -> dict[str, str]:
+    def with_prefix(self, conn: DbConnection, prefix: str) -> dict[str, str]:
         """The settings whose key starts with `prefix` (e.g. the SaaS connector's `saas_`)."""
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = conn.execute(
@@ -235,14 +233,14 @@ class SettingsRepository:
         )
         return {r["key"]: r["value"] for r in rows}
 
-    def set(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+    def set(self, conn: DbConnection, key: str, value: str) -> None:
         conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
 
-    def set_many(self, conn: sqlite3.Connection, values: Mapping[str, str | None]) -> None:
+    def set_many(self, conn: DbConnection, values: Mapping[str, str | None]) -> None:
         """Store each value; None removes the setting."""
         for key, value in values.items():
             if value is None:
@@ -252,10 +250,10 @@ class SettingsRepository:
 
 
 class ImportRunRepository:
-    def start(self, conn: sqlite3.Connection, connection: Connection) -> int:
+    def start(self, conn: DbConnection, connection: Connection) -> int:
         cur = conn.execute(
             "INSERT INTO import_runs (connection_id, connection_name, started_at, status, run_by) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
             (
                 connection.id,
                 connection.name,
@@ -264,11 +262,11 @@ class ImportRunRepository:
                 this_process(),
             ),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def finish(
         self,
-        conn: sqlite3.Connection,
+        conn: DbConnection,
         run_id: int,
         *,
         status: ImportStatus,
@@ -300,7 +298,7 @@ class ImportRunRepository:
         )
 
     def list(
-        self, conn: sqlite3.Connection, *, connection_id: int | None = None, limit: int = 1000
+        self, conn: DbConnection, *, connection_id: int | None = None, limit: int = 1000
     ) -> list[ImportRun]:
         sql = _RUNS
         args: tuple[Any, ...] = ()
@@ -310,11 +308,11 @@ class ImportRunRepository:
         sql += " ORDER BY r.started_at DESC, r.id DESC LIMIT ?"
         return [self._from_row(r) for r in conn.execute(sql, (*args, limit))]
 
-    def get(self, conn: sqlite3.Connection, run_id: int) -> ImportRun | None:
+    def get(self, conn: DbConnection, run_id: int) -> ImportRun | None:
         row = conn.execute(_RUNS + " WHERE r.id = ?", (run_id,)).fetchone()
         return self._from_row(row) if row else None
 
-    def last_successful_starts(self, conn: sqlite3.Connection) -> dict[int, datetime]:
+    def last_successful_starts(self, conn: DbConnection) -> dict[int, datetime]:
         """Per connection, when its last successful import started."""
         rows = conn.execute(
             "SELECT connection_id, MAX(started_at) FROM import_runs "
@@ -329,7 +327,7 @@ class ImportRunRepository:
         return out
 
     @staticmethod
-    def _from_row(row: sqlite3.Row) -> ImportRun:
+    def _from_row(row: Row) -> ImportRun:
         started = from_iso(row["started_at"])
         assert started is not None
         return ImportRun(

@@ -8,12 +8,12 @@ belongs to a worker that died and may be taken over."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 
 from core.domain.queue import QueuedImport
 from core.storage.db import from_iso, iso, utc_now
+from core.storage.dialect import DbConnection, Row
 
 _SELECT = (
     "SELECT q.*, c.name AS connection_name FROM import_requests q "
@@ -23,28 +23,28 @@ _SELECT = (
 
 class ImportRequestRepository:
     def add(
-        self, conn: sqlite3.Connection, connection_id: int, *, incremental: bool, requested_by: str
+        self, conn: DbConnection, connection_id: int, *, incremental: bool, requested_by: str
     ) -> int:
         cur = conn.execute(
             "INSERT INTO import_requests (connection_id, incremental, requested_at, "
-            "requested_by) VALUES (?, ?, ?, ?)",
+            "requested_by) VALUES (?, ?, ?, ?) RETURNING id",
             (connection_id, int(incremental), iso(utc_now()), requested_by),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def recent(
-        self, conn: sqlite3.Connection, *, open_only: bool = False, limit: int = 1000
+        self, conn: DbConnection, *, open_only: bool = False, limit: int = 1000
     ) -> list[QueuedImport]:
         """Newest first; `open_only`: those not finished (queued, or taken)."""
         sql = _SELECT + (" WHERE q.finished_at IS NULL" if open_only else "")
         sql += " ORDER BY q.requested_at DESC, q.id DESC LIMIT ?"
         return [self._from_row(r) for r in conn.execute(sql, (limit,))]
 
-    def get(self, conn: sqlite3.Connection, request_id: int) -> QueuedImport | None:
+    def get(self, conn: DbConnection, request_id: int) -> QueuedImport | None:
         row = conn.execute(_SELECT + " WHERE q.id = ?", (request_id,)).fetchone()
         return self._from_row(row) if row else None
 
-    def open_connection_ids(self, conn: sqlite3.Connection) -> set[int]:
+    def open_connection_ids(self, conn: DbConnection) -> set[int]:
         """Connections with a request not finished (queued, running, or left by a dead
         worker), for a worker to try."""
         rows = conn.execute(
@@ -52,7 +52,7 @@ class ImportRequestRepository:
         )
         return {int(r[0]) for r in rows}
 
-    def take(self, conn: sqlite3.Connection, connection_id: int, worker: str) -> list[QueuedImport]:
+    def take(self, conn: DbConnection, connection_id: int, worker: str) -> list[QueuedImport]:
         """Take every unfinished request of the connection for `worker` (the caller holds the
         connection's claim, so any that another worker took were left by a dead one). Returns
         those this call took; none when another caller took them first."""
@@ -82,7 +82,7 @@ class ImportRequestRepository:
 
     def finish(
         self,
-        conn: sqlite3.Connection,
+        conn: DbConnection,
         ids: Sequence[int],
         *,
         worker: str,
@@ -95,19 +95,19 @@ class ImportRequestRepository:
             "WHERE id = ? AND taken_by = ? AND finished_at IS NULL",
             [(iso(utc_now()), outcome, run_id, i, worker) for i in ids],
         )
-        return cur.rowcount
+        return int(cur.rowcount)
 
-    def give_back(self, conn: sqlite3.Connection, ids: Sequence[int], *, worker: str) -> int:
+    def give_back(self, conn: DbConnection, ids: Sequence[int], *, worker: str) -> int:
         """Put the requests `worker` took back in the queue (the worker is stopping)."""
         cur = conn.executemany(
             "UPDATE import_requests SET taken_by = NULL, taken_at = NULL "
             "WHERE id = ? AND taken_by = ? AND finished_at IS NULL",
             [(i, worker) for i in ids],
         )
-        return cur.rowcount
+        return int(cur.rowcount)
 
     @staticmethod
-    def _from_row(row: sqlite3.Row) -> QueuedImport:
+    def _from_row(row: Row) -> QueuedImport:
         requested = from_iso(row["requested_at"])
         assert requested is not None
         return QueuedImport(

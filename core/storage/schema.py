@@ -313,3 +313,32 @@ MIGRATIONS: list[str] = [
     TEAM_CLIENT_V7,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# What SQLite has built in and the licensing SQL uses, for PostgreSQL: date(day, '-N days')
+# the two-argument scalar max/min (NULL when either side is NULL, as in SQLite) and
+# json_extract(doc, '$.a.b') for text.
+_POSTGRES_FUNCTIONS = """
+CREATE TABLE licensedesk_schema (version INTEGER NOT NULL);
+CREATE FUNCTION date(day text, modifier text) RETURNS text LANGUAGE sql IMMUTABLE AS
+    $$ SELECT to_char(CAST(day AS date) + CAST(modifier AS interval), 'YYYY-MM-DD') $$;
+CREATE FUNCTION max(a text, b text) RETURNS text LANGUAGE sql IMMUTABLE AS
+    $$ SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE GREATEST(a, b) END $$;
+CREATE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE AS
+    $$ SELECT CAST(doc AS jsonb) #>> string_to_array(substr(path, 3), '.') $$;
+CREATE FUNCTION min(a text, b text) RETURNS text LANGUAGE sql IMMUTABLE AS
+    $$ SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE LEAST(a, b) END $$;
+"""
+# Connection names are unique without regard to case (SQLite: the column's COLLATE NOCASE).
+_POSTGRES_V1 = "CREATE UNIQUE INDEX connections_name_nocase ON connections (lower(name));"
+_SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"
+_POSTGRES_NOW = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')"""
+
+
+def postgres_migrations() -> list[str]:
+    """The same migrations for PostgreSQL: the schema text through the dialect's DDL rules."""
+    from core.storage.dialect import POSTGRES
+
+    out = [POSTGRES.ddl(m).replace(_SQLITE_NOW, _POSTGRES_NOW) for m in MIGRATIONS]
+    out[0] = _POSTGRES_FUNCTIONS + out[0] + _POSTGRES_V1
+    return out

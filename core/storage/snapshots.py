@@ -13,7 +13,6 @@ made with `for_staging`; the import process keeps begin, commit and discard.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from core.domain.connection import Connection
 from core.domain.licensing import LicenseSource
 from core.storage.db import Database, iso
+from core.storage.dialect import SQLITE, DbConnection
 
 UserRow = tuple[Any, ...]  # (id, upn, upn_lower, display, mail, enabled, type, created, sign-in)
 UserSkuRow = tuple[Any, ...]  # (sku_id, user_id, direct, group_ids, group_count, state, at)
@@ -49,10 +49,31 @@ CREATE TEMP TABLE IF NOT EXISTS stage_usage (
 CREATE TEMP TABLE IF NOT EXISTS folded_usage (
     upn_lower PRIMARY KEY, last_activity, has_workload_license, last_activation) WITHOUT ROWID;
 """
+# PostgreSQL's temporary tables need types: the same columns, typed as the snapshot's tables.
+_STAGED_USAGE = "upn_lower, last_activity, has_workload_license, last_activation"
+_PG_STAGING = f"""
+CREATE TEMP TABLE IF NOT EXISTS stage_users AS SELECT {_STAGED_USER} FROM users WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_user_skus AS
+    SELECT {_STAGED_USER_SKU} FROM user_skus WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_usage AS
+    SELECT {_STAGED_USAGE} FROM report_usage WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS folded_usage (LIKE stage_usage, PRIMARY KEY (upn_lower));
+"""
+
+
+def _open_staging(database: Database, *, check_same_thread: bool = True) -> DbConnection:
+    conn = database.connect(check_same_thread=check_same_thread)
+    if database.dialect is SQLITE:
+        conn.execute("PRAGMA temp_store = FILE")
+        conn.executescript(_STAGING)
+    else:
+        conn.executescript(_PG_STAGING)
+    return conn
+
 
 # Called inside the commit transaction with (sqlite connection, snapshot id), so licenses are
 # created or updated atomically with the snapshot they describe.
-CommitHook = Callable[[sqlite3.Connection, int], None]
+CommitHook = Callable[[DbConnection, int], None]
 
 
 class SnapshotWriter:
@@ -60,9 +81,7 @@ class SnapshotWriter:
         self._db = database
         self._connection = connection
         self._run_id = run_id
-        self._conn = database.connect()
-        self._conn.execute("PRAGMA temp_store = FILE")
-        self._conn.executescript(_STAGING)
+        self._conn = _open_staging(database)
         self.snapshot_id: int | None = None
         self.last_staged = 0
 
@@ -74,9 +93,7 @@ class SnapshotWriter:
         writer = cls.__new__(cls)
         writer._db = database
         writer._run_id = 0
-        writer._conn = database.connect(check_same_thread=not any_thread)
-        writer._conn.execute("PRAGMA temp_store = FILE")
-        writer._conn.executescript(_STAGING)
+        writer._conn = _open_staging(database, check_same_thread=not any_thread)
         writer.snapshot_id = snapshot_id
         writer.last_staged = 0
         return writer
@@ -92,7 +109,7 @@ class SnapshotWriter:
             cur = conn.execute(
                 "INSERT INTO snapshots (connection_id, run_id, state, created_at, tenant_id, "
                 "tenant_name, domains, usage_period, source) VALUES (?, ?, 'building', ?, ?, ?, "
-                "?, ?, ?)",
+                "?, ?, ?) RETURNING id",
                 (
                     self._connection.id,
                     self._run_id,
@@ -104,7 +121,7 @@ class SnapshotWriter:
                     source.value,
                 ),
             )
-            self.snapshot_id = int(cur.lastrowid or 0)
+            self.snapshot_id = int(cur.fetchone()[0])
         return self.snapshot_id
 
     def write_skus(self, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -180,7 +197,7 @@ class SnapshotWriter:
                 "group_count, state, assigned_at FROM user_skus WHERE snapshot_id = ?",
                 (sid, previous_snapshot_id),
             )
-        return cur.rowcount
+        return int(cur.rowcount)
 
     def replace_users(
         self, remove_ids: Sequence[str], users: list[UserRow], user_skus: list[UserSkuRow]

@@ -233,10 +233,10 @@ def add_saas_license(
     with database.transaction(conn):
         cur = conn.execute(
             "INSERT INTO licenses (source, saas_license_id, saas_app_id, name, status, "
-            "created_at) VALUES ('SaaS Management', ?, ?, ?, 'Active', ?)",
+            "created_at) VALUES ('SaaS Management', ?, ?, ?, 'Active', ?) RETURNING id",
             (license_key, app_id, name, NOW.isoformat()),
         )
-        license_id = int(cur.lastrowid or 0)
+        license_id = int(cur.fetchone()[0])
         conn.executemany(
             "INSERT INTO saas_terms (license_id, term_id, term_type, total_active, annual_cost, "
             "ends_at) VALUES (?, ?, 'subscription', ?, ?, ?)",

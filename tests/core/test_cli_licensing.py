@@ -23,6 +23,7 @@ from tests.core.licensing_helpers import (
     sku,
     user,
 )
+from tests.storage_dump import dump_text
 
 LICENSE_KEYS = {
     "id",
@@ -285,11 +286,7 @@ def test_saas_management_commands(controller, tenant, capsys, monkeypatch, datab
     # The SaaS Management license is retired while disabled: only the connectors' count.
     counted = run_json(controller, capsys, "licenses", "--hide-retired")
     assert len(counted) == 3 and "SaaS Management" not in {r["source"] for r in counted}
-    raw = (
-        database.path.read_bytes()
-        + database.path.with_name(database.path.name + "-wal").read_bytes()
-    )
-    assert TOKEN.encode() not in raw
+    assert TOKEN not in dump_text(database)
 
 
 def test_saas_management_custom_zone_urls(controller, capsys, monkeypatch):

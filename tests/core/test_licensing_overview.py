@@ -166,14 +166,20 @@ def test_figures_flow_forward_and_a_read_never_writes(database, settings) -> Non
     assert stored == 2  # the snapshot's row and its one SKU, written by the commit
 
     # Another process holds the write lock: a read must neither wait for it nor fail.
-    other = sqlite3.connect(database.path, timeout=0)
-    other.execute("BEGIN IMMEDIATE")
+    if database.dialect.name == "sqlite":
+        other = sqlite3.connect(database.path, timeout=0)
+        other.execute("BEGIN IMMEDIATE")
+        conn.execute("PRAGMA busy_timeout = 0")
+    else:
+        other = database.connect()
+        other.execute("BEGIN")
+        other.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()) & 2147483647)")
+        conn.execute("SET lock_timeout = '100ms'")
     try:
         reader = make_service(database, settings)
-        conn.execute("PRAGMA busy_timeout = 0")
         assert reader.license_rows()[0].inactive_users == 2
     finally:
-        other.rollback()
+        other.execute("ROLLBACK")
         other.close()
 
     controller = Controller.open(AppPaths(database.path.parent))

@@ -3,9 +3,13 @@ never grow with users × app users (3.3 s to 15 s on the demo before, a third of
 
 from __future__ import annotations
 
+import pytest
+
 from core.licensing import stats, usage_sql
 from core.licensing.catalog import load_catalog
 from core.storage.db import Database
+
+pytestmark = pytest.mark.sqlite_only("SQLite's query plans (INDEXED BY)")
 
 UPN_LOOKUP = "users_upn (snapshot_id=? AND upn_lower=?)"
 

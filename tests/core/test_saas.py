@@ -22,6 +22,7 @@ from tests.core.licensing_helpers import (
     sku,
     user,
 )
+from tests.storage_dump import dump_text
 
 TOKEN = "rt-secret-0123456789"
 ORG = "31337"
@@ -175,7 +176,7 @@ def test_configure_keeps_the_refresh_token_out_of_sqlite(database, saas, secret_
     assert config.zone is SaasZone.NAM and config.org_id == ORG and config.configured
     assert (config.token_url, config.api_url) == (LOGIN, API)
     assert secret_store.get("saas/refresh_token") == TOKEN
-    dump = "\n".join(database.thread_connection().iterdump())
+    dump = dump_text(database)
     assert TOKEN not in dump and "saas_org_id" in dump
     # Re-configuring without a token keeps the stored one.
     assert saas.configure("eu", ORG, None).has_refresh_token

@@ -61,7 +61,7 @@ def test_staged_users_move_into_the_snapshot_while_pages_go_on(
 ) -> None:
     monkeypatch.setattr(staging_worker, "MOVE_MIN", 10)
     sid = _building_snapshot(database)
-    worker = Worker(database.path, queue.SimpleQueue())
+    worker = Worker(database.location, queue.SimpleQueue())
     try:
         worker.handle(("attach", sid))
         for page in range(5):
@@ -93,7 +93,7 @@ def test_user_pages_are_staged_while_a_report_is_parsed(
     monkeypatch.setattr(staging_worker, "stage_report", slow_report)
     sid = _building_snapshot(database)
     results: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-    worker = Worker(database.path, results)
+    worker = Worker(database.location, results)
     try:
         worker.handle(("attach", sid))
         worker.handle(("report", "active", "active.csv", "https://graph/reports"))
@@ -113,7 +113,7 @@ def test_clearing_the_users_drops_those_already_moved(
 ) -> None:
     monkeypatch.setattr(staging_worker, "MOVE_MIN", 10)
     sid = _building_snapshot(database)
-    worker = Worker(database.path, queue.SimpleQueue())
+    worker = Worker(database.location, queue.SimpleQueue())
     try:
         worker.handle(("attach", sid))
         for page in range(3):
@@ -131,7 +131,7 @@ def test_clearing_the_users_drops_those_already_moved(
 
 
 def test_the_worker_process_ends_cleanly_once_told_to_stop(database: Database) -> None:
-    stager = StagingWorker(database.path)
+    stager = StagingWorker(database.location)
     sid = _building_snapshot(database)
     stager.attach(sid)
     stager.users_page(_page(0, 5), URL)

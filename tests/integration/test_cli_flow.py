@@ -13,6 +13,7 @@ from core.cli import main
 from core.controller import Controller
 from tests.auth_fakes import FakeSts, app_token_body, error_body, openid_configuration
 from tests.fixtures import graph as fx
+from tests.storage_dump import dump_text
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET = "s3cr3t~value-never-stored"
@@ -105,11 +106,7 @@ def test_add_test_import_users_json(controller, sts, monkeypatch, capsys, databa
     history = json.loads(capsys.readouterr().out)
     assert history[0]["status"] == "succeeded" and history[0]["users"] == 4
 
-    raw = (
-        database.path.read_bytes()
-        + database.path.with_name(database.path.name + "-wal").read_bytes()
-    )
-    assert SECRET.encode() not in raw
+    assert SECRET not in dump_text(database)
 
 
 def test_wrong_secret_is_reported_on_the_secret_field(controller, sts, monkeypatch, capsys):
@@ -248,9 +245,7 @@ def test_the_proxy_password_comes_from_the_named_variable_into_the_keychain(
     draft = controller.draft_for_edit(connection.id)
     assert (draft.proxy_url, draft.proxy_username) == ("http://proxy.contoso.com:8080", "corp\\svc")
     assert "Pr0xy-pw" in memory_keyring.entries.values()
-    wal = database.path.with_name(database.path.name + "-wal")
-    raw = database.path.read_bytes() + wal.read_bytes()
-    assert b"Pr0xy-pw" not in raw
+    assert "Pr0xy-pw" not in dump_text(database)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from core.domain.imports import ImportProgress, ImportStatus
 from core.graph import GraphClient, ReportBudget
 from core.imports.engine import ImportRequest, run_import
 from core.storage.db import Database
+from core.storage.dialect import CONFLICT_KEYS
 from core.storage.repositories import ConnectionRepository
 from tests.fixtures import graph as fx
 
@@ -79,7 +80,7 @@ def do_import(
 def current(db: Database, table: str, where: str = "") -> list[sqlite3.Row]:
     sql = (
         f"SELECT t.* FROM {table} t JOIN snapshots s ON s.id = t.snapshot_id "
-        f"WHERE s.state = 'current' {where}"
+        f"WHERE s.state = 'current' {where} ORDER BY {CONFLICT_KEYS.get(table, 't.snapshot_id')}"
     )
     return db.thread_connection().execute(sql).fetchall()
 

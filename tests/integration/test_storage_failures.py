@@ -148,6 +148,7 @@ def fill(folder: Path, leave: int) -> None:
 # Damaged files
 
 
+@pytest.mark.sqlite_only("a damaged SQLite file")
 @pytest.mark.parametrize(
     "content",
     [b"this is not a database, it is a shopping list\n" * 200, os.urandom(8192)],
@@ -166,6 +167,7 @@ def test_a_file_that_is_not_a_database_is_one_line(
     assert str(licensedesk_home) in line
 
 
+@pytest.mark.sqlite_only("a damaged SQLite file")
 def test_a_truncated_database_is_one_line(
     licensedesk_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -196,6 +198,7 @@ def test_a_data_folder_that_is_a_file_is_one_line(
 # Read-only
 
 
+@pytest.mark.sqlite_only("a read-only SQLite file")
 def test_reading_commands_work_on_a_read_only_mount_and_import_is_one_line(
     mount, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -237,6 +240,7 @@ def test_reading_commands_work_on_a_read_only_file_or_folder(
 # Full disk
 
 
+@pytest.mark.sqlite_only("the disk under the SQLite file")
 def test_full_disk_at_start_is_one_line(
     mount, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -251,6 +255,7 @@ def test_full_disk_at_start_is_one_line(
     assert "free at least 16 MB" in line
 
 
+@pytest.mark.sqlite_only("the disk under the SQLite file")
 def test_full_disk_in_the_middle_of_an_import_keeps_the_previous_data(
     mount, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

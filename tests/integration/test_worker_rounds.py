@@ -24,6 +24,8 @@ from core.simulator.demo import get_simulator, size_draft
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository
 from core.worker import ImportWorker
+from tests.conftest import open_test_database
+from tests.storage_dump import dump_text
 
 HOURLY = Schedule(kind=ScheduleKind.EVERY_N_HOURS, every_hours=1)
 MANUAL = Schedule()
@@ -32,7 +34,7 @@ MANUAL = Schedule()
 @pytest.fixture
 def second(app_paths: AppPaths, secret_store: SecretStore) -> Iterator[Services]:
     """Another worker's services on the same data folder (its own database connections)."""
-    database = Database(app_paths.database, backups_dir=app_paths.backups_dir)
+    database = open_test_database(app_paths.database, backups_dir=app_paths.backups_dir)
     services = assemble(paths=app_paths, database=database, secret_store=secret_store)
     yield services
     services.imports.close()
@@ -178,8 +180,7 @@ def test_set_secret_stores_it_in_the_keychain_only(
     entries = memory_keyring.entries  # type: ignore[attr-defined]
     assert value in entries.values()
     assert f"connection/{connection_id}/client_secret" in {k for _, k in entries}
-    database.close_thread_connection()
-    assert value.encode() not in database.path.read_bytes()
+    assert value not in dump_text(database)
 
 
 def test_set_secret_refuses_a_secret_the_connection_does_not_use(
