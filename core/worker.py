@@ -33,11 +33,9 @@ from core.import_pool import ImportJob, ImportPool, ProgressListener
 from core.import_queue import ImportQueue
 from core.storage.claims import ConnectionClaim, ConnectionClaims
 from core.storage.db import Database, this_process
-from core.storage.dialect import DATABASE_ERRORS
+from core.storage.dialect import database_errors
 
 log = logging.getLogger(__name__)
-# What a failed round raises: the service keeps going on these.
-_ROUND_ERRORS: tuple[type[Exception], ...] = (LicenseDeskError, *DATABASE_ERRORS)
 
 EventListener = Callable[[WorkerEvent], None]
 # The main thread wakes at least this often while it waits, so a signal delivered to another
@@ -90,7 +88,7 @@ class ImportWorker:
             while not stop.cancelled:
                 try:
                     started = self.run_round(skip=tried if once else frozenset())
-                except _ROUND_ERRORS as exc:
+                except _round_errors() as exc:
                     if once:
                         raise
                     # A busy or full disk, say: a service keeps going and tries again.
@@ -260,3 +258,8 @@ def _reason(connection: Connection, taken: list[QueuedImport]) -> str:
 def _message(exc: BaseException) -> str:
     text = exc.message if isinstance(exc, LicenseDeskError) else type(exc).__name__
     return " ".join(str(text).split())
+
+
+def _round_errors() -> tuple[type[Exception], ...]:
+    """What a failed round raises: the service keeps going on these."""
+    return (LicenseDeskError, *database_errors())

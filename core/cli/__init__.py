@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from core import APP_NAME, __version__
 from core.errors import LicenseDeskError, ValidationError
-from core.storage.dialect import DATABASE_ERRORS, STORAGE_ERRORS
+from core.storage.dialect import database_errors, storage_errors
 
 Handler = Callable[[argparse.Namespace, Any], int]
 
@@ -144,7 +144,7 @@ def _run(args: argparse.Namespace, controller_factory: Callable[[], Any] | None)
     except LicenseDeskError as exc:
         print(f"error: {one_line(exc.message)}", file=sys.stderr)
         return EXIT_FAILURE
-    except STORAGE_ERRORS as exc:
+    except storage_errors() as exc:
         # The disk or the database failed under a command: one line, never a traceback.
         if isinstance(exc, BrokenPipeError):
             return _broken_pipe()
@@ -228,7 +228,7 @@ def _broken_pipe() -> int:
 def _is_storage_failure(exc: BaseException) -> bool:
     import errno
 
-    if isinstance(exc, DATABASE_ERRORS):
+    if isinstance(exc, database_errors()):
         return True
     storage_errnos = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
     return isinstance(exc, OSError) and (

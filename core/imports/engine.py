@@ -45,7 +45,7 @@ from core.imports.parse import (
 )
 from core.imports.stager import StagingWorker
 from core.storage.db import Database, iso, utc_now
-from core.storage.dialect import DATABASE_ERRORS, DbConnection
+from core.storage.dialect import DbConnection, database_errors
 from core.storage.files import PRIVATE_DIR, is_disk_full, storage_error
 from core.storage.repositories import ConnectionRepository, ImportRunRepository
 from core.storage.snapshots import CommitHook, SnapshotWriter
@@ -126,7 +126,7 @@ def run_import(
         error, detail = exc.message, exc.detail or None
         log.warning("import of %s failed: %s", request.connection.name, exc.message)
     except Exception as exc:  # the disk, or a bug: record it, keep the previous data
-        if isinstance(exc, DATABASE_ERRORS) or is_disk_full(exc):
+        if isinstance(exc, database_errors()) or is_disk_full(exc):
             failure = storage_error(exc, db.path, doing="The import")
             error, detail = failure.message, failure.detail
             log.warning("import of %s failed: %s", request.connection.name, error)
@@ -158,7 +158,7 @@ def run_import(
                 snapshot_id=writer.snapshot_id if committed else None,
             )
             run = runs.get(conn, run_id)
-    except DATABASE_ERRORS as exc:
+    except database_errors() as exc:
         # Even the history row could not be written (a full disk): the next start marks it
         # interrupted and removes the partial snapshot.
         raise storage_error(exc, db.path, doing="The import") from None

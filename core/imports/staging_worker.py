@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import LicenseDeskError, MalformedResponseError
-from core.storage.dialect import DATABASE_ERRORS
+from core.storage.dialect import database_errors
 
 USAGE_BATCH = 20_000
 # Staged users move into the snapshot once this many wait, or half as many as moved before:
@@ -124,7 +124,7 @@ class Worker:
         except Exception as exc:  # the disk, or a bug: report it rather than hang the import
             from core.storage.files import is_disk_full, storage_error
 
-            if is_disk_full(exc) or isinstance(exc, DATABASE_ERRORS):
+            if is_disk_full(exc) or isinstance(exc, database_errors()):
                 failure = storage_error(exc, self.database_path, doing="The import")
                 self.fail("StorageError", failure.message, "", failure.detail)
             else:

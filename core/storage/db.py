@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core.errors import StorageError
 from core.storage.claims import ConnectionClaims
-from core.storage.dialect import DATABASE_ERRORS, SQLITE, DbConnection, Dialect
+from core.storage.dialect import SQLITE, DbConnection, Dialect, database_errors
 from core.storage.files import (
     PRIVATE_DIR,
     create_private_file,
@@ -210,7 +210,7 @@ class Database:
                     + MIGRATIONS[target - 1]
                     + f"\nPRAGMA user_version = {target};\nCOMMIT;"
                 )
-            except DATABASE_ERRORS as exc:
+            except database_errors() as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise StorageError(

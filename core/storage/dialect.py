@@ -23,15 +23,24 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 from functools import lru_cache
 from typing import Any, Protocol
 
-import psycopg
 
-# Errors either engine raises under a statement.
-DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
-# The same, or the file system's.
-STORAGE_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, OSError)
+def database_errors() -> tuple[type[Exception], ...]:
+    """The errors either engine raises under a statement, for an `except` clause. psycopg's
+    are among them once it is loaded, which opening a PostgreSQL store does before any can be
+    raised: a process on SQLite never pays for importing psycopg (0.1 to 0.2 s per process,
+    the CLI's and its staging worker's start-up)."""
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.Error,) if psycopg is None else (sqlite3.Error, psycopg.Error)
+
+
+def storage_errors() -> tuple[type[Exception], ...]:
+    """database_errors(), or the file system's."""
+    return (*database_errors(), OSError)
+
 
 # The key an `INSERT OR REPLACE` replaces on, per table (its primary key).
 CONFLICT_KEYS: dict[str, str] = {
