@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import psycopg
 
@@ -88,6 +89,13 @@ class DbConnection(Protocol):
     def in_transaction(self) -> bool: ...
 
 
+@runtime_checkable
+class BulkLoader(Protocol):
+    """A connection that loads rows faster than executemany (PostgreSQL: COPY)."""
+
+    def copy_rows(self, table: str, columns: str, rows: Iterable[Sequence[Any]], /) -> None: ...
+
+
 class Dialect:
     """SQLite: the SQL as written."""
 
@@ -100,6 +108,20 @@ class Dialect:
 
     def ddl(self, sql: str) -> str:
         return sql
+
+    def last_per_key(self, keys: str) -> tuple[str, str]:
+        """What goes after SELECT and after `ORDER BY keys` so that a SELECT from a staging
+        table yields one row per key, the last staged (SQLite: INSERT OR REPLACE keeps the
+        last one written anyway)."""
+        return "", ""
+
+    def empty(self, table: str) -> str:
+        return f"DELETE FROM {table}"
+
+    def refresh_statistics(self, tables: str) -> str | None:
+        """What to run after a bulk load so the planner knows the new rows (None: nothing;
+        SQLite's queries name their indexes)."""
+        return None
 
 
 SQLITE = Dialect()
@@ -114,6 +136,17 @@ class PostgresDialect(Dialect):
 
     def ddl(self, sql: str) -> str:
         return _ddl(sql)
+
+    def last_per_key(self, keys: str) -> tuple[str, str]:
+        # ON CONFLICT DO UPDATE refuses to touch a row twice in one statement.
+        return f"DISTINCT ON ({keys}) ", ", ctid DESC"
+
+    def empty(self, table: str) -> str:
+        return f"TRUNCATE {table}"
+
+    def refresh_statistics(self, tables: str) -> str | None:
+        # Autovacuum analyzes later; the holder figures are computed right after the load.
+        return f"ANALYZE {tables}"
 
 
 POSTGRES = PostgresDialect()

@@ -20,7 +20,7 @@ from typing import Any
 from core.domain.connection import Connection
 from core.domain.licensing import LicenseSource
 from core.storage.db import Database, iso
-from core.storage.dialect import SQLITE, DbConnection
+from core.storage.dialect import SQLITE, BulkLoader, DbConnection
 
 UserRow = tuple[Any, ...]  # (id, upn, upn_lower, display, mail, enabled, type, created, sign-in)
 UserSkuRow = tuple[Any, ...]  # (sku_id, user_id, direct, group_ids, group_count, state, at)
@@ -33,6 +33,7 @@ _USER_COLUMNS = (
 _USER_SKU_COLUMNS = (
     "snapshot_id, sku_id, user_id, direct, group_ids, group_count, state, assigned_at"
 )
+_USAGE_COLUMNS = "snapshot_id, upn_lower, last_activity, has_workload_license, last_activation"
 _INSERT_USER = f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) VALUES ({', '.join('?' * 10)})"
 _INSERT_USER_SKU = (
     f"INSERT OR REPLACE INTO user_skus ({_USER_SKU_COLUMNS}) VALUES ({', '.join('?' * 8)})"
@@ -133,11 +134,15 @@ class SnapshotWriter:
     def write_users(self, users: list[UserRow], user_skus: list[UserSkuRow]) -> None:
         """Stage one page of users (temporary schema: no lock on the database)."""
         sid = self._require_snapshot()
-        self._stage("stage_users", 10, [(sid, *u) for u in users])
-        self._stage("stage_user_skus", 8, [(sid, *s) for s in user_skus])
+        self._stage("stage_users", _USER_COLUMNS, [(sid, *u) for u in users])
+        self._stage("stage_user_skus", _USER_SKU_COLUMNS, [(sid, *s) for s in user_skus])
 
-    def _stage(self, table: str, width: int, rows: list[tuple[Any, ...]]) -> None:
+    def _stage(self, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
         conn = self._conn
+        if isinstance(conn, BulkLoader):  # PostgreSQL: COPY, in a transaction of its own
+            conn.copy_rows(table, columns, rows)
+            return
+        width = columns.count(",") + 1
         conn.execute("BEGIN")
         try:
             conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * width)})", rows)
@@ -148,18 +153,22 @@ class SnapshotWriter:
 
     def flush_users(self) -> None:
         """Move the staged users into the snapshot, in key order, in one transaction."""
+        dialect = self._db.dialect
+        users_first, users_last = dialect.last_per_key("snapshot_id, id")
+        skus_first, skus_last = dialect.last_per_key("snapshot_id, sku_id, user_id")
         with self._db.transaction(self._conn) as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) SELECT {_USER_COLUMNS} "
-                "FROM stage_users ORDER BY snapshot_id, id"
+                f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) SELECT {users_first}"
+                f"{_USER_COLUMNS} FROM stage_users ORDER BY snapshot_id, id{users_last}"
             )
             conn.execute(
                 f"INSERT OR REPLACE INTO user_skus ({_USER_SKU_COLUMNS}) "
-                f"SELECT {_USER_SKU_COLUMNS} FROM stage_user_skus "
-                "ORDER BY snapshot_id, sku_id, user_id"
+                f"SELECT {skus_first}{_USER_SKU_COLUMNS} FROM stage_user_skus "
+                f"ORDER BY snapshot_id, sku_id, user_id{skus_last}"
             )
-            conn.execute("DELETE FROM stage_users")
-            conn.execute("DELETE FROM stage_user_skus")
+            conn.execute(dialect.empty("stage_users"))
+            conn.execute(dialect.empty("stage_user_skus"))
+        self._refresh_statistics("users, user_skus")
 
     def clear_users(self) -> None:
         """Drop the users written so far (the listing restarts without signInActivity)."""
@@ -207,7 +216,7 @@ class SnapshotWriter:
     def write_usage(self, rows: list[ReportRow]) -> None:
         """Stage report rows; one user has a row per report, folded by `flush_usage`."""
         sid = self._require_snapshot()
-        self._stage("stage_usage", 5, [(sid, *r) for r in rows])
+        self._stage("stage_usage", _USAGE_COLUMNS, [(sid, *r) for r in rows])
 
     def flush_usage(self) -> None:
         """Fold the staged report rows per user (latest dates, any workload license)."""
@@ -219,7 +228,13 @@ class SnapshotWriter:
                 "MAX(NULLIF(last_activation, '')) FROM stage_usage "
                 "GROUP BY snapshot_id, upn_lower ORDER BY snapshot_id, upn_lower"
             )
-            conn.execute("DELETE FROM stage_usage")
+            conn.execute(self._db.dialect.empty("stage_usage"))
+        self._refresh_statistics("report_usage")
+
+    def _refresh_statistics(self, tables: str) -> None:
+        statement = self._db.dialect.refresh_statistics(tables)
+        if statement is not None:
+            self._conn.execute(statement)
 
     def clear_usage(self) -> None:
         sid = self._require_snapshot()
