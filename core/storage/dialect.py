@@ -6,7 +6,9 @@ fragment, `Dialect.translate` supplies it, table-driven and cached per statement
 - `?` placeholders become `%s` (and a literal `%` is doubled, as psycopg wants);
 - `INSERT OR REPLACE INTO t (cols) …` becomes `… ON CONFLICT (t's key) DO UPDATE SET …` and
   `INSERT OR IGNORE` becomes `… ON CONFLICT DO NOTHING` (the keys come from `CONFLICT_KEYS`);
-- `INDEXED BY index` (a SQLite planner hint) and `LIMIT -1` (a SQLite co-routine hint) go;
+- `INDEXED BY index` (a SQLite planner hint) goes; `LIMIT -1` (SQLite's hint that keeps a
+  CTE a co-routine, each row's expressions computed once) becomes `OFFSET 0`, PostgreSQL's
+  fence against inlining the CTE into the expressions that use its columns;
 - `temp.` (SQLite's temporary schema) becomes `pg_temp.`; `CROSS JOIN … ON` (SQLite's join
   order hint) becomes `JOIN … ON`;
 - `x COLLATE NOCASE` becomes `lower(x) COLLATE "C"` (every text column is `COLLATE "C"` there,
@@ -160,6 +162,7 @@ def dialect_of(conn: object) -> Dialect:
 
 _INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
 _LIMIT_ALL = re.compile(r"\bLIMIT\s+-1\b", re.IGNORECASE)
+_NO_LIMIT_OFFSET = re.compile(r"\bLIMIT\s+-1\s+(?=OFFSET\b)", re.IGNORECASE)
 _TEMP = re.compile(r"\btemp\.(?=\w)", re.IGNORECASE)
 _NOCASE = re.compile(r"([\w.]+)\s+COLLATE\s+NOCASE\b", re.IGNORECASE)
 _IS_NOT = re.compile(r"\bIS\s+NOT\s+\?")
@@ -181,7 +184,8 @@ def _translate(sql: str) -> str:
     if out.lstrip()[:6].upper() == "CREATE":  # temporary tables made on the fly
         out = _TEMP_INDEX.sub(r"INDEX IF NOT EXISTS \1 ON pg_temp.\2", _ddl(out))
     out = _INDEXED_BY.sub("", out)
-    out = _LIMIT_ALL.sub("", out)
+    out = _NO_LIMIT_OFFSET.sub("", out)  # no limit, from an offset
+    out = _LIMIT_ALL.sub("OFFSET 0", out)
     out = _TEMP.sub("pg_temp.", out)
     out = _NOCASE.sub(r'lower(\1) COLLATE "C"', out)
     out = _IS_NOT.sub("IS DISTINCT FROM ?", out)
