@@ -29,10 +29,17 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
-import psycopg
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    try:
+        import psycopg
+    except ImportError:  # a build without the PostgreSQL driver: SQLite only
+        return ()
+    return (psycopg.Error,)
+
 
 # Errors either engine raises under a statement.
-DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, *_driver_errors())
 # The same, or the file system's.
 STORAGE_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, OSError)
 
