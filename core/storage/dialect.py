@@ -6,7 +6,9 @@ fragment, `Dialect.translate` supplies it, table-driven and cached per statement
 - `?` placeholders become `%s` (and a literal `%` is doubled, as psycopg wants);
 - `INSERT OR REPLACE INTO t (cols) …` becomes `… ON CONFLICT (t's key) DO UPDATE SET …` and
   `INSERT OR IGNORE` becomes `… ON CONFLICT DO NOTHING` (the keys come from `CONFLICT_KEYS`);
-- `INDEXED BY index` (a SQLite planner hint) and `LIMIT -1` (a SQLite co-routine hint) go;
+- `INDEXED BY index` (a SQLite planner hint) goes; `LIMIT -1` (SQLite's hint that keeps a
+  CTE a co-routine, each row's expressions computed once) becomes `OFFSET 0`, PostgreSQL's
+  fence against inlining the CTE into the expressions that use its columns;
 - `temp.` (SQLite's temporary schema) becomes `pg_temp.`; `CROSS JOIN … ON` (SQLite's join
   order hint) becomes `JOIN … ON`;
 - `x COLLATE NOCASE` becomes `lower(x) COLLATE "C"` (every text column is `COLLATE "C"` there,
@@ -24,8 +26,9 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 def database_errors() -> tuple[type[Exception], ...]:
@@ -99,6 +102,13 @@ class DbConnection(Protocol):
     def in_transaction(self) -> bool: ...
 
 
+@runtime_checkable
+class BulkLoader(Protocol):
+    """A connection that loads rows faster than executemany (PostgreSQL: COPY)."""
+
+    def copy_rows(self, table: str, columns: str, rows: Iterable[Sequence[Any]], /) -> None: ...
+
+
 class Dialect:
     """SQLite: the SQL as written."""
 
@@ -111,6 +121,20 @@ class Dialect:
 
     def ddl(self, sql: str) -> str:
         return sql
+
+    def last_per_key(self, keys: str) -> tuple[str, str]:
+        """What goes after SELECT and after `ORDER BY keys` so that a SELECT from a staging
+        table yields one row per key, the last staged (SQLite: INSERT OR REPLACE keeps the
+        last one written anyway)."""
+        return "", ""
+
+    def empty(self, table: str) -> str:
+        return f"DELETE FROM {table}"
+
+    def refresh_statistics(self, tables: str) -> str | None:
+        """What to run after a bulk load so the planner knows the new rows (None: nothing;
+        SQLite's queries name their indexes)."""
+        return None
 
 
 SQLITE = Dialect()
@@ -126,6 +150,17 @@ class PostgresDialect(Dialect):
     def ddl(self, sql: str) -> str:
         return _ddl(sql)
 
+    def last_per_key(self, keys: str) -> tuple[str, str]:
+        # ON CONFLICT DO UPDATE refuses to touch a row twice in one statement.
+        return f"DISTINCT ON ({keys}) ", ", ctid DESC"
+
+    def empty(self, table: str) -> str:
+        return f"TRUNCATE {table}"
+
+    def refresh_statistics(self, tables: str) -> str | None:
+        # Autovacuum analyzes later; the holder figures are computed right after the load.
+        return f"ANALYZE {tables}"
+
 
 POSTGRES = PostgresDialect()
 
@@ -138,6 +173,7 @@ def dialect_of(conn: object) -> Dialect:
 
 _INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
 _LIMIT_ALL = re.compile(r"\bLIMIT\s+-1\b", re.IGNORECASE)
+_NO_LIMIT_OFFSET = re.compile(r"\bLIMIT\s+-1\s+(?=OFFSET\b)", re.IGNORECASE)
 _TEMP = re.compile(r"\btemp\.(?=\w)", re.IGNORECASE)
 _NOCASE = re.compile(r"([\w.]+)\s+COLLATE\s+NOCASE\b", re.IGNORECASE)
 _IS_NOT = re.compile(r"\bIS\s+NOT\s+\?")
@@ -159,7 +195,8 @@ def _translate(sql: str) -> str:
     if out.lstrip()[:6].upper() == "CREATE":  # temporary tables made on the fly
         out = _TEMP_INDEX.sub(r"INDEX IF NOT EXISTS \1 ON pg_temp.\2", _ddl(out))
     out = _INDEXED_BY.sub("", out)
-    out = _LIMIT_ALL.sub("", out)
+    out = _NO_LIMIT_OFFSET.sub("", out)  # no limit, from an offset
+    out = _LIMIT_ALL.sub("OFFSET 0", out)
     out = _TEMP.sub("pg_temp.", out)
     out = _NOCASE.sub(r'lower(\1) COLLATE "C"', out)
     out = _IS_NOT.sub("IS DISTINCT FROM ?", out)

@@ -147,6 +147,11 @@ def storage_error(exc: BaseException, path: Path, *, doing: str = "") -> Storage
     if isinstance(exc, OSError):
         where = exc.filename or path
         return StorageError(_sentence(doing, f"{exc.strerror or text} on {where}."), detail=text)
+    if type(exc).__module__.startswith("psycopg"):
+        first = (text.strip().splitlines() or [type(exc).__name__])[0]
+        return StorageError(
+            _sentence(doing, f"the PostgreSQL database failed: {first}"), detail=text
+        )
     return StorageError(_sentence(doing, f"the database {path} failed: {text}."), detail=text)
 
 

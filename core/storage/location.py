@@ -4,8 +4,10 @@ LICENSEDESK_DATABASE_URL), else the SQLite file in the data folder."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+from core.errors import StorageError
 from core.storage.db import Database
 
 URL_VARIABLE = "LICENSEDESK_DATABASE_URL"
@@ -27,6 +29,7 @@ def choose_database(url: str) -> None:
     A URL with a password in it is refused."""
     url = url.strip()
     if url:
+        _postgres_store()
         from core.storage.postgres import check_url
 
         check_url(url)
@@ -39,10 +42,19 @@ def open_database(
     """The store: PostgreSQL at `url` (its temporary files in `path`'s folder), else SQLite at
     `path`. A URL with a password in it is refused (PGPASSWORD or ~/.pgpass instead)."""
     if url:
-        from core.storage.postgres import PostgresDatabase
-
-        return PostgresDatabase(url, path, backups_dir=backups_dir)
+        return _postgres_store()(url, path, backups_dir=backups_dir)
     return Database(path, backups_dir=backups_dir)
+
+
+def _postgres_store() -> Callable[..., Database]:
+    try:
+        from core.storage.postgres import PostgresDatabase
+    except ImportError as exc:  # psycopg missing (a bundle built without it)
+        raise StorageError(
+            f"This build of LicenseDesk cannot use PostgreSQL ({exc}); unset "
+            f"{URL_VARIABLE} or install the psycopg package."
+        ) from None
+    return PostgresDatabase
 
 
 def open_location(location: str, path: Path) -> Database:

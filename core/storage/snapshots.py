@@ -20,7 +20,7 @@ from typing import Any
 from core.domain.connection import Connection
 from core.domain.licensing import LicenseSource
 from core.storage.db import Database, iso
-from core.storage.dialect import SQLITE, DbConnection
+from core.storage.dialect import SQLITE, BulkLoader, DbConnection
 
 UserRow = tuple[Any, ...]  # (id, upn, upn_lower, display, mail, enabled, type, created, sign-in)
 UserSkuRow = tuple[Any, ...]  # (sku_id, user_id, direct, group_ids, group_count, state, at)
@@ -143,11 +143,15 @@ class SnapshotWriter:
     def write_users(self, users: list[UserRow], user_skus: list[UserSkuRow]) -> None:
         """Stage one page of users (temporary schema: no lock on the database)."""
         self._require_snapshot()
-        self._stage("stage_users", 9, users)
-        self._stage("stage_user_skus", 7, user_skus)
+        self._stage("stage_users", _STAGED_USER, users)
+        self._stage("stage_user_skus", _STAGED_USER_SKU, user_skus)
 
-    def _stage(self, table: str, width: int, rows: list[tuple[Any, ...]]) -> None:
+    def _stage(self, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
         conn = self._conn
+        if isinstance(conn, BulkLoader):  # PostgreSQL: COPY, in a transaction of its own
+            conn.copy_rows(table, columns, rows)
+            return
+        width = columns.count(",") + 1
         conn.execute("BEGIN")
         try:
             conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * width)})", rows)
@@ -158,20 +162,23 @@ class SnapshotWriter:
 
     def flush_users(self) -> None:
         """Move the staged users into the snapshot, in key order, in one transaction."""
-        sid = self._require_snapshot()
+        sid = self._require_snapshot()  # an int: written into the SELECT, no type to infer
+        dialect = self._db.dialect
+        users_first, users_last = dialect.last_per_key("id")
+        skus_first, skus_last = dialect.last_per_key("sku_id, user_id")
         with self._db.transaction(self._conn) as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) SELECT ?, {_STAGED_USER} "
-                "FROM stage_users ORDER BY id",
-                (sid,),
+                f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) SELECT {users_first}"
+                f"{int(sid)}, {_STAGED_USER} FROM stage_users ORDER BY id{users_last}"
             )
             conn.execute(
                 f"INSERT OR REPLACE INTO user_skus ({_USER_SKU_COLUMNS}) "
-                f"SELECT ?, {_STAGED_USER_SKU} FROM stage_user_skus ORDER BY sku_id, user_id",
-                (sid,),
+                f"SELECT {skus_first}{int(sid)}, {_STAGED_USER_SKU} FROM stage_user_skus "
+                f"ORDER BY sku_id, user_id{skus_last}"
             )
-            conn.execute("DELETE FROM stage_users")
-            conn.execute("DELETE FROM stage_user_skus")
+            conn.execute(dialect.empty("stage_users"))
+            conn.execute(dialect.empty("stage_user_skus"))
+        self._refresh_statistics("users, user_skus")
 
     def clear_users(self) -> None:
         """Drop the users written so far (the listing restarts without signInActivity)."""
@@ -219,7 +226,7 @@ class SnapshotWriter:
     def write_usage(self, rows: list[ReportRow]) -> None:
         """Stage report rows; one user has a row per report, folded by `flush_usage`."""
         self._require_snapshot()
-        self._stage("stage_usage", 4, rows)
+        self._stage("stage_usage", _STAGED_USAGE, rows)
 
     def flush_usage(self) -> None:
         """Fold the staged report rows per user and store them in the snapshot."""
@@ -250,11 +257,17 @@ class SnapshotWriter:
         with self._db.transaction(self._conn) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO report_usage (snapshot_id, upn_lower, last_activity, "
-                "has_workload_license, last_activation) SELECT ?, upn_lower, last_activity, "
-                "has_workload_license, last_activation FROM folded_usage ORDER BY upn_lower",
-                (sid,),
+                f"has_workload_license, last_activation) SELECT {int(sid)}, upn_lower, "
+                "last_activity, has_workload_license, last_activation FROM folded_usage "
+                "ORDER BY upn_lower"
             )
-            conn.execute("DELETE FROM folded_usage")
+            conn.execute(self._db.dialect.empty("folded_usage"))
+        self._refresh_statistics("report_usage")
+
+    def _refresh_statistics(self, tables: str) -> None:
+        statement = self._db.dialect.refresh_statistics(tables)
+        if statement is not None:
+            self._conn.execute(statement)
 
     def clear_usage(self) -> None:
         sid = self._require_snapshot()
