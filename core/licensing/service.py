@@ -145,11 +145,13 @@ class LicensingService:
         users = conn.execute(
             f"SELECT COUNT(*), MAX({dialect_of(conn).row_version}) FROM saas_app_users"
         ).fetchone()
-        licenses = conn.execute(
-            "SELECT group_concat(id || ':' || name, ',') FROM "
-            "(SELECT id, name FROM licenses WHERE source = 'SaaS Management' ORDER BY id)"
-        ).fetchone()
-        return f"{self._params(window)}|{snapshots}|{users[0]}:{users[1]}|{licenses[0] or ''}"
+        licenses = ",".join(
+            f"{r[0]}:{r[1]}"
+            for r in conn.execute(
+                "SELECT id, name FROM licenses WHERE source = 'SaaS Management' ORDER BY id"
+            )
+        )
+        return f"{self._params(window)}|{snapshots}|{users[0]}:{users[1]}|{licenses}"
 
     def _store_stats(self, conn: DbConnection, snapshot_ids: Sequence[int]) -> None:
         window = self._window()

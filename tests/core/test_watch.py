@@ -20,6 +20,7 @@ from core.secrets import SecretStore
 from core.simulator.demo import reset_simulators, size_draft
 from core.storage.db import Database
 from core.storage.repositories import ImportRunRepository
+from tests.conftest import open_test_database
 
 
 class InlineExecutor(Executor):
@@ -60,7 +61,7 @@ def mine(
 
 @pytest.fixture
 def other_db(app_paths: AppPaths, mine: Controller) -> Iterator[Database]:
-    db = Database(app_paths.database, backups_dir=app_paths.backups_dir)
+    db = open_test_database(app_paths.database, backups_dir=app_paths.backups_dir)
     yield db
     db.close_thread_connection()
 
@@ -113,8 +114,7 @@ def test_an_import_starting_elsewhere_is_no_data_change_but_shows_as_a_worker_im
     try:
         with other_db.transaction(conn):
             run_id = ImportRunRepository().start(conn, connection)
-        conn.execute("UPDATE import_runs SET run_by = 'worker-2:77' WHERE id = ?", (run_id,))
-        conn.commit()
+            conn.execute("UPDATE import_runs SET run_by = 'worker-2:77' WHERE id = ?", (run_id,))
 
         assert mine.data_version() == before
         [found] = mine.worker_imports()

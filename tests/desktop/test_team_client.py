@@ -24,6 +24,7 @@ from core.storage.db import Database
 from desktop.main_window import MainWindow
 from desktop.models.connections_model import ConnectionColumn
 from desktop.models.licenses_model import LicenseColumn
+from tests.conftest import open_test_database
 from tests.desktop.conftest import InlineExecutor, OpenWindow, settle
 
 pytestmark = pytest.mark.gui
@@ -33,7 +34,7 @@ FAST_POLL_MS = 100
 @pytest.fixture
 def other_database(app_paths: AppPaths) -> Iterator[Database]:
     """The same data folder opened again, as another process would."""
-    db = Database(app_paths.database, backups_dir=app_paths.backups_dir)
+    db = open_test_database(app_paths.database, backups_dir=app_paths.backups_dir)
     yield db
     db.close_thread_connection()
 
@@ -141,7 +142,7 @@ def test_an_import_a_worker_holds_shows_in_the_inventory(
         claim.release()
     # The worker died without finishing: the request waits for the next worker.
     qtbot.waitUntil(lambda: _inventory_status(window) == "Queued for the workers", timeout=5000)
-    assert window.inventory.execute_button.isEnabled()
+    qtbot.waitUntil(window.inventory.execute_button.isEnabled, timeout=5000)
 
 
 def test_execute_now_queues_for_the_workers_when_the_settings_say_so(
