@@ -9,13 +9,11 @@ import down enough to act on it mid-run."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,10 +25,17 @@ from core.simulator.demo import size_draft
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository
 from tests.conftest import open_test_database
+from tests.integration.processes import (
+    ROOT,
+    WatchedProcess,
+    child_env,
+    current_snapshot,
+    query,
+    stagers_gone,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-ROOT = Path(__file__).resolve().parents[2]
 PROFILE = "size:3000:7"
 NAME = "Sim tenant"
 DRIVER = """
@@ -52,49 +57,20 @@ time.sleep(600)
 """
 
 
-def child_env() -> dict[str, str]:
-    # LICENSEDESK_HOME comes from the autouse fixture; never a real keychain.
-    return {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-
-
-class CliProcess:
+class CliProcess(WatchedProcess):
     """A running `licensedesk-cli`, its stderr collected line by line."""
 
     def __init__(self, *argv: str, latency: float = 0.0) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", DRIVER, PROFILE, str(latency), *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env=child_env(),
+        super().__init__(
+            [sys.executable, "-c", DRIVER, PROFILE, str(latency), *argv], watch="stderr"
         )
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-
-    def wait_for(self, text: str, timeout: float = 60) -> None:
-        with self._changed:
-            ok = self._changed.wait_for(
-                lambda: any(text in line for line in self.lines) or self.proc.poll() is not None,
-                timeout,
-            )
-        assert ok and any(text in line for line in self.lines), (text, self.lines)
 
     def finish(self, timeout: float = 60) -> tuple[int, str, str]:
         # Not communicate(): it would read stderr too, from under the reader thread.
         assert self.proc.stdout is not None
         out = self.proc.stdout.read()
         self.proc.wait(timeout)
-        self._reader.join(10)
+        self.join_reader()
         return self.proc.returncode, out, "\n".join(self.lines)
 
 
@@ -107,26 +83,6 @@ def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
         env=child_env(),
         timeout=120,
     )
-
-
-def stagers_gone(database: Path, timeout: float = 15) -> None:
-    """Wait until no staging worker of this database is alive (it exits on EOF)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        alive = False
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"core.imports.stager" in cmdline and str(database).encode() in cmdline:
-                alive = True
-        if not alive:
-            return
-        time.sleep(0.1)
-    raise AssertionError("a staging worker outlived its import")
 
 
 @pytest.fixture
@@ -143,23 +99,6 @@ def imported(controller: Controller, database: Database, connection_id: int) -> 
     assert run.status is ImportStatus.SUCCEEDED, run.error
     database.close_thread_connection()
     return current_snapshot(database)
-
-
-def current_snapshot(database: Database) -> int:
-    conn = database.connect()
-    try:
-        row = conn.execute("SELECT id FROM snapshots WHERE state = 'current'").fetchone()
-        return int(row[0])
-    finally:
-        conn.close()
-
-
-def query(database: Database, sql: str) -> list[tuple[object, ...]]:
-    conn = database.connect()
-    try:
-        return [tuple(r) for r in conn.execute(sql)]
-    finally:
-        conn.close()
 
 
 def on_disk(database: Database) -> int:

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -24,8 +23,9 @@ from core.domain.imports import ImportStatus
 from core.simulator.demo import size_draft
 from core.storage.db import Database
 from core.storage.repositories import ConnectionRepository
-from tests.integration.test_import_processes import (
+from tests.integration.processes import (
     ROOT,
+    WatchedProcess,
     child_env,
     current_snapshot,
     query,
@@ -46,38 +46,12 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-class WorkerProcess:
+class WorkerProcess(WatchedProcess):
     """A running `licensedesk-cli worker`, its stdout (one line per event) collected."""
 
     def __init__(self, *options: str, latency: float = 0.0, poll: float = 0.3) -> None:
         argv = ["worker", "--poll-seconds", str(poll), *options]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", DRIVER, str(latency), *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env=child_env(),
-        )
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-
-    def wait_for(self, text: str, timeout: float = 60) -> None:
-        with self._changed:
-            ok = self._changed.wait_for(
-                lambda: any(text in line for line in self.lines) or self.proc.poll() is not None,
-                timeout,
-            )
-        assert ok and any(text in line for line in self.lines), (text, self.lines)
+        super().__init__([sys.executable, "-c", DRIVER, str(latency), *argv], watch="stdout")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> tuple[int, str]:
         if self.proc.poll() is None:
@@ -85,7 +59,7 @@ class WorkerProcess:
         assert self.proc.stderr is not None
         err = self.proc.stderr.read()
         self.proc.wait(timeout)
-        self._reader.join(10)
+        self.join_reader()
         return self.proc.returncode, err
 
 
