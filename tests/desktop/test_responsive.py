@@ -20,13 +20,16 @@ from tests.desktop.conftest import ScriptedNotifier, settle
 
 pytestmark = pytest.mark.gui
 
+# The store's own write transaction, from another process: BEGIN IMMEDIATE on SQLite, the
+# write lock (an advisory lock) on PostgreSQL.
 HOLD_LOCK = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-conn.execute("ROLLBACK")
+import sys
+from pathlib import Path
+from core.storage.location import database_url, open_database
+database = open_database(Path(sys.argv[1]), url=database_url())
+with database.transaction():
+    print("locked", flush=True)
+    sys.stdin.readline()
 """
 
 
@@ -56,7 +59,7 @@ class Heartbeat:
 
 @pytest.fixture
 def lock_holder(imported: Controller) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding BEGIN IMMEDIATE on the app's database until told to stop."""
+    """Another process holding the store's write lock until told to stop."""
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(imported.database_file)],
         stdin=subprocess.PIPE,
