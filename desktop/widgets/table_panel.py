@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models.base import RowRole
+from desktop.models.base import RowRole, RowTableModel
 from desktop.models.proxy import SearchProxyModel
 from desktop.resources import icon
 
@@ -107,6 +117,10 @@ class TablePanel(QWidget):
         self.view.addAction(self.copy_action)
         self.export_action = QAction(icon("export"), "Export…", self)
         self._exportable = False
+        # The keys of the selected rows and of the current row while the model resets (a
+        # reload): the rows come back selected, so a reload by the 5 s poll after someone
+        # else's change does not take the user's selection away.
+        self._kept_selection: tuple[list[Any], Any] | None = None
         self.set_accessible_title(placeholder.removeprefix("Search ").strip() or name)
         self._build_layout()
         self._connect()
@@ -138,6 +152,8 @@ class TablePanel(QWidget):
             self.model.layoutChanged,
         ):
             signal.connect(self._on_rows_changed)
+        self.model.modelAboutToBeReset.connect(self._on_about_to_reset)
+        self.model.modelReset.connect(self._on_reset)
         # `activated` alone: the view emits it for a double-click (or a single click where the
         # platform activates on single click) and for Enter. Connecting `doubleClicked` too
         # opened every dialog twice.
@@ -269,6 +285,56 @@ class TablePanel(QWidget):
         noun = "row" if total == 1 else "rows"
         text = f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
         self.count_label.setText(text)
+
+    def _keyed_source(self) -> tuple[RowTableModel[Any], QSortFilterProxyModel | None] | None:
+        """The row model under the view (and the proxy between), when its rows have keys."""
+        model = self.model
+        if isinstance(model, QSortFilterProxyModel):
+            source = model.sourceModel()
+            return (source, model) if isinstance(source, RowTableModel) else None
+        return (model, None) if isinstance(model, RowTableModel) else None
+
+    @Slot()
+    def _on_about_to_reset(self) -> None:
+        keyed = self._keyed_source()
+        if keyed is None:
+            return
+        source = keyed[0]
+        selected = [source.key(row) for row in self.selected_rows() if row is not None]
+        current = self.view.currentIndex().data(RowRole)
+        self._kept_selection = (selected, None if current is None else source.key(current))
+
+    @Slot()
+    def _on_reset(self) -> None:
+        kept, self._kept_selection = self._kept_selection, None
+        keyed = self._keyed_source()
+        if kept is None or keyed is None:
+            return
+        source, proxy = keyed
+        selected_keys, current_key = kept
+
+        def shown(key: Any) -> QModelIndex:
+            position = source.position_of(key)
+            if position is None:
+                return QModelIndex()
+            index = source.index(position, 0)
+            return proxy.mapFromSource(index) if proxy is not None else index
+
+        selection = QItemSelection()
+        for key in selected_keys:
+            index = shown(key)
+            if index.isValid():
+                selection.select(index, index)
+        flags = QItemSelectionModel.SelectionFlag
+        selection_model = self.view.selectionModel()
+        current = shown(current_key) if current_key is not None else QModelIndex()
+        if current.isValid():
+            selection_model.setCurrentIndex(current, flags.NoUpdate)
+        if not selection.isEmpty():
+            selection_model.select(selection, flags.ClearAndSelect | flags.Rows)
+        elif selected_keys:
+            # The rows went away: the reset cleared the selection without a signal.
+            self.selection_changed.emit()
 
     @Slot(QModelIndex)
     def _on_activated(self, index: QModelIndex) -> None:
