@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
+from core.domain.imports import ImportProgress
 from core.domain.queue import RequestState, WorkerImport
 from core.storage.claims import ConnectionClaims
 from core.storage.db import Database, from_iso, this_process
@@ -62,14 +63,21 @@ class ChangeWatch:
         me = this_process()
         found: dict[int, WorkerImport] = {}
         for row in conn.execute(
-            "SELECT connection_id, run_by, started_at, connection_name FROM import_runs "
+            "SELECT connection_id, run_by, started_at, connection_name, progress_step, "
+            "progress_done, progress_total, progress_message FROM import_runs "
             "WHERE status = 'running' AND connection_id IS NOT NULL AND run_by IS NOT NULL "
             "AND run_by != ? ORDER BY id",
             (me,),
         ):
-            if self._claims.is_claimed(int(row[0])):
-                found[int(row[0])] = WorkerImport(
-                    int(row[0]), row[3], RequestState.RUNNING, row[1], from_iso(row[2])
+            connection_id = int(row[0])
+            if self._claims.is_claimed(connection_id):
+                progress = None
+                if row[4] is not None:
+                    progress = ImportProgress(
+                        connection_id, row[4], int(row[5] or 0), row[6], row[7] or ""
+                    )
+                found[connection_id] = WorkerImport(
+                    connection_id, row[3], RequestState.RUNNING, row[1], from_iso(row[2]), progress
                 )
         for row in conn.execute(
             "SELECT q.connection_id, q.taken_by, q.requested_at, q.taken_at, c.name "

@@ -13,7 +13,7 @@ from core.cli import UsageError
 from core.cli.imports import run_summary
 from core.cli.output import add_format_option, emit
 from core.domain.cancel import CancelToken
-from core.domain.queue import WorkerEvent, WorkerEventKind
+from core.domain.queue import RequestState, WorkerEvent, WorkerEventKind
 
 
 def register(commands: Any) -> None:
@@ -90,6 +90,12 @@ def run_worker(args: argparse.Namespace, controller: Any) -> int:
 
 
 def show_queue(args: argparse.Namespace, controller: Any) -> int:
+    # How far the imports running now have got, as the windows show it.
+    progress = {
+        w.connection_id: w.progress.message
+        for w in controller.worker_imports()
+        if w.state is RequestState.RUNNING and w.progress is not None
+    }
     records = (
         {
             "id": r.id,
@@ -103,6 +109,7 @@ def show_queue(args: argparse.Namespace, controller: Any) -> int:
             "finished_at": r.finished_at,
             "outcome": r.outcome,
             "run_id": r.run_id,
+            "progress": progress.get(r.connection_id) if r.state is RequestState.RUNNING else None,
         }
         for r in controller.queued_imports(open_only=args.open, limit=args.limit)
     )

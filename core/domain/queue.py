@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from core.domain.imports import ImportRun
+from core.domain.imports import ImportProgress, ImportRun
 
 
 class RequestState(StrEnum):
@@ -68,8 +68,11 @@ class WorkerImport:
     state: RequestState  # QUEUED: waiting for a worker; RUNNING: `worker` is importing it
     worker: str | None = None  # host:pid
     since: datetime | None = None  # queued at, or started at
+    # The step the import last recorded (every few seconds); None before its first record.
+    progress: ImportProgress | None = None
 
     def describe(self) -> str:
         if self.state is RequestState.QUEUED:
             return "Queued for the workers"
-        return f"Importing on worker {self.worker}" if self.worker else "Importing on a worker"
+        where = f"Importing on worker {self.worker}" if self.worker else "Importing on a worker"
+        return f"{where}: {self.progress.message}" if self.progress else where

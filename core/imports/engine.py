@@ -43,6 +43,7 @@ from core.imports.parse import (
     sku_row,
     subscription_row,
 )
+from core.imports.progress_record import ProgressRecorder
 from core.imports.stager import StagingWorker
 from core.storage.db import Database, iso, utc_now
 from core.storage.dialect import DbConnection, database_errors
@@ -116,9 +117,15 @@ def run_import(
     writer = SnapshotWriter(db, request.connection, run_id)
     stager: StagingWorker | None = None
     status, error, detail = ImportStatus.FAILED, None, None
+    recorder = ProgressRecorder(db, run_id)  # for the windows of the team
+
+    def report(event: ImportProgress) -> None:
+        recorder(event)
+        progress(event)
+
     try:
         stager = StagingWorker(db.location)  # starts while the token and organization are read
-        _Importer(request, writer, stager, state, progress, cancel).run()
+        _Importer(request, writer, stager, state, report, cancel).run()
         status = ImportStatus.SUCCEEDED_WITH_WARNINGS if state.warnings else ImportStatus.SUCCEEDED
     except ImportCancelled:
         status, error = ImportStatus.CANCELLED, "Cancelled by the user."
@@ -134,6 +141,7 @@ def run_import(
             log.exception("import of %s crashed", request.connection.name)
             error, detail = "The import stopped on an unexpected error.", repr(exc)
     finally:
+        recorder.close()
         committed = status in (ImportStatus.SUCCEEDED, ImportStatus.SUCCEEDED_WITH_WARNINGS)
         if stager is not None and committed:
             stager.close()

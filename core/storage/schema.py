@@ -303,6 +303,15 @@ ALTER TABLE import_runs ADD COLUMN run_by TEXT;
 ALTER TABLE license_status_changes ADD COLUMN changed_by_user TEXT;
 """
 
+# How far a running import has got, written every few seconds by the process that runs it, so
+# that the windows of the team show the progress of imports running on workers.
+IMPORT_PROGRESS_V8 = """
+ALTER TABLE import_runs ADD COLUMN progress_step TEXT;
+ALTER TABLE import_runs ADD COLUMN progress_done INTEGER;
+ALTER TABLE import_runs ADD COLUMN progress_total INTEGER;
+ALTER TABLE import_runs ADD COLUMN progress_message TEXT;
+"""
+
 MIGRATIONS: list[str] = [
     CORE_V1 + LICENSING_V1,
     REPORT_REQUESTS_V2,
@@ -311,6 +320,7 @@ MIGRATIONS: list[str] = [
     IMPORT_REQUESTS_V5,
     SAAS_STATS_V6,
     TEAM_CLIENT_V7,
+    IMPORT_PROGRESS_V8,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

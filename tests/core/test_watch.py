@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import replace
@@ -12,9 +13,11 @@ from typing import Any
 import pytest
 
 from core.controller import Controller
+from core.domain.imports import ImportProgress
 from core.domain.licensing import LicenseStatus
 from core.domain.queue import RequestState
 from core.import_queue import ImportQueue
+from core.imports.progress_record import ProgressRecorder
 from core.paths import AppPaths
 from core.secrets import SecretStore
 from core.simulator.demo import reset_simulators, size_draft
@@ -124,6 +127,35 @@ def test_an_import_starting_elsewhere_is_no_data_change_but_shows_as_a_worker_im
     finally:
         claim.release()
     assert mine.worker_imports() == []  # its process died: the run is not running anywhere
+
+
+def test_a_worker_imports_progress_shows_as_it_records_it(
+    mine: Controller, other_db: Database
+) -> None:
+    connection = mine.list_connections()[0]
+    claim = other_db.claims.acquire(connection.id, name="x", started_at=datetime.now(UTC))
+    conn = other_db.thread_connection()
+    with other_db.transaction(conn):
+        run_id = ImportRunRepository().start(conn, connection)
+        conn.execute("UPDATE import_runs SET run_by = 'worker-2:77' WHERE id = ?", (run_id,))
+    before = mine.data_version()
+    recorder = ProgressRecorder(other_db, run_id, interval=0.02)
+    try:
+        recorder(ImportProgress(connection.id, "users", 0, None, "Reading users"))
+        latest = ImportProgress(connection.id, "users", 12_000, None, "Read 12,000 users")
+        recorder(latest)
+        deadline = time.monotonic() + 10
+        while (found := mine.worker_imports()[0]).progress is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+        assert found.progress == ImportProgress(
+            connection.id, "users", 12_000, None, "Read 12,000 users"
+        )
+        assert found.describe() == "Importing on worker worker-2:77: Read 12,000 users"
+        assert mine.data_version() == before  # progress is no change of the data shown
+    finally:
+        recorder.close()
+        claim.release()
 
 
 def test_imports_of_this_process_are_not_worker_imports(mine: Controller) -> None:
