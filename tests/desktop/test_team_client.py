@@ -16,11 +16,14 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.controller import Controller
+from core.domain.imports import ImportProgress
 from core.domain.licensing import LicenseStatus
 from core.import_queue import ImportQueue
+from core.imports.progress_record import ProgressRecorder
 from core.paths import AppPaths
 from core.secrets import SecretStore
 from core.storage.db import Database
+from core.storage.repositories import ImportRunRepository
 from desktop.main_window import MainWindow
 from desktop.models.connections_model import ConnectionColumn
 from desktop.models.licenses_model import LicenseColumn
@@ -143,6 +146,34 @@ def test_an_import_a_worker_holds_shows_in_the_inventory(
     # The worker died without finishing: the request waits for the next worker.
     qtbot.waitUntil(lambda: _inventory_status(window) == "Queued for the workers", timeout=5000)
     qtbot.waitUntil(window.inventory.execute_button.isEnabled, timeout=5000)
+
+
+def test_the_progress_of_a_workers_import_shows_in_the_inventory(
+    qtbot: QtBot, window: MainWindow, other: Controller, other_database: Database
+) -> None:
+    window.tabs.setCurrentWidget(window.inventory)
+    settle(window)
+    connection = other.list_connections()[0]
+    claim = other_database.claims.acquire(
+        connection.id, name=connection.name, started_at=datetime.now(UTC)
+    )
+    conn = other_database.thread_connection()
+    with other_database.transaction(conn):
+        run_id = ImportRunRepository().start(conn, connection)
+        conn.execute("UPDATE import_runs SET run_by = 'worker-7:4242' WHERE id = ?", (run_id,))
+    recorder = ProgressRecorder(other_database, run_id, interval=0.02)
+    try:
+        recorder(ImportProgress(connection.id, "users", 30_000, None, "Read 30,000 users"))
+        qtbot.waitUntil(
+            lambda: (
+                _inventory_status(window) == "Importing on worker worker-7:4242: Read 30,000 users"
+            ),
+            timeout=5000,
+        )
+        assert "Read 30,000 users" in window.import_panel.workers.toolTip()
+    finally:
+        recorder.close()
+        claim.release()
 
 
 def test_execute_now_queues_for_the_workers_when_the_settings_say_so(
