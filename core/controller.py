@@ -383,6 +383,19 @@ class Controller:
         job = self._connections.import_job(connection, incremental=incremental)
         return self._imports.start(connection, job, on_progress=on_progress)
 
+    def start_scheduled_import(
+        self, connection_id: int, *, on_progress: ProgressListener | None = None
+    ) -> ImportHandle | None:
+        """Start the connection's scheduled import if it is still due once this process
+        holds it (None: another process imports it, or just did)."""
+        return self._imports.start_if_due(
+            self._connections.get(connection_id),
+            read_again=self._connections.get,
+            job_for=self._connections.import_job,
+            now=self._clock(),
+            on_progress=on_progress,
+        )
+
     def import_now(self, connection_id: int, *, incremental: bool = False) -> ImportRun:
         """Run one import to the end (CLI, benchmark). Blocking."""
         return self.start_import(connection_id, incremental=incremental).future.result()

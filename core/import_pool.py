@@ -128,6 +128,36 @@ class ImportPool:
         inner.add_done_callback(lambda f: self._finish(handle, f))
         return handle
 
+    def start_if_due(
+        self,
+        connection: Connection,
+        *,
+        read_again: Callable[[int], Connection],
+        job_for: Callable[[Connection], ImportJob],
+        now: datetime,
+        on_progress: ProgressListener | None = None,
+    ) -> ImportHandle | None:
+        """Start a scheduled import, or None when it is not to run after all: the
+        connection is importing (here, or in another process: a worker, the CLI, another
+        window), or, read again under its claim, its schedule is no longer due because
+        another process imported it since `connection` was read. Without the second look a
+        window and a worker that both saw it due would each import it."""
+        if connection.id in self.running_ids():
+            return None
+        try:
+            claim = self._claims.acquire(connection.id, name=connection.name, started_at=now)
+        except ConnectionInUse:
+            return None
+        try:
+            current = read_again(connection.id)
+            if not current.is_due(now):
+                claim.release()
+                return None
+            return self.start(current, job_for(current), on_progress=on_progress, claim=claim)
+        except BaseException:
+            claim.release()
+            raise
+
     def running(self) -> list[ImportHandle]:
         with self._lock:
             return [h for h in self._running.values() if not h.done]

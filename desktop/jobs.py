@@ -89,12 +89,17 @@ class ImportRunner(QObject):
 
     # Commands
 
-    def start(self, connection_id: int, *, incremental: bool = False) -> bool:
+    def start(
+        self, connection_id: int, *, incremental: bool = False, scheduled: bool = False
+    ) -> bool:
         """Start one import (`incremental`: only users changed since the last one) from a
-        worker thread; a refusal (already running, unknown) is emitted as `failed`."""
+        worker thread; a refusal (already running, unknown) is emitted as `failed`.
+        `scheduled`: only if, checked again as it starts, it is due and no other process
+        imports it (a worker that ran it meanwhile is no error)."""
         if self._closed or self.is_running(connection_id):
             return False
-        call = functools.partial(_start_import, self._controller, connection_id, self._store,
+        start = _start_scheduled_import if scheduled else _start_import
+        call = functools.partial(start, self._controller, connection_id, self._store,
                                  incremental)  # fmt: skip
         job = self._jobs.run("start import", call)
         if job.future is None or job.future.cancelled():  # closing
@@ -153,7 +158,12 @@ class ImportRunner(QObject):
     # Internals
 
     @Slot(object)
-    def _on_start_succeeded(self, handle: ImportHandle) -> None:
+    def _on_start_succeeded(self, handle: ImportHandle | int) -> None:
+        if isinstance(handle, int):  # a scheduled import that was not due after all
+            self._starting.pop(handle, None)
+            self._cancelling.discard(handle)
+            self.running_changed.emit()
+            return
         self._starting.pop(handle.connection_id, None)
         if self._closed:
             handle.cancel()
@@ -178,7 +188,7 @@ class ImportRunner(QObject):
     @Slot(object)
     def _on_due_listed(self, ids: list[int]) -> None:
         for connection_id in ids:
-            self.start(connection_id)
+            self.start(connection_id, scheduled=True)
 
     def _adopt(self, handle: ImportHandle) -> None:
         self._handles[handle.connection_id] = handle
@@ -249,6 +259,18 @@ def _start_import(
     _token: object,
 ) -> ImportHandle:
     return controller.start_import(connection_id, on_progress=on_progress, incremental=incremental)
+
+
+def _start_scheduled_import(
+    controller: Controller,
+    connection_id: int,
+    on_progress: Callable[[ImportProgress], None],
+    _incremental: bool,
+    _token: object,
+) -> ImportHandle | int:
+    """The handle, or the connection's id when its import is not to run after all."""
+    handle = controller.start_scheduled_import(connection_id, on_progress=on_progress)
+    return connection_id if handle is None else handle
 
 
 def _all_ids(controller: Controller, _token: object) -> list[int]:

@@ -356,7 +356,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_schedule_tick(self) -> None:
-        self.runner.start_due()
+        # With imports on the headless workers, the workers run the schedules.
+        if not self.inventory.imports_on_workers:
+            self.runner.start_due()
 
     @Slot()
     def _on_import_all(self) -> None:

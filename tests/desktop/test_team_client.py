@@ -176,6 +176,34 @@ def test_the_progress_of_a_workers_import_shows_in_the_inventory(
         claim.release()
 
 
+def test_a_schedule_another_process_ran_meanwhile_is_not_run_again(
+    window: MainWindow, imported: Controller
+) -> None:
+    """The window listed the connection as due; by the time it starts it, a worker has run
+    it (here: the import the fixture made): it is not imported a second time."""
+    connection = imported.list_connections()[0]
+    runs_before = len(imported.import_history())
+
+    window.runner._on_due_listed([connection.id])
+    settle(window)
+
+    assert not window.runner.running_ids()
+    assert len(imported.import_history()) == runs_before
+
+
+def test_with_imports_on_the_workers_the_window_runs_no_schedules(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[bool] = []
+    monkeypatch.setattr(window.runner, "start_due", lambda: started.append(True))
+    window.inventory.imports_on_workers = True
+    window._on_schedule_tick()
+    assert started == []
+    window.inventory.imports_on_workers = False
+    window._on_schedule_tick()
+    assert started == [True]
+
+
 def test_execute_now_queues_for_the_workers_when_the_settings_say_so(
     qtbot: QtBot, window: MainWindow, imported: Controller
 ) -> None:

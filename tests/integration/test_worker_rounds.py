@@ -106,6 +106,31 @@ def test_a_due_schedule_runs_once_across_two_workers(
     assert len(controller.import_history(connection_id)) == 1
 
 
+def test_a_windows_scheduled_import_is_not_repeated_after_a_worker_ran_it(
+    controller: Controller, database: Database, second: Services
+) -> None:
+    connection_id = add(database, "size:40:4", "Tenant D", HOURLY)
+    assert [c.id for c in controller.due_connections()] == [connection_id]  # the window's list
+
+    worker = build_worker(second, lambda _event: None)
+    assert worker.run_round() == [connection_id]  # a worker runs it meanwhile
+    assert worker.stop()
+
+    assert controller.start_scheduled_import(connection_id) is None  # read again: not due
+    assert len(controller.import_history(connection_id)) == 1
+
+
+def test_a_due_scheduled_import_starts_once(controller: Controller, database: Database) -> None:
+    connection_id = add(database, "size:40:5", "Tenant E", HOURLY)
+
+    handle = controller.start_scheduled_import(connection_id)
+    assert handle is not None
+    assert handle.future.result(timeout=60).status is ImportStatus.SUCCEEDED
+
+    assert controller.start_scheduled_import(connection_id) is None
+    assert len(controller.import_history(connection_id)) == 1
+
+
 def test_a_worker_skips_a_connection_another_one_imports(
     controller: Controller, database: Database, second: Services
 ) -> None:
