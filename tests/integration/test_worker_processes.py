@@ -1,6 +1,7 @@
 """Headless workers as real processes sharing one data folder: twenty queued tenants imported
 once each by two workers, a request of a worker killed mid-import taken over by the other,
-SIGTERM cancelling cleanly, and a due schedule run once across two workers.
+SIGTERM cancelling cleanly, a due schedule run once across two workers, and twenty due
+schedules run once each by two workers and a window together.
 
 The workers run as `python -c` around `core.cli.main`, so the simulator's latency knob (every
 simulated tenant's, set before any is built) slows the imports down enough to overlap."""
@@ -238,3 +239,45 @@ def test_a_due_schedule_runs_once_across_two_workers(
     ]
     started = sum(1 for w in workers for line in w.lines if "started Scheduled tenant" in line)
     assert started == 1
+
+
+def test_two_workers_and_a_window_run_twenty_due_schedules_once_each(
+    controller: Controller, database: Database, workers: list[WorkerProcess]
+) -> None:
+    """The team on one store: two worker processes and a window (its scheduler's calls,
+    every 0.3 s instead of every minute) all find twenty hourly tenants due at once."""
+    hourly = Schedule(kind=ScheduleKind.EVERY_N_HOURS, every_hours=1)
+    ids = [add(database, f"size:300:{n}", f"Tenant {n:02}", hourly) for n in range(20)]
+    database.close_thread_connection()
+
+    workers += [WorkerProcess(latency=0.1, poll=0.3), WorkerProcess(latency=0.1, poll=0.3)]
+    for worker in workers:
+        worker.wait_for("worker started")
+    by_window = []
+    deadline = time.monotonic() + 240
+    while controller.due_connections() or controller.running_imports():
+        assert time.monotonic() < deadline, "timed out waiting for the schedules"
+        for connection in controller.due_connections():
+            handle = controller.start_scheduled_import(connection.id)
+            if handle is not None:
+                by_window.append(handle)
+        time.sleep(0.3)
+    assert controller.wait_all(60)
+    wait_until(
+        lambda: (
+            query(database, "SELECT COUNT(*) FROM import_runs WHERE status = 'running'") == [(0,)]
+        ),
+        120,
+        "the workers' imports to end",
+    )
+    time.sleep(1.0)  # more rounds of both workers: nothing is due any more
+    results = [worker.stop() for worker in workers]
+
+    assert [rc for rc, _ in results] == [0, 0], results
+    runs = query(database, "SELECT connection_id, status FROM import_runs")
+    assert sorted(r[0] for r in runs) == sorted(ids)  # exactly one run per tenant
+    assert {r[1] for r in runs} == {"succeeded"}
+    by_workers = [sum(" started Tenant" in line for line in w.lines) for w in workers]
+    assert sum(by_workers) + len(by_window) == 20
+    assert by_window and sum(by_workers), "the window and the workers should have shared it"
+    print("imported by the window:", len(by_window), "by the workers:", by_workers)
