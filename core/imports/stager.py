@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -218,6 +219,10 @@ def run_worker(database_path: str) -> None:
     the process ends."""
     from core.imports.staging_worker import serve
 
+    # Ctrl-C in a terminal reaches the whole process group: the import it serves decides
+    # (it cancels, then stops this process), and the worker ends at the end of its input if
+    # the import's process dies. Without this the user saw this process's traceback too.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     commands = sys.stdin.buffer
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames may reach the pipe

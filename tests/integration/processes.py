@@ -23,7 +23,9 @@ class WatchedProcess:
     """A process started from ROOT with child_env(); the lines of one of its streams
     (`watch`: "stdout" or "stderr") are collected by a thread as they come."""
 
-    def __init__(self, argv: list[str], *, watch: str) -> None:
+    def __init__(self, argv: list[str], *, watch: str, own_group: bool = False) -> None:
+        """`own_group`: in a process group of its own, as a terminal's foreground job is
+        (`os.killpg` then signals it and its children, as Ctrl-C does)."""
         self.proc = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
@@ -31,6 +33,7 @@ class WatchedProcess:
             text=True,
             cwd=ROOT,
             env=child_env(),
+            process_group=0 if own_group else None,
         )
         self.lines: list[str] = []
         self._changed = threading.Condition()

@@ -9,6 +9,7 @@ import down enough to act on it mid-run."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -60,9 +61,11 @@ time.sleep(600)
 class CliProcess(WatchedProcess):
     """A running `licensedesk-cli`, its stderr collected line by line."""
 
-    def __init__(self, *argv: str, latency: float = 0.0) -> None:
+    def __init__(self, *argv: str, latency: float = 0.0, own_group: bool = False) -> None:
         super().__init__(
-            [sys.executable, "-c", DRIVER, PROFILE, str(latency), *argv], watch="stderr"
+            [sys.executable, "-c", DRIVER, PROFILE, str(latency), *argv],
+            watch="stderr",
+            own_group=own_group,
         )
 
     def finish(self, timeout: float = 60) -> tuple[int, str, str]:
@@ -224,6 +227,24 @@ def test_sigterm_cancels_the_cli_import_and_keeps_the_previous_data(
     assert query(database, "SELECT COUNT(*) FROM snapshots WHERE state = 'building'") == [(0,)]
     assert current_snapshot(database) == imported
     assert not list((database.path.parent / "tmp").glob("reports-run*"))
+
+
+def test_ctrl_c_cancels_the_cli_import_in_one_line(database: Database, imported: int) -> None:
+    database.close_thread_connection()
+    victim = CliProcess("import", NAME, latency=0.3, own_group=True)
+    victim.wait_for("Reading users")
+    os.killpg(victim.proc.pid, signal.SIGINT)  # the terminal signals the whole job
+    rc, out, err = victim.finish()
+
+    assert rc == 130, (rc, err)
+    assert "Traceback" not in err  # the staging process ignores it; the import cancels
+    assert "error: interrupted" in err.splitlines()
+    stagers_gone(database.path)
+    assert query(database, "SELECT status FROM import_runs ORDER BY id") == [
+        ("succeeded",),
+        ("cancelled",),
+    ]
+    assert current_snapshot(database) == imported
 
 
 def test_import_all_skips_a_connection_another_process_imports(
