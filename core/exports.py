@@ -115,6 +115,7 @@ def run_record(run: ImportRun, _currency: str = "") -> Record:
         "report_rows": run.counts.report_rows if kept else None,
         "warnings": len(run.warnings),
         "error": run.error,
+        "run_by": run.run_by,
     }
 
 
@@ -163,7 +164,7 @@ USERS = ExportTable(
 HISTORY = ExportTable(
     "history",
     ("id", "connection", "simulated", "started_at", "ended_at", "duration_s", "status", "skus",
-     "users", "licensed_users", "report_rows", "warnings", "error"),
+     "users", "licensed_users", "report_rows", "warnings", "error", "run_by"),
     run_record,
 )  # fmt: skip
 CONNECTIONS = ExportTable(

@@ -38,6 +38,7 @@ def show_history(args: argparse.Namespace, controller: Any) -> int:
             "report_rows": r.counts.report_rows,
             "warnings": list(r.warnings) if args.format == "json" else len(r.warnings),
             "error": r.error,
+            "run_by": r.run_by,
         }
         for r in runs
     )

@@ -50,6 +50,12 @@ class ImportRun:
     error: str | None
     error_detail: str | None = None
     simulated: bool = False  # the connection is a demo tenant served by the simulator
+    run_by: str | None = None  # host:pid of the process that ran it (None: before version 7)
+
+    @property
+    def run_on(self) -> str:
+        """The machine that ran it (a worker's host, an analyst's computer); "" unknown."""
+        return self.run_by.rpartition(":")[0] if self.run_by else ""
 
     @property
     def duration_s(self) -> float | None:

@@ -348,4 +348,5 @@ class ImportRunRepository:
             error=row["error"],
             error_detail=row["error_detail"],
             simulated=bool(row["simulated"]),
+            run_by=row["run_by"],
         )

@@ -21,12 +21,13 @@ class HistoryColumn(IntEnum):
     CONNECTION = 1
     STATUS = 2
     DURATION = 3
-    SKUS = 4
-    USERS = 5
-    LICENSED_USERS = 6
-    REPORT_ROWS = 7
-    WARNINGS = 8
-    PROBLEM = 9
+    RUN_ON = 4
+    SKUS = 5
+    USERS = 6
+    LICENSED_USERS = 7
+    REPORT_ROWS = 8
+    WARNINGS = 9
+    PROBLEM = 10
 
 
 HISTORY_HEADERS = {
@@ -34,6 +35,7 @@ HISTORY_HEADERS = {
     HistoryColumn.CONNECTION: "Connection",
     HistoryColumn.STATUS: "Status",
     HistoryColumn.DURATION: "Duration",
+    HistoryColumn.RUN_ON: "Run on",
     HistoryColumn.SKUS: "SKUs",
     HistoryColumn.USERS: "Users",
     HistoryColumn.LICENSED_USERS: "Licensed users",
@@ -86,6 +88,8 @@ class HistoryModel(RowTableModel[ImportRun]):
             return formatting.duration(row.duration_s)
         if column == HistoryColumn.WARNINGS:
             return formatting.count(len(row.warnings))
+        if column == HistoryColumn.RUN_ON:
+            return row.run_on or formatting.DASH
         return problem_text(row)
 
     def sort_value(self, row: ImportRun, column: int) -> Any:
@@ -119,4 +123,6 @@ class HistoryModel(RowTableModel[ImportRun]):
             return "Nothing was kept from this run; the data shown is from an earlier import."
         if column == HistoryColumn.PROBLEM and (row.error or row.warnings):
             return "Double-click for the details."
+        if column == HistoryColumn.RUN_ON and row.run_by:
+            return f"Run by process {row.run_by} (host:process id)"
         return None

@@ -81,6 +81,7 @@ class HistoryTab(QWidget):
                 HistoryColumn.CONNECTION: 180,
                 HistoryColumn.STATUS: 190,
                 HistoryColumn.DURATION: 80,
+                HistoryColumn.RUN_ON: 110,
                 HistoryColumn.SKUS: 60,
                 HistoryColumn.USERS: 75,
                 HistoryColumn.LICENSED_USERS: 115,

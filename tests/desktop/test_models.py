@@ -197,7 +197,7 @@ def test_history_model_shows_counts_and_problem(qtbot: QtBot, qtmodeltester) -> 
         id=1, connection_id=4, connection_name="Contoso HQ", started_at=WHEN,
         ended_at=datetime(2026, 11, 2, 8, 31, 5, tzinfo=UTC),
         status=ImportStatus.SUCCEEDED_WITH_WARNINGS, counts=ImportCounts(12, 3, 2500, 2100, 900),
-        warnings=("Report names are concealed",), error=None,
+        warnings=("Report names are concealed",), error=None, run_by="worker-7.example:4242",
     )  # fmt: skip
     failed = ImportRun(2, 4, "Contoso HQ", WHEN, None, ImportStatus.FAILED, ImportCounts(),
                        (), "The secret value was rejected", "AADSTS7000215")  # fmt: skip
@@ -205,9 +205,14 @@ def test_history_model_shows_counts_and_problem(qtbot: QtBot, qtmodeltester) -> 
     model.replace_rows([run, failed])
     qtmodeltester.check(model)
     assert texts(model, 0)[1:] == [
-        "Contoso HQ", "Succeeded with warnings", "1 min 05 s", "12", "2,500", "2,100", "900",
-        "1", "Report names are concealed",
+        "Contoso HQ", "Succeeded with warnings", "1 min 05 s", "worker-7.example", "12", "2,500",
+        "2,100", "900", "1", "Report names are concealed",
     ]  # fmt: skip
+    run_on = model.index(0, HistoryColumn.RUN_ON)
+    assert run_on.data(Qt.ItemDataRole.ToolTipRole) == (
+        "Run by process worker-7.example:4242 (host:process id)"
+    )
+    assert texts(model, 1)[HistoryColumn.RUN_ON] == "—"  # recorded before version 7
     assert model.index(0, HistoryColumn.DURATION).data(SortRole) == 65.0
     assert texts(model, 1)[HistoryColumn.PROBLEM] == "The secret value was rejected"
     assert texts(model, 1)[HistoryColumn.DURATION] == "—"

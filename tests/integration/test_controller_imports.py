@@ -3,6 +3,7 @@ twice at once, and cancelling a running import through the controller keeps the 
 
 from __future__ import annotations
 
+import socket
 import threading
 from concurrent.futures import Executor, Future
 
@@ -11,7 +12,9 @@ import pytest
 from core.controller import Controller
 from core.domain.imports import ImportStatus
 from core.errors import ConnectionInUse
+from core.exports import HISTORY
 from core.simulator.demo import get_simulator, size_draft
+from core.storage.db import this_process
 
 
 def test_same_connection_never_runs_twice_but_tenants_run_in_parallel(controller) -> None:
@@ -118,3 +121,13 @@ def test_only_a_window_builds_the_figures_after_an_import(
     finally:
         controller.close()  # waits for the pool, the work after the import included
     assert bool(built) is warm_figures
+
+
+def test_the_history_names_the_machine_that_ran_each_import(controller) -> None:
+    connection = controller.create_connection(size_draft("size:20:9", name="Tenant R"))
+    controller.import_now(connection.id)
+
+    [run] = controller.import_history(connection.id)
+    assert run.run_by == this_process()  # host:pid, as the claims name their holders
+    assert run.run_on == socket.gethostname()
+    assert HISTORY.record(run, "")["run_by"] == this_process()
