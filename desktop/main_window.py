@@ -258,11 +258,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_changed_elsewhere(self) -> None:
         """Another process changed data: the visible tab reads again through its usual job,
-        the others when shown. A settings form being edited is not read over."""
+        the others when shown, and open dialogs read their license or connection again
+        (keeping unsaved input). A settings form being edited is not read over."""
         self._stale = set(self._data_tabs())
         if self.tabs.currentWidget() is not self.settings_tab:
             self.reload_current()
-        self.update_data_age()
+        self._on_underlying_changed()
 
     @Slot(object)
     def _on_watch_read(self, reading: WatchReading) -> None:

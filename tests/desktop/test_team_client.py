@@ -94,6 +94,25 @@ def test_a_status_change_by_another_process_shows_after_the_poll(
     assert window.updated.text().startswith("Updated ")
 
 
+def test_an_open_license_dialog_shows_a_status_another_process_set(
+    qtbot: QtBot, window: MainWindow, other: Controller
+) -> None:
+    window.tabs.setCurrentWidget(window.licenses)
+    settle(window)
+    row = next(r for r in window.licenses.model.rows if not r.free)
+    dialog = window.licenses.open_properties(row.id)
+    settle(dialog)
+    assert dialog.status.currentData() != LicenseStatus.IN_STOCK.value
+
+    other.set_license_status(row.id, LicenseStatus.IN_STOCK, "spare, said a colleague")
+
+    qtbot.waitUntil(
+        lambda: dialog.detail is not None and dialog.detail.row.status is LicenseStatus.IN_STOCK,
+        timeout=5000,
+    )
+    assert dialog.status.currentData() == LicenseStatus.IN_STOCK.value
+
+
 def test_the_windows_own_change_is_not_read_again_as_a_change_by_others(
     qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
