@@ -7,11 +7,13 @@ import ast
 import configparser
 import importlib.util
 import re
+import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from packaging.requirements import Requirement
 
 from core import DESKTOP_ID, __version__
@@ -154,3 +156,27 @@ def test_the_checked_in_notices_list_psycopg_and_the_libraries_of_its_linux_whee
     assert f"\npsycopg-binary {version}\nLicense: LGPL-3.0-only\n" in text
     for library in ("libpq", "libssl", "libcrypto"):
         assert re.search(rf"^psycopg_binary\.libs/{library}-\w+\.so[.\d]*: ", text, re.M), library
+
+
+def _launcher() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("launch", PACKAGING / "launch.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_linux_command_line_is_a_link_the_launcher_knows_by_its_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One executable on Linux (one copy of the code archive): `licensedesk-cli` links to it,
+    and the bootloader reports the link's target as sys.executable."""
+    assert 'ln -sfn licensedesk "$bundle/licensedesk-cli"' in (PACKAGING / "build.sh").read_text()
+    launch = _launcher()
+    monkeypatch.setattr(sys, "executable", "/opt/licensedesk/licensedesk")
+    monkeypatch.setattr(sys, "argv", ["/home/ann/.local/bin/licensedesk-cli", "history"])
+    assert launch.CLI_NAME in launch._invoked_names()
+    monkeypatch.setattr(sys, "argv", ["licensedesk"])
+    assert launch.CLI_NAME not in launch._invoked_names()
+    monkeypatch.setattr(sys, "executable", "/Applications/LicenseDesk.app/MacOS/licensedesk-cli")
+    assert launch.CLI_NAME in launch._invoked_names()  # macOS, Windows: two executables
