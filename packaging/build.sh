@@ -55,6 +55,8 @@ fi
 
 if [[ $OS == linux ]]; then
     bundle=dist/licensedesk
+    # One executable for both commands (see licensedesk.spec): the name picks which.
+    ln -sfn licensedesk "$bundle/licensedesk-cli"
     share=$bundle/share
     rm -rf "$share"
     mkdir -p "$share/applications" "$share/metainfo" "$share/icons" "$share/systemd"

@@ -1,7 +1,7 @@
 """Entry point of both frozen executables (PyInstaller needs a script, not a console entry).
 
 One script serves the window (`licensedesk`) and the command line (`licensedesk-cli`): the
-executable's own name picks which, so both share one analysis and one set of libraries. The
+name it is started by picks which, so both share one analysis and one set of libraries. The
 import's staging worker runs the running executable again with a flag (a frozen app has no
 `python -m`), so the flag is dispatched first, from either executable.
 """
@@ -10,6 +10,14 @@ import sys
 from pathlib import Path
 
 CLI_NAME = "licensedesk-cli"
+
+
+def _invoked_names() -> set[str]:
+    """The executable's name and the name it was started by: on Linux `licensedesk-cli` is a
+    symbolic link to `licensedesk` (one executable and one copy of the code archive, not two),
+    and the bootloader reports the link's target as `sys.executable`; `argv[0]` keeps the
+    name the user typed."""
+    return {Path(sys.executable).stem.lower(), Path(sys.argv[0]).stem.lower()}
 
 
 def main() -> int:
@@ -25,7 +33,7 @@ def main() -> int:
 
         run_worker(sys.argv[2])
         return 0
-    if Path(sys.executable).stem.lower() == CLI_NAME:
+    if CLI_NAME in _invoked_names():
         from core.cli import main as cli_main
 
         return cli_main()
