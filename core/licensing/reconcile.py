@@ -21,7 +21,7 @@ from core.licensing.stats import HolderStats
 from core.storage.db import from_iso
 from core.storage.dialect import DbConnection, Row
 
-# Very large enabled counts without a price mark free/viral SKUs (FLOW_FREE has 10,000).
+# Very large enabled counts without a price mark unknown SKUs free/viral (FLOW_FREE has 10,000).
 FREE_UNITS_THRESHOLD = 10_000
 SAAS_TENANT = "SaaS Management"
 
@@ -157,6 +157,23 @@ def usage_sums(rows: Sequence[LicenseRow]) -> tuple[int | None, int | None, int]
     )
 
 
+def _free(listed_free: bool | None, enabled: int, price: float | None) -> bool:
+    """Whether an SKU is free/viral. The SKU table says so for the products it lists as free;
+    an unpriced SKU it does not list is judged by its size (10,000 units or more). A product
+    it lists as paid counts as free only with a viral quota, a power of ten from 10,000 up
+    (1,000,000 Stream trial units): a large tenant's unpriced 60,000 Microsoft 365 E3 seats
+    are paid for. A price always says paid for."""
+    if listed_free or price:
+        return bool(listed_free)
+    if enabled < FREE_UNITS_THRESHOLD:
+        return False
+    if listed_free is None:
+        return True
+    while enabled % 10 == 0:
+        enabled //= 10
+    return enabled == 1
+
+
 def _connector_row(
     rec: Row,
     sku: Row | None,
@@ -171,7 +188,7 @@ def _connector_row(
     enabled = int(sku["enabled"]) if sku else 0
     warning = int(sku["warning"]) if sku else 0
     consumed = int(sku["consumed_units"]) if sku else 0
-    free = bool(info and info.free) or (enabled >= FREE_UNITS_THRESHOLD and not price)
+    free = _free(info.free if info else None, enabled, price)
     return _base(
         rec,
         stats,

@@ -285,6 +285,20 @@ def test_free_skus_are_flagged_and_cost_nothing(database, service):
     assert not _by_part(service.license_rows())["CONTOSO_VIRAL"].free
 
 
+def test_a_large_tenants_paid_sku_without_a_price_is_not_taken_for_free(database, service):
+    stream = "1f2f344a-700d-42c9-9427-5cea1d5d7ba6"  # listed as paid; viral quota in tenants
+    tenant = Tenant(database, service)
+    tenant.load(
+        skus=[sku(SPE_E3, 60000, consumed=1), sku(stream, 1_000_000, part="STREAM")],
+        users=[user("a")],
+        holds=[hold(SPE_E3, "a")],
+    )
+    rows = _by_part(service.license_rows())
+    assert rows["SPE_E3"].recognized and not rows["SPE_E3"].free  # no price, still paid for
+    assert rows["STREAM"].recognized and rows["STREAM"].free  # a viral quota
+    assert service.overview().total.entitled == 60000
+
+
 def test_office365_connector_licenses_have_their_own_source(database, service):
     from core.domain.connection import SourceType
 
