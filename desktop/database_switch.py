@@ -23,6 +23,7 @@ from desktop.write_lock import WriteLock
 
 if TYPE_CHECKING:
     from core.controller import Controller
+    from desktop.dialogs.license_dialog import LicenseDialog
     from desktop.main_window import MainWindow
 
 
@@ -120,4 +121,12 @@ class DatabaseSwitch(QObject):
         )
         lock.hold(*(inventory.row_actions[k] for k in ("edit", "execute", "delete")))
         lock.hold_edits(window.settings_tab.prices.panel.view)
+        window.licenses.dialog_opened.connect(self._on_license_dialog_opened)
+        self.write_lock = lock
         return lock
+
+    @Slot(object)
+    def _on_license_dialog_opened(self, dialog: LicenseDialog) -> None:
+        self.write_lock.hold(
+            dialog.status, dialog.reason, dialog.apply_status, dialog.price, dialog.save_price
+        )

@@ -268,6 +268,23 @@ def test_a_read_only_window_says_so_and_disables_every_write(
     settle(window)
 
 
+def test_a_read_only_window_shows_license_properties_without_changing_them(
+    qtbot: QtBot, open_window: OpenWindow, imported: Controller, read_only_controller: Controller
+) -> None:
+    window = open_window(read_only_controller)
+    window.tabs.setCurrentWidget(window.licenses)
+    settle(window)
+    assert not window.licenses.status_button.isEnabled()
+    row = window.licenses.model.rows[0]
+    dialog = window.licenses.open_properties(row.id)
+    settle(dialog)
+    assert dialog.facts.text()  # the properties are read
+    for control in (dialog.status, dialog.reason, dialog.apply_status, dialog.price,
+                    dialog.save_price):  # fmt: skip
+        assert not control.isEnabled() and control.toolTip().startswith("Read-only: ")
+    dialog.close()
+
+
 def test_a_read_only_window_imports_nothing_on_its_schedule(
     qtbot: QtBot, open_window: OpenWindow, read_only_controller: Controller
 ) -> None:
