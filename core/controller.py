@@ -51,6 +51,7 @@ from core.domain.team import (
     TeamDatabase,
     validate_team_database,
 )
+from core.errors import StorageError
 from core.exports import TABLES, csv_rows
 from core.import_pool import ImportHandle, ProgressListener
 from core.paths import AppPaths
@@ -116,6 +117,12 @@ class Controller:
 
         url = fields.url() if fields is not None else None
         if url and password:
+            if not self._secrets.keeps_secrets:
+                # The window opens again with a new store: one in memory would lose it.
+                raise StorageError(
+                    "No keychain was found to keep the password: put it in ~/.pgpass, or set "
+                    "LICENSEDESK_SECRETS_FILE to keep it in an owner-only file."
+                )
             self._secrets.set(password_key(url), password)
         save_database_choice(self._paths.data_dir, url)
         choose_database(url or "")

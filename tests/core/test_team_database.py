@@ -278,3 +278,20 @@ def test_testing_the_team_database_reports_the_server(controller: Controller) ->
     missing = TeamDatabase(**{**fields.__dict__, "database": "no_such_db"})
     with pytest.raises(StorageError, match="There is no database no_such_db"):
         controller.test_database(missing, "")
+
+
+def test_without_anywhere_to_keep_it_a_password_is_refused_not_forgotten(
+    app_paths: AppPaths, database: Database
+) -> None:
+    import keyring.backends.fail
+
+    store = SecretStore(backend=keyring.backends.fail.Keyring())
+    controller = Controller.assemble(paths=app_paths, database=database, secret_store=store)
+    try:
+        with pytest.raises(StorageError, match="No keychain was found to keep the password"):
+            controller.switch_database(TEAM, "pw")
+        assert not (app_paths.data_dir / CHOICE_FILE).exists()
+        controller.switch_database(TEAM)  # no password: ~/.pgpass or PGPASSWORD
+        assert chosen_database_url(app_paths.data_dir) == TEAM_URL
+    finally:
+        controller.close()
