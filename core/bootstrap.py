@@ -5,13 +5,11 @@ Management organization come from here."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
-from pathlib import Path
 
 import requests
 
@@ -25,11 +23,11 @@ from core.import_queue import ImportQueue
 from core.licensing.service import LicensingService
 from core.paths import AppPaths
 from core.saas.service import SaasManagementService
-from core.secrets import SecretStore
+from core.secrets import SecretStore, open_secret_store
 from core.settings import SettingsService
 from core.simulation import SimulatedOrganization, Simulation
 from core.storage.db import Database, utc_now
-from core.storage.location import database_url, open_database
+from core.storage.location import chosen_database_url, open_database, stored_password
 from core.storage.report_budget import StoredReportBudget
 from core.watch import ChangeWatch
 from core.worker import EventListener, ImportWorker
@@ -190,9 +188,15 @@ def open_services(
     """Resolve paths, migrate the database, open the secret store and build the services
     (the window's and the CLI's start)."""
     paths = (paths or AppPaths.resolve()).ensure()
-    database = open_database(paths.database, url=database_url(), backups_dir=paths.backups_dir)
+    store = open_secret_store(paths.data_dir)
+    url = chosen_database_url(paths.data_dir)
+    database = open_database(
+        paths.database,
+        url=url,
+        backups_dir=paths.backups_dir,
+        password=stored_password(url, store) if url else None,
+    )
     database.migrate()
-    store = SecretStore(blob_dir=paths.data_dir, fallback_file=_secrets_file_choice(paths))
     return assemble(
         paths=paths,
         database=database,
@@ -202,13 +206,3 @@ def open_services(
         clock=clock,
         warm_figures=warm_figures,
     )
-
-
-def _secrets_file_choice(paths: AppPaths) -> Path | None:
-    """Where no keychain exists, secrets live for this run only, unless the user explicitly
-    chose an owner-only file by setting LICENSEDESK_SECRETS_FILE (a path, or 1 for the data
-    folder's secrets.json). With a keychain the variable is ignored."""
-    choice = os.environ.get("LICENSEDESK_SECRETS_FILE", "").strip()
-    if not choice:
-        return None
-    return paths.data_dir / "secrets.json" if choice == "1" else Path(choice).expanduser()

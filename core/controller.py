@@ -44,6 +44,14 @@ from core.domain.licensing import (
 from core.domain.queue import QueuedImport, WorkerEvent, WorkerImport
 from core.domain.saas import SaasConfig, SaasResult, SaasStatus, SaasZone, SwitchCounts
 from core.domain.settings import AppSettings
+from core.domain.team import (
+    THIS_COMPUTER,
+    DatabaseCheck,
+    OpenedDatabase,
+    TeamDatabase,
+    validate_team_database,
+)
+from core.errors import StorageError
 from core.exports import TABLES, csv_rows
 from core.import_pool import ImportHandle, ProgressListener
 from core.paths import AppPaths
@@ -71,6 +79,62 @@ class Controller:
         from core.storage.location import choose_database
 
         choose_database(url)
+
+    # Which database: this computer's SQLite file or a team's PostgreSQL database
+
+    def opened_database(self) -> OpenedDatabase:
+        """The store this controller has open: its URL (None: SQLite), a label for the window's
+        title, and why it is read-only, if it is."""
+        database = self._services.database
+        url = database.location if database.location != str(database.path) else None
+        if url:
+            from core.storage.team import database_label
+
+            label = database_label(url)
+        else:
+            label = THIS_COMPUTER
+        return OpenedDatabase(url, label, database.read_only_reason())
+
+    @staticmethod
+    def validate_team_database(fields: TeamDatabase) -> dict[str, str]:
+        """{field: message} of the Team database dialog (pure)."""
+        return validate_team_database(fields)
+
+    def test_database(self, fields: TeamDatabase, password: str = "") -> DatabaseCheck:
+        """Connect once to the team database; empty `password`: the one stored for it, else
+        libpq's (PGPASSWORD, ~/.pgpass). Raises StorageError saying why not. Blocking."""
+        from core.storage.location import stored_password
+        from core.storage.team import probe_database
+
+        url = fields.url()
+        return probe_database(url, password or stored_password(url, self._secrets))
+
+    def switch_database(self, fields: TeamDatabase | None, password: str = "") -> None:
+        """Use the team database `fields` (None: this computer's SQLite file) from the next
+        open on, in this process and, saved in the data folder, in the next window and CLI.
+        A password given goes to the secret store only (keyed by the URL without it)."""
+        from core.storage.location import choose_database, password_key, save_database_choice
+
+        url = fields.url() if fields is not None else None
+        if url and password:
+            if not self._secrets.keeps_secrets:
+                # The window opens again with a new store: one in memory would lose it.
+                raise StorageError(
+                    "No keychain was found to keep the password: put it in ~/.pgpass, or set "
+                    "LICENSEDESK_SECRETS_FILE to keep it in an owner-only file."
+                )
+            self._secrets.set(password_key(url), password)
+        save_database_choice(self._paths.data_dir, url)
+        choose_database(url or "")
+
+    @staticmethod
+    def return_to_database(url: str | None) -> None:
+        """Save `url` (None: SQLite) as the choice again and use it in this process: the window
+        goes back to the store it had when the one chosen could not be opened."""
+        from core.storage.location import choose_database, save_database_choice
+
+        save_database_choice(AppPaths.resolve().data_dir, url)
+        choose_database(url or "")
 
     @classmethod
     def open(

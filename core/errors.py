@@ -107,3 +107,11 @@ class ImportCancelled(LicenseDeskError):
 
 class ConnectionInUse(LicenseDeskError):
     """The same connection is already importing."""
+
+
+READ_ONLY_ROLE = "Read-only: your database role can view the data but not change it."
+
+
+class ReadOnlyStore(StorageError):
+    """A write was asked of a store opened read-only (a role with SELECT only, a file that
+    cannot be written): the message says so in one line."""

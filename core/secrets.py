@@ -37,6 +37,22 @@ def keychain_available(backend: keyring.backend.KeyringBackend | None = None) ->
         return False
 
 
+def secrets_file_choice(data_dir: Path) -> Path | None:
+    """Where no keychain exists, secrets live for this run only, unless the user explicitly
+    chose an owner-only file by setting LICENSEDESK_SECRETS_FILE (a path, or 1 for the data
+    folder's secrets.json). With a keychain the variable is ignored."""
+    choice = os.environ.get("LICENSEDESK_SECRETS_FILE", "").strip()
+    if not choice:
+        return None
+    return data_dir / "secrets.json" if choice == "1" else Path(choice).expanduser()
+
+
+def open_secret_store(data_dir: Path) -> SecretStore:
+    """The secret store every process of this user opens (the window, the CLI, a worker, an
+    import's staging worker): the keychain, else the file LICENSEDESK_SECRETS_FILE chose."""
+    return SecretStore(blob_dir=data_dir, fallback_file=secrets_file_choice(data_dir))
+
+
 def connection_secret_key(connection_id: int, name: str) -> str:
     return f"connection/{connection_id}/{name}"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import logging
 import logging.handlers
@@ -16,8 +17,9 @@ import os
 import shutil
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QTimer
@@ -27,6 +29,7 @@ from core import APP_ID, APP_NAME, APP_ORG, DESKTOP_ID, __version__
 
 if TYPE_CHECKING:
     from core.controller import Controller
+    from core.errors import LicenseDeskError
     from desktop.main_window import MainWindow
     from desktop.notify import Notifier
     from desktop.theme import Appearance, ColorScheme
@@ -191,23 +194,80 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     app = create_application(sys.argv[:1], args.color_scheme)
-    appearance = appearance_of(app)
     from core.controller import Controller
     from core.errors import LicenseDeskError
 
+    if args.database is not None:
+        try:
+            Controller.use_database(args.database)
+        except LicenseDeskError as exc:
+            _cannot_start(args, exc)
+            return 1
+    opener = functools.partial(_open_session, args, appearance_of(app))
+    return run_sessions(opener, app.exec, functools.partial(_cannot_start, args))
+
+
+@dataclass
+class Session:
+    """One window on one store, with the controller and thread pools it runs on."""
+
+    controller: Controller
+    window: MainWindow
+    pools: tuple[ThreadPoolExecutor, ...]
+
+    def close(self) -> None:
+        self.controller.close(timeout=5.0)
+        for pool in self.pools:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.window.deleteLater()
+
+
+def run_sessions(
+    open_session: Callable[[bool], Session],
+    exec_: Callable[[], int],
+    report: Callable[[LicenseDeskError], None],
+) -> int:
+    """Run the window until it closes. When it closed to switch databases (File ▸ Team
+    database), close its controller and open the window again on the store chosen, in this
+    process; if that store cannot be opened, say why and go back to the one before."""
+    from core.controller import Controller
+    from core.errors import LicenseDeskError
+
+    first, previous = True, None
+    going_back = False
+    while True:
+        try:
+            session = open_session(first)
+        except LicenseDeskError as exc:
+            report(exc)
+            if first or going_back:
+                return 1
+            Controller.return_to_database(previous)
+            going_back = True
+            continue
+        try:
+            code = exec_()
+        finally:
+            session.close()
+        if not session.window.reopen_requested:
+            return code
+        previous = session.controller.opened_database().url
+        first, going_back = False, False
+
+
+def _open_session(args: argparse.Namespace, appearance: Appearance, first: bool) -> Session:
+    """Open the controller on the store chosen and show a window on it. The first session
+    also sets up logging and runs --demo or --smoke-test."""
+    from core.controller import Controller
+
     imports = worker_pool(IMPORT_THREADS, "import", IMPORT_NICENESS)
     try:
-        if args.database is not None:
-            Controller.use_database(args.database)
         controller = Controller.open(executor=imports, warm_figures=True)
-    except LicenseDeskError as exc:  # a damaged, full or unwritable data folder: say it plainly
-        from desktop.notify import Notifier
-
-        print(f"error: {exc.message}", file=sys.stderr)
-        if not args.smoke_test:  # nobody would close the box
-            Notifier().error("LicenseDesk cannot start", exc.message, exc.detail)
-        return 1
-    _configure_logging(controller)
+    except BaseException:
+        imports.shutdown(wait=False)
+        raise
+    if first:
+        _configure_logging(controller)
     executor = worker_pool(JOB_THREADS, "job")
     notifier = None
     if args.smoke_test:
@@ -219,19 +279,23 @@ def _run(args: argparse.Namespace) -> int:
     appearance.set_choice(session_scheme(args.color_scheme, settings))
     window = build_window(controller, executor, settings, notifier, appearance=appearance)
     window.show()
-    if args.smoke_test:
+    if first and args.smoke_test:
         from desktop.smoke import SmokeTest
 
         assert isinstance(notifier, SmokeNotifier)
         QTimer.singleShot(0, SmokeTest(window, notifier).start)
-    elif args.demo:
+    elif first and args.demo:
         QTimer.singleShot(0, window.add_demo)
-    try:
-        return app.exec()
-    finally:
-        controller.close(timeout=5.0)
-        executor.shutdown(wait=False, cancel_futures=True)
-        imports.shutdown(wait=False, cancel_futures=True)
+    return Session(controller, window, (imports, executor))
+
+
+def _cannot_start(args: argparse.Namespace, exc: LicenseDeskError) -> None:
+    """A damaged, full or unwritable data folder, an unreachable database: say it plainly."""
+    from desktop.notify import Notifier
+
+    print(f"error: {exc.message}", file=sys.stderr)
+    if not args.smoke_test:  # nobody would close the box
+        Notifier().error("LicenseDesk cannot open its data", exc.message, exc.detail)
 
 
 if __name__ == "__main__":

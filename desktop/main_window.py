@@ -17,6 +17,7 @@ from core.domain.imports import ImportRun
 from core.domain.licensing import ActionWarning
 from core.errors import LicenseDeskError
 from desktop.data_watch import DataWatcher, WatchReading
+from desktop.database_switch import DatabaseSwitch
 from desktop.exporter import TableExporter
 from desktop.import_status import ImportStatusPanel
 from desktop.jobs import ImportRunner, JobRunner, LatestJob
@@ -64,7 +65,8 @@ class MainWindow(QMainWindow):
         self.notifier = notifier
         self._layout = layout
         self._shown_once = False
-        self.setWindowTitle(APP_NAME)
+        self.database = DatabaseSwitch(controller, jobs, notifier, self)
+        self.setWindowTitle(self.database.title(APP_NAME))
         self.setObjectName("mainWindow")
         self.overview = OverviewTab(controller, jobs)
         self.licenses = LicensesTab(controller, jobs)
@@ -86,7 +88,7 @@ class MainWindow(QMainWindow):
             (self.settings_tab, "ITAM Settings", "settings"),
         ):
             self.tabs.addTab(widget, icon(icon_name), title)
-        self.setCentralWidget(self.tabs)
+        self.setCentralWidget(self.database.with_read_only_bar(self.tabs))
         self._stale: set[QWidget] = set(self._data_tabs())
         self.exporter = TableExporter(controller, jobs, notifier, self)
         self.import_panel = ImportStatusPanel(runner, self)
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         self._schedule = QTimer(self)
         self._schedule.setInterval(SCHEDULE_CHECK_MS)
         self._schedule.timeout.connect(self._on_schedule_tick)
+        self.write_lock = self.database.lock_writes(self)
         self._restore_layout()
         if not layout.restore_window(self):
             self.resize(DEFAULT_SIZE)
@@ -152,6 +155,8 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.quit_action.setShortcuts([QKeySequence("Ctrl+Q")])
         file_menu.addActions([self.new_action, self.export_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.database.action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
@@ -209,6 +214,7 @@ class MainWindow(QMainWindow):
         self.watcher.read_failed.connect(self._on_watch_failed)
         self.watcher.changed.connect(self._on_changed_elsewhere)
         self.inventory.worker_queue.queued.connect(self._on_queued)
+        self.inventory.welcome.team_requested.connect(self.database.open_dialog)
         self.overview.warning_activated.connect(self._on_warning_activated)
         self.products.licenses_requested.connect(self._on_product_licenses_requested)
         for panel in self._all_panels():
@@ -316,6 +322,11 @@ class MainWindow(QMainWindow):
 
     # Imports
 
+    @property
+    def reopen_requested(self) -> bool:
+        """Closed to open again on another database (File ▸ Team database)."""
+        return self.database.reopen_requested
+
     def add_demo(self) -> None:
         """--demo: add the demo tenants (once) and import them."""
         self.inventory.add_demo_tenants()
@@ -357,8 +368,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_schedule_tick(self) -> None:
-        # With imports on the headless workers, the workers run the schedules.
-        if not self.inventory.imports_on_workers:
+        # With imports on the headless workers, the workers run the schedules; nothing can
+        # be imported into a read-only store.
+        if not self.inventory.imports_on_workers and not self.database.opened.read_only:
             self.runner.start_due()
 
     @Slot()

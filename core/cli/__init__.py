@@ -37,6 +37,24 @@ COMMAND_MODULES = (
 PROG = "licensedesk-cli"
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+# Commands that change the store, as (command, action): on a read-only store (a role that
+# may only read, a file that cannot be written) they stop before anything is done (a keychain
+# entry stored, a sign-in, a download) with the line the window shows.
+WRITE_COMMANDS = frozenset(
+    {
+        ("connections", "add"),
+        ("connections", "remove"),
+        ("import", None),
+        ("worker", None),
+        ("demo", None),
+        ("licenses", "set-status"),
+        ("settings", "set"),
+        ("saas-management", "configure"),
+        ("saas-management", "enable"),
+        ("saas-management", "disable"),
+        ("saas-management", "import"),
+    }
+)
 # Loggers whose failures the command reports itself (an import or a SaaS Management run that
 # failed): without --verbose their records would only repeat that line.
 REPORTED_LOGGERS = ("core.imports", "core.controller", "core.saas")
@@ -133,6 +151,7 @@ def _run(args: argparse.Namespace, controller_factory: Callable[[], Any] | None)
             from core.controller import Controller
 
             controller = Controller.open()
+        _refuse_writes_when_read_only(args, controller)
         return int(args.handler(args, controller))
     except ValidationError as exc:
         reason = "; ".join(f"{field}: {msg}" for field, msg in exc.errors.items())
@@ -164,6 +183,15 @@ def _run(args: argparse.Namespace, controller_factory: Callable[[], Any] | None)
             signal.signal(signal.SIGTERM, previous_handler)
         if controller is not None and controller_factory is None:
             controller.close()
+
+
+def _refuse_writes_when_read_only(args: argparse.Namespace, controller: Any) -> None:
+    command = (getattr(args, "command", None), getattr(args, "action", None))
+    if command not in WRITE_COMMANDS:
+        return
+    reason = controller.opened_database().read_only_reason
+    if reason:
+        raise CliError(reason)
 
 
 def _command(args: argparse.Namespace) -> str:

@@ -41,7 +41,7 @@ from core.domain.connection import (
 )
 from core.domain.fields import FieldSpec
 from core.domain.imports import ImportRun
-from core.errors import ConnectionInUse, LicenseDeskError, StorageError, ValidationError
+from core.errors import ConnectionInUse, LicenseDeskError, ValidationError
 from core.graph import ReportBudget
 from core.import_pool import ImportJob, ProgressListener
 from core.imports.engine import ImportRequest, run_import
@@ -347,11 +347,7 @@ class ConnectionService:
     def import_job(self, connection: Connection, *, incremental: bool = False) -> ImportJob:
         """The import of `connection`, to run on a pool thread. `incremental` applies
         /users/delta changes to the current snapshot when a fresh change link exists."""
-        if self._database.read_only:
-            raise StorageError(
-                f"The database {self._database.path} is read-only, so nothing can be imported "
-                "into it."
-            )
+        self._database.check_writable()
 
         def job(progress: ProgressListener, cancel: CancelToken) -> ImportRun:
             return self._run_import(connection, progress, cancel, incremental)

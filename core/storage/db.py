@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.errors import StorageError
+from core.errors import ReadOnlyStore, StorageError
 from core.storage.claims import ConnectionClaims
 from core.storage.dialect import SQLITE, DbConnection, Dialect, database_errors
 from core.storage.files import (
@@ -82,6 +82,20 @@ class Database:
 
     def describe(self) -> str:
         return str(self.path)
+
+    def read_only_reason(self) -> str:
+        """One line saying why nothing can be changed; empty when the store can be written."""
+        if not self.read_only:
+            return ""
+        return (
+            f"Read-only: the database {self.path} cannot be written (its file, folder or "
+            "mount is read-only); you can view the data but not change it."
+        )
+
+    def check_writable(self) -> None:
+        """Refuse a write on a store opened read-only, in the one line the user reads."""
+        if self.read_only:
+            raise ReadOnlyStore(self.read_only_reason(), detail=self.describe())
 
     @property
     def locks_dir(self) -> Path:
@@ -151,6 +165,7 @@ class Database:
     @contextmanager
     def transaction(self, conn: DbConnection | None = None) -> Iterator[DbConnection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+        self.check_writable()
         conn = conn or self.thread_connection()
         conn.execute("BEGIN IMMEDIATE")
         try:

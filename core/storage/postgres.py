@@ -29,7 +29,7 @@ from psycopg import pq
 from psycopg.adapt import Dumper, Loader
 from psycopg.conninfo import conninfo_to_dict
 
-from core.errors import ConnectionInUse, StorageError
+from core.errors import READ_ONLY_ROLE, ConnectionInUse, StorageError
 from core.storage.claims import ConnectionClaims
 from core.storage.db import Database
 from core.storage.dialect import POSTGRES, DbConnection, Dialect
@@ -189,10 +189,16 @@ class PgConnection:
         self.raw.close()
 
 
-def connect(url: str, *, application: str = "licensedesk") -> PgConnection:
-    """A new autocommit connection (transactions are explicit, as on SQLite)."""
+def connect(
+    url: str, *, application: str = "licensedesk", password: str | None = None
+) -> PgConnection:
+    """A new autocommit connection (transactions are explicit, as on SQLite). `password`: the
+    one the secret store keeps for `url`; None leaves it to libpq (PGPASSWORD, ~/.pgpass)."""
     check_url(url)
-    raw = psycopg.connect(url, autocommit=True, application_name=application, connect_timeout=30)
+    extra: dict[str, Any] = {"password": password} if password else {}
+    raw = psycopg.connect(
+        url, autocommit=True, application_name=application, connect_timeout=30, **extra
+    )
     # JIT compiling the holder figures costs more than it saves at these sizes (1 s of 3).
     raw.execute("SET jit = off")
     return PgConnection(raw)
@@ -231,13 +237,14 @@ class PgClaims:
     """The PostgreSQL store's connection claims (`core.storage.claims.ConnectionClaims`):
     reaches every process on every machine that uses the same database and schema."""
 
-    def __init__(self, url: str, probe: Any) -> None:
+    def __init__(self, url: str, probe: Any, password: str | None = None) -> None:
         self._url = url
         self._probe = probe  # () -> PgConnection for reads of pg_locks
+        self._password = password
 
     def acquire(self, connection_id: int, *, name: str, started_at: datetime) -> PgClaim:
         who = f"licensedesk import {connection_id} pid {os.getpid()} on {socket.gethostname()}"
-        conn = connect(self._url, application=who[:63])
+        conn = connect(self._url, application=who[:63], password=self._password)
         try:
             key = (schema_key(conn), int(connection_id))
             got = conn.execute("SELECT pg_try_advisory_lock(?, ?)", key).fetchone()[0]
@@ -307,10 +314,18 @@ class PostgresDatabase(Database):
 
     dialect: Dialect = POSTGRES
 
-    def __init__(self, url: str, path: Path, *, backups_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        path: Path,
+        *,
+        backups_dir: Path | None = None,
+        password: str | None = None,
+    ) -> None:
         super().__init__(path, backups_dir=backups_dir, read_only=False)
         check_url(url)
         self.url = url
+        self._password = password  # never part of the URL, a message or a log line
 
     @property
     def location(self) -> str:
@@ -321,11 +336,11 @@ class PostgresDatabase(Database):
 
     @property
     def claims(self) -> ConnectionClaims:
-        return PgClaims(self.url, self.thread_connection)
+        return PgClaims(self.url, self.thread_connection, self._password)
 
     def connect(self, *, check_same_thread: bool = True) -> DbConnection:
         try:
-            return connect(self.url)
+            return connect(self.url, password=self._password)
         except psycopg.Error as exc:
             raise StorageError(
                 f"The database {self.describe()} could not be reached: {_first_line(exc)}",
@@ -335,6 +350,7 @@ class PostgresDatabase(Database):
     @contextmanager
     def transaction(self, conn: DbConnection | None = None) -> Iterator[DbConnection]:
         """BEGIN … COMMIT with the store's write lock (SQLite's BEGIN IMMEDIATE)."""
+        self.check_writable()
         conn = conn or self.thread_connection()
         assert isinstance(conn, PgConnection)
         with PgTransactions.write(conn) as held:
@@ -351,13 +367,32 @@ class PostgresDatabase(Database):
         found = conn.execute("SELECT MAX(version) FROM licensedesk_schema").fetchone()
         return int(found[0] or 0)
 
+    def read_only_reason(self) -> str:
+        return READ_ONLY_ROLE if self.read_only else ""
+
     def migrate(self) -> int:
+        """Migrate when the schema needs it; a role that can only read opens the store
+        read-only (no write at all, not even the clean-up after killed imports)."""
         try:
+            if not role_can_write(self.thread_connection()):
+                self.read_only = True
+                return self._check_read_only_pg()
             return self._migrate_pg()
         except psycopg.Error as exc:
             raise StorageError(
                 f"The database {self.describe()} failed: {_first_line(exc)}", detail=str(exc)
             ) from None
+
+    def _check_read_only_pg(self) -> int:
+        version, newest = self.schema_version(), len(postgres_migrations())
+        if version != newest:
+            raise StorageError(
+                f"The database {self.describe()} needs an upgrade (schema {version} of "
+                f"{newest}) and your database role can only read it: start LicenseDesk once "
+                "as a role that can write.",
+                detail=self.describe(),
+            )
+        return version
 
     def _migrate_pg(self) -> int:
         conn = self.thread_connection()
@@ -381,6 +416,24 @@ class PostgresDatabase(Database):
 
     def _shrink(self, conn: DbConnection) -> None:
         """Nothing to give back by hand: autovacuum reuses the space of removed rows."""
+
+
+def role_can_write(conn: DbConnection) -> bool:
+    """Whether this session may change the store: not a read-only session (a standby, or
+    default_transaction_read_only), and INSERT, UPDATE and DELETE on every table of the
+    schema, or no table yet and CREATE on the schema (a fresh one to migrate)."""
+    row = conn.execute(
+        "SELECT current_setting('transaction_read_only') = 'off', "
+        "EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind = 'r'), "
+        "NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND NOT ("
+        "has_table_privilege(c.oid, 'INSERT') AND has_table_privilege(c.oid, 'UPDATE') "
+        "AND has_table_privilege(c.oid, 'DELETE'))), "
+        "COALESCE(has_schema_privilege(current_schema(), 'CREATE'), false)"
+    ).fetchone()
+    session_writes, has_tables, tables_writable, can_create = (bool(v) for v in row)
+    return session_writes and (tables_writable if has_tables else can_create)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -33,9 +33,11 @@ def _not_retired(row: LicenseRow) -> bool:
 
 
 class LicensesTab(QWidget):
-    """Signals: licenses_changed(): a status or price changed (other tabs reload)."""
+    """Signals: licenses_changed(): a status or price changed (other tabs reload);
+    dialog_opened(object): a LicenseDialog was made (a read-only window locks its writes)."""
 
     licenses_changed = Signal()
+    dialog_opened = Signal(object)
 
     def __init__(
         self, controller: Controller, jobs: JobRunner, parent: QWidget | None = None
@@ -130,6 +132,7 @@ class LicensesTab(QWidget):
         dialog.finished.connect(self._on_dialog_finished)
         self._dialogs[license_id] = dialog
         self.dialog = dialog
+        self.dialog_opened.emit(dialog)
         dialog.show()
         return dialog
 
