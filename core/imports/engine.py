@@ -124,7 +124,8 @@ def run_import(
         progress(event)
 
     try:
-        stager = StagingWorker(db.location)  # starts while the token and organization are read
+        # It starts while the token and the organization are read.
+        stager = StagingWorker(db.location, db.child_environment())
         _Importer(request, writer, stager, state, report, cancel).run()
         status = ImportStatus.SUCCEEDED_WITH_WARNINGS if state.warnings else ImportStatus.SUCCEEDED
     except ImportCancelled:

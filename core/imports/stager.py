@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,9 +53,14 @@ class StagingWorker:
     worker: memory stays flat however many users there are.
     """
 
-    def __init__(self, database_location: str) -> None:
+    def __init__(
+        self, database_location: str, environment: Mapping[str, str] | None = None
+    ) -> None:
+        """`environment`: what the store's processes need besides its location
+        (`Database.child_environment`)."""
         env = {
             **os.environ,
+            **(environment or {}),
             "PYTHONPATH": _source_root() + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
         self._process = subprocess.Popen(

@@ -83,6 +83,11 @@ class Database:
     def describe(self) -> str:
         return str(self.path)
 
+    def child_environment(self) -> dict[str, str]:
+        """What a process started on the same store (an import's staging worker) needs in its
+        environment besides `location`: nothing for a file."""
+        return {}
+
     def read_only_reason(self) -> str:
         """One line saying why nothing can be changed; empty when the store can be written."""
         if not self.read_only:

@@ -334,6 +334,11 @@ class PostgresDatabase(Database):
     def describe(self) -> str:
         return describe_url(self.url)
 
+    def child_environment(self) -> dict[str, str]:
+        # libpq's own variable, in the environment of our own child only (readable by this
+        # user alone): the staging worker need not open the keychain, slow to load, again.
+        return {"PGPASSWORD": self._password} if self._password else {}
+
     @property
     def claims(self) -> ConnectionClaims:
         return PgClaims(self.url, self.thread_connection, self._password)

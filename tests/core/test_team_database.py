@@ -295,3 +295,19 @@ def test_without_anywhere_to_keep_it_a_password_is_refused_not_forgotten(
         assert chosen_database_url(app_paths.data_dir) == TEAM_URL
     finally:
         controller.close()
+
+
+def test_a_stored_password_reaches_the_staging_worker_through_its_environment_only(
+    tmp_path: Path,
+) -> None:
+    """The import's staging process gets the password as libpq's PGPASSWORD in its own
+    environment: it need not load the keychain again, and the URL stays without it."""
+    pytest.importorskip("psycopg")
+    from core.storage.postgres import PostgresDatabase
+
+    url = "postgresql://ann@db.example.org:5432/licensedesk"
+    with_password = PostgresDatabase(url, tmp_path / "x.sqlite3", password="s3cret")
+    assert with_password.child_environment() == {"PGPASSWORD": "s3cret"}
+    assert "s3cret" not in with_password.location
+    assert PostgresDatabase(url, tmp_path / "x.sqlite3").child_environment() == {}
+    assert Database(tmp_path / "file.sqlite3").child_environment() == {}
