@@ -11,8 +11,9 @@ Three threads, so that no burst of work on one kind of data stops the others:
 
 Staged users move into the snapshot on a thread of their own while the pages go on
 (`_UserMoves`), so little is left to move when the last page is in. The writes into the
-snapshot (users, usage) take `snapshot_lock` in turn: a million users hold SQLite's write lock
-for longer than its busy timeout.
+snapshot (users, usage) take `snapshot_lock` in turn where the store has one write lock
+(SQLite: a million users hold it for longer than its busy timeout); on PostgreSQL they run
+side by side, one on each core.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import LicenseDeskError, MalformedResponseError
-from core.storage.dialect import database_errors
+from core.storage.dialect import Dialect, database_errors
 
 USAGE_BATCH = 20_000
 # Staged users move into the snapshot once this many wait, or half as many as moved before:
@@ -90,7 +91,8 @@ class Worker:
         self.results = results
         self._results_lock = threading.Lock()  # results come from the loop and the usage thread
         self.usage_writer: Any = None
-        self.snapshot_lock = threading.Lock()  # one snapshot write at a time (users, usage)
+        # One snapshot write at a time (users, usage) where the store has one write lock.
+        self.snapshot_lock: threading.Lock | _NoLock = threading.Lock()
         self.moves = _UserMoves(self)
         self.stats: dict[str, Any] = {"users": 0, "reports": {}}
         self.failed = False
@@ -152,6 +154,7 @@ class Worker:
         from core.storage.snapshots import SnapshotWriter
 
         database = open_location(self.location, self.database_path)
+        self.snapshot_lock = snapshot_lock(database.dialect)
         # check_same_thread off: a users connection is used by a move thread strictly after
         # the loop stopped staging on it and before the loop stages on it again (_UserMoves);
         # the usage connection only by the usage thread.
@@ -170,6 +173,27 @@ class Worker:
         for writer in (*self.moves.writers, self.usage_writer):
             if writer is not None:
                 writer.close()
+
+
+class _NoLock:
+    """`snapshot_lock` where writes of one snapshot need not take turns (row locks)."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+    def __enter__(self) -> bool:
+        return True
+
+    def __exit__(self, *_exc: object) -> None:
+        pass
+
+
+def snapshot_lock(dialect: Dialect) -> threading.Lock | _NoLock:
+    """What a snapshot write (a users move, the usage store) takes first on this store."""
+    return threading.Lock() if dialect.one_writer else _NoLock()
 
 
 class _UserMoves:
@@ -216,7 +240,7 @@ class _UserMoves:
             if not final:
                 lock.acquire()
             try:
-                writer.flush_users()
+                writer.flush_users(last=final)
             except BaseException as exc:
                 self._error = exc
             finally:

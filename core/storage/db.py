@@ -10,7 +10,7 @@ import socket
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -180,6 +180,12 @@ class Database:
             raise
         else:
             conn.execute("COMMIT")
+
+    def snapshot_transaction(self, conn: DbConnection) -> AbstractContextManager[DbConnection]:
+        """A transaction that writes only rows of a snapshot still being built, which no other
+        transaction writes: SQLite has one write lock for everything, so `transaction`; a
+        server with row locks needs no store-wide lock for it (`Dialect.one_writer`)."""
+        return self.transaction(conn)
 
     def close_thread_connection(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -115,6 +115,9 @@ class Dialect:
     name = "sqlite"
     # A column that grows whenever a row is added or replaced (cache keys).
     row_version = "rowid"
+    # One write transaction at a time per store, whatever rows it writes: two writers of one
+    # import's snapshot must take turns (and a long one holds everybody else off).
+    one_writer = True
 
     def translate(self, sql: str) -> str:
         return sql
@@ -143,6 +146,9 @@ SQLITE = Dialect()
 class PostgresDialect(Dialect):
     name = "postgresql"
     row_version = "xmin::text::bigint"
+    # Row locks: transactions writing different rows (one import's users and its usage) run
+    # side by side.
+    one_writer = False
 
     def translate(self, sql: str) -> str:
         return _translate(sql)

@@ -295,10 +295,13 @@ class PgTransactions:
 
     @staticmethod
     @contextmanager
-    def write(conn: PgConnection) -> Iterator[PgConnection]:
+    def write(conn: PgConnection, *, store_lock: bool = True) -> Iterator[PgConnection]:
         conn.execute("BEGIN")
         try:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()) & 2147483647)")
+            if store_lock:
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(current_schema()) & 2147483647)"
+                )
             yield conn
         except BaseException:
             if not conn.raw.closed:
@@ -359,6 +362,16 @@ class PostgresDatabase(Database):
         conn = conn or self.thread_connection()
         assert isinstance(conn, PgConnection)
         with PgTransactions.write(conn) as held:
+            yield held
+
+    @contextmanager
+    def snapshot_transaction(self, conn: DbConnection) -> Iterator[DbConnection]:
+        """BEGIN … COMMIT without the store's write lock: a building snapshot's rows are
+        written by its own import alone, so its users and its usage move side by side and
+        other writers are not held off by a million-user move."""
+        self.check_writable()
+        assert isinstance(conn, PgConnection)
+        with PgTransactions.write(conn, store_lock=False) as held:
             yield held
 
     def schema_version(self) -> int:

@@ -160,13 +160,15 @@ class SnapshotWriter:
             raise
         conn.execute("COMMIT")
 
-    def flush_users(self) -> None:
-        """Move the staged users into the snapshot, in key order, in one transaction."""
+    def flush_users(self, *, last: bool = True) -> None:
+        """Move the staged users into the snapshot, in key order, in one transaction. The
+        planner's statistics are refreshed after the `last` move only: the holder figures are
+        computed right after it, and the moves before it do not need them."""
         sid = self._require_snapshot()  # an int: written into the SELECT, no type to infer
         dialect = self._db.dialect
         users_first, users_last = dialect.last_per_key("id")
         skus_first, skus_last = dialect.last_per_key("sku_id, user_id")
-        with self._db.transaction(self._conn) as conn:
+        with self._db.snapshot_transaction(self._conn) as conn:
             conn.execute(
                 f"INSERT OR REPLACE INTO users ({_USER_COLUMNS}) SELECT {users_first}"
                 f"{int(sid)}, {_STAGED_USER} FROM stage_users ORDER BY id{users_last}"
@@ -178,12 +180,13 @@ class SnapshotWriter:
             )
             conn.execute(dialect.empty("stage_users"))
             conn.execute(dialect.empty("stage_user_skus"))
-        self._refresh_statistics("users, user_skus")
+        if last:
+            self._refresh_statistics("users, user_skus")
 
     def clear_users(self) -> None:
         """Drop the users written so far (the listing restarts without signInActivity)."""
         sid = self._require_snapshot()
-        with self._db.transaction(self._conn) as conn:
+        with self._db.snapshot_transaction(self._conn) as conn:
             conn.execute("DELETE FROM stage_users")
             conn.execute("DELETE FROM stage_user_skus")
             conn.execute("DELETE FROM user_skus WHERE snapshot_id = ?", (sid,))
@@ -192,7 +195,7 @@ class SnapshotWriter:
     def copy_users_from(self, previous_snapshot_id: int) -> int:
         """Start from the previous snapshot's users (incremental import); returns the count."""
         sid = self._require_snapshot()
-        with self._db.transaction(self._conn) as conn:
+        with self._db.snapshot_transaction(self._conn) as conn:
             cur = conn.execute(
                 "INSERT INTO users SELECT ?, id, user_principal_name, upn_lower, display_name, "
                 "mail, account_enabled, user_type, created_at, last_sign_in FROM users "
@@ -211,7 +214,7 @@ class SnapshotWriter:
     ) -> None:
         """Drop these users (deleted or about to be rewritten), then write the new rows."""
         sid = self._require_snapshot()
-        with self._db.transaction(self._conn) as conn:
+        with self._db.snapshot_transaction(self._conn) as conn:
             gone = [(sid, uid) for uid in remove_ids]
             conn.executemany("DELETE FROM user_skus WHERE snapshot_id = ? AND user_id = ?", gone)
             conn.executemany("DELETE FROM users WHERE snapshot_id = ? AND id = ?", gone)
@@ -254,7 +257,7 @@ class SnapshotWriter:
     def store_usage(self) -> None:
         """Move the folded report rows into the snapshot, in key order."""
         sid = self._require_snapshot()
-        with self._db.transaction(self._conn) as conn:
+        with self._db.snapshot_transaction(self._conn) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO report_usage (snapshot_id, upn_lower, last_activity, "
                 f"has_workload_license, last_activation) SELECT {int(sid)}, upn_lower, "
@@ -271,7 +274,7 @@ class SnapshotWriter:
 
     def clear_usage(self) -> None:
         sid = self._require_snapshot()
-        with self._db.transaction(self._conn) as conn:
+        with self._db.snapshot_transaction(self._conn) as conn:
             conn.execute("DELETE FROM stage_usage")
             conn.execute("DELETE FROM folded_usage")
             conn.execute("DELETE FROM report_usage WHERE snapshot_id = ?", (sid,))

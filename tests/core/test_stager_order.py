@@ -1,7 +1,7 @@
-"""The staging worker never runs its two snapshot writes at once: the usage store waits for
-the users move (a million users hold the write lock longer than SQLite's busy timeout, and the
-reports now arrive before the users are moved); folding the usage, on the temporary schema,
-does not wait."""
+"""On SQLite the staging worker never runs its two snapshot writes at once: the usage store
+waits for the users move (a million users hold the write lock longer than SQLite's busy
+timeout, and the reports now arrive before the users are moved); folding the usage, on the
+temporary schema, does not wait. On PostgreSQL (row locks) the two run side by side."""
 
 from __future__ import annotations
 
@@ -9,22 +9,42 @@ import queue
 import time
 from typing import Any
 
-from core.imports.staging_worker import Worker
+import pytest
+
+from core.imports.staging_worker import Worker, snapshot_lock
+from core.storage.dialect import POSTGRES, SQLITE, Dialect
 
 
 class _Recorder:
     def __init__(self, log: list[tuple[str, float]], name: str, seconds: float) -> None:
         self._log, self._name, self._seconds = log, name, seconds
 
-    def __call__(self) -> None:
+    def __call__(self, **_options: object) -> None:
         self._log.append((f"{self._name} start", time.monotonic()))
         time.sleep(self._seconds)
         self._log.append((f"{self._name} end", time.monotonic()))
 
 
-def test_the_usage_store_waits_for_the_users_move_and_its_fold_does_not(tmp_path: Any) -> None:
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        (
+            SQLITE,
+            ["users start", "fold start", "fold end", "users end", "usage start", "usage end"],
+        ),
+        (
+            POSTGRES,
+            ["users start", "fold start", "fold end", "usage start", "usage end", "users end"],
+        ),
+    ],
+    ids=["sqlite", "postgresql"],
+)
+def test_the_usage_store_waits_for_the_users_move_only_where_the_store_has_one_writer(
+    tmp_path: Any, dialect: Dialect, expected: list[str]
+) -> None:
     log: list[tuple[str, float]] = []
     worker = Worker(tmp_path / "db.sqlite3", queue.SimpleQueue())
+    worker.snapshot_lock = snapshot_lock(dialect)  # as `attach` sets it for the store
 
     class Writer:
         pass
@@ -40,5 +60,4 @@ def test_the_usage_store_waits_for_the_users_move_and_its_fold_does_not(tmp_path
     worker.handle(("flush_usage",))
     worker.handle(("sync", 1))  # waits for both
     order = [name for name, _ in sorted(log, key=lambda entry: entry[1])]
-    expected = ["users start", "fold start", "fold end", "users end", "usage start", "usage end"]
     assert order == expected

@@ -140,3 +140,33 @@ def test_the_worker_process_ends_cleanly_once_told_to_stop(database: Database) -
     stager.close()  # the worker skips the interpreter's teardown (os._exit) after its cleanup
     assert stager._process.returncode == 0
     assert _count(database, "users", sid) == 5
+
+
+def test_on_postgresql_moving_users_does_not_wait_for_the_stores_write_lock(
+    database: Database,
+) -> None:
+    """A building snapshot's rows are its import's alone: on a server with row locks its users
+    move while another writer (an analyst's status change, another import's commit) holds the
+    store's lock, and that writer is not held off by a million-user move either."""
+    if database.dialect.one_writer:
+        pytest.skip("SQLite has one write lock for everything")
+    sid = _building_snapshot(database)
+    writer = SnapshotWriter.for_staging(database, sid, any_thread=True)
+    other = database.connect()
+    moved = threading.Event()
+    try:
+        writer.write_users(
+            [(f"{n}", f"u{n}@contoso.com", f"u{n}@contoso.com", "", "", 1, "", "", "")
+             for n in range(3)],
+            [(SKU, f"{n}", 1, "", 0, "Active", None) for n in range(3)],
+        )  # fmt: skip
+        with database.transaction(other):  # holds the store's write lock meanwhile
+            mover = threading.Thread(target=lambda: (writer.flush_users(), moved.set()))
+            mover.start()
+            moved_while_held = moved.wait(10)
+        mover.join()  # before the connections close, whatever happened
+        assert moved_while_held, "the users move waited for the store's write lock"
+        assert _count(database, "users", sid) == 3
+    finally:
+        writer.close()
+        other.close()
