@@ -51,6 +51,12 @@ CREATE TEMP TABLE IF NOT EXISTS folded_usage (
 """
 # PostgreSQL's temporary tables need types: the same columns, typed as the snapshot's tables.
 _STAGED_USAGE = "upn_lower, last_activity, has_workload_license, last_activation"
+# One row per user from the staged report rows: the latest dates, any workload license.
+_FOLD_STAGED_USAGE = (
+    "SELECT upn_lower, MAX(NULLIF(last_activity, '')) AS last_activity, "
+    "MAX(has_workload_license) AS has_workload_license, "
+    "MAX(NULLIF(last_activation, '')) AS last_activation FROM stage_usage GROUP BY upn_lower"
+)
 _PG_STAGING = f"""
 CREATE TEMP TABLE IF NOT EXISTS stage_users AS SELECT {_STAGED_USER} FROM users WITH NO DATA;
 CREATE TEMP TABLE IF NOT EXISTS stage_user_skus AS
@@ -237,16 +243,17 @@ class SnapshotWriter:
         self.store_usage()
 
     def fold_usage(self) -> None:
-        """Fold the staged report rows per user (latest dates, any workload license), on the
-        temporary schema: no lock on the database, so it can run beside a users move."""
+        """Fold the staged report rows per user (latest dates, any workload license) on the
+        temporary schema, where the store has one write lock: no lock is held meanwhile, so it
+        runs beside a users move, and `store_usage` holds the lock for a plain copy only.
+        Elsewhere `store_usage` folds as it stores (one pass over the rows instead of two)."""
+        if not self._db.dialect.one_writer:
+            return
         conn = self._conn
         conn.execute("BEGIN")
         try:
             conn.execute(
-                "INSERT OR REPLACE INTO folded_usage (upn_lower, last_activity, "
-                "has_workload_license, last_activation) SELECT upn_lower, "
-                "MAX(NULLIF(last_activity, '')), MAX(has_workload_license), "
-                "MAX(NULLIF(last_activation, '')) FROM stage_usage GROUP BY upn_lower"
+                f"INSERT OR REPLACE INTO folded_usage ({_STAGED_USAGE}) {_FOLD_STAGED_USAGE}"
             )
             conn.execute("DELETE FROM stage_usage")
         except BaseException:
@@ -257,14 +264,18 @@ class SnapshotWriter:
     def store_usage(self) -> None:
         """Move the folded report rows into the snapshot, in key order."""
         sid = self._require_snapshot()
+        dialect = self._db.dialect
+        folded, source = (
+            ("folded_usage", "folded_usage")
+            if dialect.one_writer
+            else ("stage_usage", f"({_FOLD_STAGED_USAGE}) AS folded")
+        )
         with self._db.snapshot_transaction(self._conn) as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO report_usage (snapshot_id, upn_lower, last_activity, "
-                f"has_workload_license, last_activation) SELECT {int(sid)}, upn_lower, "
-                "last_activity, has_workload_license, last_activation FROM folded_usage "
-                "ORDER BY upn_lower"
+                f"INSERT OR REPLACE INTO report_usage (snapshot_id, {_STAGED_USAGE}) "
+                f"SELECT {int(sid)}, {_STAGED_USAGE} FROM {source} ORDER BY upn_lower"
             )
-            conn.execute(self._db.dialect.empty("folded_usage"))
+            conn.execute(dialect.empty(folded))
         self._refresh_statistics("report_usage")
 
     def _refresh_statistics(self, tables: str) -> None:
