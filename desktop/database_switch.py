@@ -23,6 +23,7 @@ from desktop.write_lock import WriteLock
 
 if TYPE_CHECKING:
     from core.controller import Controller
+    from desktop.dialogs.connection_dialog import ConnectionDialog
     from desktop.dialogs.license_dialog import LicenseDialog
     from desktop.main_window import MainWindow
 
@@ -122,8 +123,14 @@ class DatabaseSwitch(QObject):
         lock.hold(*(inventory.row_actions[k] for k in ("edit", "execute", "delete")))
         lock.hold_edits(window.settings_tab.prices.panel.view)
         window.licenses.dialog_opened.connect(self._on_license_dialog_opened)
+        # A double-click still opens a connection's dialog, to read its settings.
+        inventory.dialog_opened.connect(self._on_connection_dialog_opened)
         self.write_lock = lock
         return lock
+
+    @Slot(object)
+    def _on_connection_dialog_opened(self, dialog: ConnectionDialog) -> None:
+        self.write_lock.hold(dialog.ok_button)
 
     @Slot(object)
     def _on_license_dialog_opened(self, dialog: LicenseDialog) -> None:

@@ -41,9 +41,11 @@ CERTIFICATE_FILTER = "Certificates (*.pem *.pfx *.p12);;All files (*)"
 
 
 class InventoryTab(QWidget):
-    """Signals: connections_changed(): a connection was added, edited or deleted."""
+    """Signals: connections_changed(): a connection was added, edited or deleted;
+    dialog_opened(object): a ConnectionDialog was made (a read-only window locks its save)."""
 
     connections_changed = Signal()
+    dialog_opened = Signal(object)
 
     def __init__(
         self,
@@ -243,6 +245,7 @@ class InventoryTab(QWidget):
             parent=self,
         )
         self.dialog.submitted.connect(self._on_dialog_submitted)
+        self.dialog_opened.emit(self.dialog)
         self.dialog.open()
         self.reload()  # names saved elsewhere meanwhile (the CLI) reach the dialog
         return self.dialog

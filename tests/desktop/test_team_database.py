@@ -334,3 +334,18 @@ def test_a_select_only_role_opens_a_read_only_window(
             )
             admin.execute(f"DROP OWNED BY {role}")
             admin.execute(f"DROP ROLE {role}")
+
+
+def test_a_read_only_window_opens_a_connection_to_read_not_to_save(
+    qtbot: QtBot, open_window: OpenWindow, imported: Controller, read_only_controller: Controller
+) -> None:
+    window = open_window(read_only_controller)
+    settle(window)
+    connection = window.inventory.model.rows[0]
+    window.inventory.panel.row_activated.emit(connection)  # a double-click
+    dialog = window.inventory.dialog
+    assert dialog is not None and dialog.isVisible()
+    settle(dialog)
+    assert not dialog.ok_button.isEnabled()
+    assert dialog.ok_button.toolTip().startswith("Read-only: ")
+    dialog.reject()
