@@ -55,6 +55,30 @@ def from_iso(text: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+NEWER_SCHEMA = (
+    "This database was written by a newer LicenseDesk (schema {version}); update the app."
+)
+
+
+def check_schema_read_only(
+    version: int, newest: int, *, store: str, why: str, fix: str, detail: str
+) -> None:
+    """A store that cannot be written must already have this version's schema: say in one
+    line what it has instead (nothing yet, an older or a newer schema), why it cannot be
+    changed here, and what to do."""
+    if version > newest:
+        raise StorageError(NEWER_SCHEMA.format(version=version), detail=detail)
+    if version == 0:
+        raise StorageError(
+            f"{store} holds no LicenseDesk data yet and {why}: {fix}.", detail=detail
+        )
+    if version < newest:
+        raise StorageError(
+            f"{store} needs an upgrade (schema {version} of {newest}) and {why}: {fix}.",
+            detail=detail,
+        )
+
+
 class Database:
     """Owns the file path and hands out connections; never shares one across threads.
 
@@ -208,12 +232,14 @@ class Database:
 
     def _check_read_only(self) -> int:
         version = self.schema_version()
-        if version != len(MIGRATIONS):
-            raise StorageError(
-                f"The database {self.path} is read-only and needs an upgrade (schema {version} "
-                f"of {len(MIGRATIONS)}): open it once with write access.",
-                detail=str(self.path),
-            )
+        check_schema_read_only(
+            version,
+            len(MIGRATIONS),
+            store=f"The database {self.path}",
+            why="it is read-only",
+            fix="open it once with write access",
+            detail=str(self.path),
+        )
         return version
 
     def _migrate(self) -> int:
@@ -221,8 +247,7 @@ class Database:
         version = self.schema_version()
         if version > len(MIGRATIONS):
             raise StorageError(
-                f"This database was written by a newer LicenseDesk (schema {version}); "
-                "update the app.",
+                NEWER_SCHEMA.format(version=version),
                 detail=str(self.path),
             )
         if 0 < version < len(MIGRATIONS):

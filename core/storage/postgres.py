@@ -31,7 +31,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from core.errors import READ_ONLY_ROLE, ConnectionInUse, StorageError
 from core.storage.claims import ConnectionClaims
-from core.storage.db import Database
+from core.storage.db import NEWER_SCHEMA, Database, check_schema_read_only
 from core.storage.dialect import POSTGRES, DbConnection, Dialect
 from core.storage.schema import postgres_migrations
 
@@ -402,14 +402,15 @@ class PostgresDatabase(Database):
             ) from None
 
     def _check_read_only_pg(self) -> int:
-        version, newest = self.schema_version(), len(postgres_migrations())
-        if version != newest:
-            raise StorageError(
-                f"The database {self.describe()} needs an upgrade (schema {version} of "
-                f"{newest}) and your database role can only read it: start LicenseDesk once "
-                "as a role that can write.",
-                detail=self.describe(),
-            )
+        version = self.schema_version()
+        check_schema_read_only(
+            version,
+            len(postgres_migrations()),
+            store=f"The database {self.describe()}",
+            why="your database role can only read it",
+            fix="start LicenseDesk once as a role that can write (the schema's owner)",
+            detail=self.describe(),
+        )
         return version
 
     def _migrate_pg(self) -> int:
@@ -420,8 +421,7 @@ class PostgresDatabase(Database):
             version = self.schema_version()
             if version > len(migrations):
                 raise StorageError(
-                    f"This database was written by a newer LicenseDesk (schema {version}); "
-                    "update the app.",
+                    NEWER_SCHEMA.format(version=version),
                     detail=self.describe(),
                 )
             for target in range(version + 1, len(migrations) + 1):

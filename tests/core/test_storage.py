@@ -3,9 +3,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
+import pytest
+
 from core.domain.cloud import Cloud
 from core.domain.connection import ConnectionDraft, ConnectionSecrets, Schedule, ScheduleKind
-from core.storage.db import Database
+from core.storage.db import Database, check_schema_read_only
 from core.storage.repositories import ConnectionRepository, connection_as_draft
 from core.storage.schema import SCHEMA_VERSION
 
@@ -132,3 +134,25 @@ def test_settings_are_read_by_prefix_and_written_and_removed_in_one_place(
         settings.set_many(conn, {"saas_zone": None, "currency": "USD"})
     assert settings.with_prefix(conn, "saas_") == {}
     assert settings.get(conn, "currency") == "USD"
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        (0, "The store holds no LicenseDesk data yet and it is read-only: fix it."),
+        (3, "The store needs an upgrade (schema 3 of 8) and it is read-only: fix it."),
+        (9, "This database was written by a newer LicenseDesk (schema 9); update the app."),
+    ],
+)
+def test_a_store_that_cannot_be_written_says_what_schema_it_has(
+    version: int, expected: str
+) -> None:
+    """An empty schema is not 'an upgrade from schema 0', nor a newer one an upgrade."""
+    from core.errors import StorageError
+
+    with pytest.raises(StorageError) as refused:
+        check_schema_read_only(
+            version, 8, store="The store", why="it is read-only", fix="fix it", detail=""
+        )
+    assert refused.value.message == expected
+    check_schema_read_only(8, 8, store="The store", why="", fix="", detail="")  # up to date

@@ -248,11 +248,18 @@ def test_a_select_only_role_on_a_schema_that_needs_migrating_is_refused(
     try:
         from psycopg.conninfo import conninfo_to_dict
 
+        from core.storage.postgres import describe_url
+
         p = conninfo_to_dict(TEST_DATABASE_URL)
         url = f"postgresql://{role}@{p['host']}:{p['port']}/{p['dbname']}"
         monkeypatch.setenv(URL_VARIABLE, f"{url}?options=-csearch_path%3D{empty}")
-        with pytest.raises(StorageError, match="can only read it"):
+        with pytest.raises(StorageError) as refused:
             Controller.open()
+        assert refused.value.message == (
+            f"The database {describe_url(url)} holds no LicenseDesk data yet and your "
+            "database role can only read it: start LicenseDesk once as a role that can write "
+            "(the schema's owner)."
+        )
     finally:
         with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
             admin.execute(
