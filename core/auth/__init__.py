@@ -20,12 +20,8 @@ from core.auth.providers import (
     build_token_provider,
 )
 from core.auth.proxy import configure_session_proxy, proxy_url_with_credentials
-from core.auth.signin import (
-    SignInCancelled,
-    SignInResult,
-    sign_in_device_code,
-    sign_in_interactive,
-)
+from core.auth.signin import SignInCancelled, sign_in_device_code, sign_in_interactive
+from core.domain.connection import SignInResult
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +26,7 @@ from core.auth.endpoints import ResolvedEndpoints, resolve_endpoints
 from core.auth.failures import WRAPPED_EXCEPTIONS, auth_error_from_exception, auth_error_from_result
 from core.auth.providers import tenant_of
 from core.domain.cancel import CancelToken
-from core.domain.connection import ConnectionDraft
+from core.domain.connection import ConnectionDraft, SignInResult
 from core.errors import AuthError, ImportCancelled
 
 _PENDING = ("authorization_pending", "slow_down")
@@ -41,12 +40,6 @@ class SignInCancelled(ImportCancelled):
         super().__init__()
         self.message = "Sign-in cancelled"
         self.args = (self.message,)
-
-
-@dataclass(frozen=True)
-class SignInResult:
-    tenant_id: str
-    username: str
 
 
 def _result(

@@ -340,7 +340,7 @@ class ConnectionService:
                 )
         finally:
             session.close()
-        return SignInResult(result.tenant_id, result.username, sign_in_id)
+        return replace(result, sign_in_id=sign_in_id)
 
     # Importing
 
