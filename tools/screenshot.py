@@ -116,6 +116,14 @@ def _dialogs(app: QApplication, window, out: Path) -> None:  # type: ignore[no-u
         settle(app)
         save(license_dialog, out / "license-properties.png")
         license_dialog.reject()
+    # File > Team database…, filled in as an analyst would (not connected: no server here).
+    team = window.database.open_dialog()
+    team.team_choice.setChecked(True)
+    for name, value in (("host", "db.example.org"), ("database", "licensedesk"), ("user", "ann")):
+        team.editors[name].setText(value)
+    settle(app)
+    save(team, out / "team-database-dialog.png")
+    team.reject()
 
 
 if __name__ == "__main__":
