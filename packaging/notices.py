@@ -61,8 +61,17 @@ LIBRARIES: dict[str, tuple[str, str, str]] = {
         "LGPL-2.1-or-later",
         "LGPL-2.1.txt",
     ),
+    # The PySide6 wheel's Qt/lib holds ICU beside Qt's own libraries (Linux); the wheel carries
+    # no licence files, and QT_NOTE covers Qt only.
+    "libicudata": ("ICU (https://icu.unicode.org/)", "Unicode-DFS-2016 AND ICU", "ICU.txt"),
+    "libicui18n": ("ICU (https://icu.unicode.org/)", "Unicode-DFS-2016 AND ICU", "ICU.txt"),
+    "libicuuc": ("ICU (https://icu.unicode.org/)", "Unicode-DFS-2016 AND ICU", "ICU.txt"),
 }
-WHEEL_LIBRARY = re.compile(r"^[^/]+\.libs/[^/]+$|/\.dylibs/[^/]+$")
+WHEEL_LIBRARY = re.compile(
+    r"^[^/]+\.libs/[^/]+$|/\.dylibs/[^/]+$"
+    # Qt's wheel: any library in Qt/lib that is not Qt's own (libQt6*) is a third party's.
+    r"|^PySide6/Qt/lib/lib(?!Qt6)[^/]+$"
+)
 
 QT_NOTE = """\
 Qt and Qt for Python (PySide6, shiboken6) are used under the GNU Lesser General Public License

@@ -149,6 +149,22 @@ def test_the_notices_say_where_psycopg_is_and_know_the_libraries_of_its_wheels()
         assert set(stems.split()) <= set(notices.LIBRARIES), platform
 
 
+def test_the_notices_know_the_icu_libraries_beside_qt_in_the_pyside6_wheel() -> None:
+    """PySide6's Linux wheel puts ICU in Qt/lib; it carries no licence files, so ICU is named
+    like a wheel's .libs/ library, and Qt's own libraries stay under QT_NOTE."""
+    notices = _notices()
+    library = notices.WHEEL_LIBRARY
+    for icu in ("libicudata.so.73", "libicui18n.so.73", "libicuuc.so.73"):
+        assert library.search(f"PySide6/Qt/lib/{icu}"), icu
+        assert icu.split(".")[0] in notices.LIBRARIES
+    assert not library.search("PySide6/Qt/lib/libQt6Core.so.6")
+    assert not library.search("PySide6/Qt/plugins/platforms/libqxcb.so")
+    icu_text = (notices.LICENSES / "ICU.txt").read_text("utf-8")
+    assert "COPYRIGHT AND PERMISSION NOTICE" in icu_text
+    checked_in = (ROOT / "THIRD-PARTY-NOTICES").read_text("utf-8")
+    assert re.search(r"^PySide6/Qt/lib/libicuuc\.so\.\d+: ICU ", checked_in, re.M)
+
+
 def test_the_checked_in_notices_list_psycopg_and_the_libraries_of_its_linux_wheel() -> None:
     text = (ROOT / "THIRD-PARTY-NOTICES").read_text("utf-8")
     version = str(_pins()["psycopg"].specifier).removeprefix("==")
