@@ -55,6 +55,13 @@ fi
 
 if [[ $OS == linux ]]; then
     bundle=dist/licensedesk
+    # PyInstaller copied libraries from this machine's system into _internal/ (X11, xcb, GLib,
+    # systemd, OpenSSL...): append their Debian packages' copyright files to the bundled
+    # notices. It fails on a library it cannot attribute (and without dpkg): no release ships
+    # a library unlisted.
+    cp build/THIRD-PARTY-NOTICES "$bundle/THIRD-PARTY-NOTICES"
+    "$PY" packaging/notices.py --system-libraries "$bundle" \
+        "$bundle/THIRD-PARTY-NOTICES" "$bundle/_internal/THIRD-PARTY-NOTICES"
     # One executable for both commands (see licensedesk.spec): the name picks which.
     ln -sfn licensedesk "$bundle/licensedesk-cli"
     share=$bundle/share
@@ -66,7 +73,6 @@ if [[ $OS == linux ]]; then
     cp packaging/linux/licensedesk-worker.service "$share/systemd/"
     cp packaging/linux/install.sh "$bundle/install.sh"
     chmod 755 "$bundle/install.sh"
-    cp build/THIRD-PARTY-NOTICES "$bundle/"
     arch=$(uname -m)
     tarball=dist/licensedesk-$VERSION-linux-$arch.tar.gz
     # Sorted names, fixed owner and times: the same inputs give the same archive.
