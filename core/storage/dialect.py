@@ -54,7 +54,6 @@ CONFLICT_KEYS: dict[str, str] = {
     "report_usage": "snapshot_id, upn_lower",
     "holder_stats": "snapshot_id, params, sku_id",
     "saas_stats": "inputs, license_id, app_id",
-    "folded_usage": "upn_lower",
     "saas_terms": "license_id, term_id",
     "saas_app_users": "saas_app_id, email_lower",
     "settings": "key",

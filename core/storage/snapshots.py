@@ -50,6 +50,7 @@ CREATE TEMP TABLE IF NOT EXISTS folded_usage (
     upn_lower PRIMARY KEY, last_activity, has_workload_license, last_activation) WITHOUT ROWID;
 """
 # PostgreSQL's temporary tables need types: the same columns, typed as the snapshot's tables.
+# No folded_usage: the usage folds as it is stored there (`SnapshotWriter.fold_usage`).
 _STAGED_USAGE = "upn_lower, last_activity, has_workload_license, last_activation"
 # One row per user from the staged report rows: the latest dates, any workload license.
 _FOLD_STAGED_USAGE = (
@@ -63,7 +64,6 @@ CREATE TEMP TABLE IF NOT EXISTS stage_user_skus AS
     SELECT {_STAGED_USER_SKU} FROM user_skus WITH NO DATA;
 CREATE TEMP TABLE IF NOT EXISTS stage_usage AS
     SELECT {_STAGED_USAGE} FROM report_usage WITH NO DATA;
-CREATE TEMP TABLE IF NOT EXISTS folded_usage (LIKE stage_usage, PRIMARY KEY (upn_lower));
 """
 
 
@@ -287,7 +287,8 @@ class SnapshotWriter:
         sid = self._require_snapshot()
         with self._db.snapshot_transaction(self._conn) as conn:
             conn.execute("DELETE FROM stage_usage")
-            conn.execute("DELETE FROM folded_usage")
+            if self._db.dialect.one_writer:  # where the usage is folded before it is stored
+                conn.execute("DELETE FROM folded_usage")
             conn.execute("DELETE FROM report_usage WHERE snapshot_id = ?", (sid,))
 
     def set_usage_meta(
